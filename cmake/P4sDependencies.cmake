@@ -1,0 +1,93 @@
+# Finds the project's dependencies and records what was found in P4S_HAVE_* variables.
+# Required everywhere: nlohmann-json, Armadillo. Optional: LibTorch (builder, bench),
+# Google Benchmark (bench), CUDA-enabled LibTorch (GPU path), CUPTI (kernel capture),
+# GoogleTest (tests).
+
+find_package(nlohmann_json 3.9 REQUIRED)
+find_package(Threads REQUIRED)
+
+# Armadillo: Debian ships no usable CMake package config, so use CMake's FindArmadillo module
+# and wrap what it finds in an imported target.
+find_package(Armadillo REQUIRED)
+if(NOT TARGET p4s::armadillo)
+  add_library(p4s::armadillo INTERFACE IMPORTED)
+  set_target_properties(p4s::armadillo PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${ARMADILLO_INCLUDE_DIRS}"
+    INTERFACE_LINK_LIBRARIES "${ARMADILLO_LIBRARIES}")
+endif()
+
+# LibTorch.
+set(P4S_HAVE_TORCH OFF)
+set(P4S_TORCH_NOTE "P4S_WITH_TORCH=OFF")
+if(NOT P4S_WITH_TORCH STREQUAL "OFF")
+  if(P4S_WITH_TORCH STREQUAL "ON")
+    find_package(Torch REQUIRED)
+  else()
+    find_package(Torch QUIET)
+  endif()
+  if(Torch_FOUND)
+    find_package(benchmark QUIET)
+    if(benchmark_FOUND)
+      set(P4S_HAVE_TORCH ON)
+      set(P4S_TORCH_NOTE "LibTorch ${Torch_VERSION} at ${TORCH_INSTALL_PREFIX}")
+    elseif(P4S_WITH_TORCH STREQUAL "ON")
+      message(FATAL_ERROR "P4S_WITH_TORCH=ON but Google Benchmark was not found (libbenchmark-dev)")
+    else()
+      set(P4S_TORCH_NOTE "LibTorch found but Google Benchmark not (install libbenchmark-dev)")
+    endif()
+  else()
+    set(P4S_TORCH_NOTE "not found (install libtorch-dev, or set CMAKE_PREFIX_PATH to a LibTorch)")
+  endif()
+endif()
+
+# CUDA path: a LibTorch built with CUDA exports the torch_cuda target.
+set(P4S_HAVE_CUDA OFF)
+set(P4S_CUDA_NOTE "LibTorch has no CUDA")
+if(P4S_WITH_CUDA STREQUAL "OFF")
+  set(P4S_CUDA_NOTE "P4S_WITH_CUDA=OFF")
+elseif(P4S_HAVE_TORCH AND (TARGET torch_cuda OR TORCH_CUDA_LIBRARIES))
+  set(P4S_HAVE_CUDA ON)
+  set(P4S_CUDA_NOTE "CUDA-enabled LibTorch")
+elseif(P4S_WITH_CUDA STREQUAL "ON")
+  message(FATAL_ERROR "P4S_WITH_CUDA=ON but the LibTorch found has no CUDA (${P4S_TORCH_NOTE})")
+endif()
+
+# CUPTI: header and library from the CUDA toolkit, without needing a GPU or nvcc.
+set(P4S_HAVE_CUPTI OFF)
+set(P4S_CUPTI_NOTE "P4S_WITH_CUPTI=OFF")
+if(NOT P4S_WITH_CUPTI STREQUAL "OFF")
+  set(_cuda_roots "${CUDAToolkit_ROOT}" "$ENV{CUDA_HOME}" "$ENV{CUDA_PATH}" /usr/local/cuda)
+  find_path(P4S_CUPTI_INCLUDE_DIR cupti_activity.h
+            HINTS ${_cuda_roots} PATH_SUFFIXES include extras/CUPTI/include
+                  targets/x86_64-linux/include targets/sbsa-linux/include)
+  find_library(P4S_CUPTI_LIBRARY cupti
+               HINTS ${_cuda_roots} PATH_SUFFIXES lib64 lib extras/CUPTI/lib64
+                     targets/x86_64-linux/lib targets/sbsa-linux/lib)
+  find_path(P4S_CUDA_INCLUDE_DIR cuda.h HINTS ${_cuda_roots} PATH_SUFFIXES include)
+  if(P4S_CUPTI_INCLUDE_DIR AND P4S_CUPTI_LIBRARY AND P4S_CUDA_INCLUDE_DIR)
+    set(P4S_HAVE_CUPTI ON)
+    set(P4S_CUPTI_NOTE "${P4S_CUPTI_LIBRARY}")
+    add_library(p4s::cupti_lib UNKNOWN IMPORTED)
+    set_target_properties(p4s::cupti_lib PROPERTIES
+      IMPORTED_LOCATION "${P4S_CUPTI_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${P4S_CUPTI_INCLUDE_DIR};${P4S_CUDA_INCLUDE_DIR}")
+  elseif(P4S_WITH_CUPTI STREQUAL "ON")
+    message(FATAL_ERROR "P4S_WITH_CUPTI=ON but cupti_activity.h / libcupti were not found; "
+                        "set CUDAToolkit_ROOT")
+  else()
+    set(P4S_CUPTI_NOTE "not found (set CUDAToolkit_ROOT to a CUDA toolkit with CUPTI)")
+  endif()
+endif()
+
+if(P4S_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+
+function(p4s_print_summary)
+  message(STATUS "perf4sight-cpp configuration:")
+  message(STATUS "  LibTorch (builder, bench): ${P4S_HAVE_TORCH} -- ${P4S_TORCH_NOTE}")
+  message(STATUS "  CUDA path in bench:        ${P4S_HAVE_CUDA} -- ${P4S_CUDA_NOTE}")
+  message(STATUS "  CUPTI kernel capture:      ${P4S_HAVE_CUPTI} -- ${P4S_CUPTI_NOTE}")
+  message(STATUS "  Tests:                     ${P4S_BUILD_TESTS}")
+  message(STATUS "  Change with -DP4S_WITH_TORCH/-DP4S_WITH_CUDA/-DP4S_WITH_CUPTI=AUTO|ON|OFF")
+endfunction()
