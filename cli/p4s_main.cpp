@@ -1,0 +1,56 @@
+// p4s: the command line of the torch-free side (fit, predict, compare, nets).
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "cli/command.hpp"
+
+namespace p4s::cli {
+// Each command lives in its own file.
+int run_nets(const std::vector<std::string>& args);
+}  // namespace p4s::cli
+
+namespace {
+
+using p4s::cli::Command;
+
+const Command kCommands[] = {
+    {"nets", "list the built-in networks and export them as NetSpec files", p4s::cli::run_nets},
+};
+
+void print_usage(std::FILE* to) {
+  std::fprintf(to, "usage: p4s <command> [options]\n\ncommands:\n");
+  for (const Command& c : kCommands) std::fprintf(to, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(to, "\n'p4s <command> --help' describes a command.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    print_usage(stderr);
+    return p4s::cli::kExitBadInput;
+  }
+  const std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    print_usage(stdout);
+    return p4s::cli::kExitOk;
+  }
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  for (const Command& c : kCommands) {
+    if (name != c.name) continue;
+    try {
+      return c.run(args);
+    } catch (const p4s::cli::UsageError& e) {
+      std::fprintf(stderr, "p4s %s: %s\n", c.name, e.what());
+      return p4s::cli::kExitBadInput;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "p4s %s: %s\n", c.name, e.what());
+      return p4s::cli::kExitFailure;
+    }
+  }
+  std::fprintf(stderr, "p4s: unknown command '%s'\n", name.c_str());
+  print_usage(stderr);
+  return p4s::cli::kExitBadInput;
+}
