@@ -11,11 +11,10 @@ namespace {
 // comes after all joins.
 class Provisional {
  public:
-  int make(int64_t channels, int producer) {
+  int make(int64_t channels) {
     parent_.push_back(static_cast<int>(parent_.size()));
     channels_.push_back(channels);
     frozen_.push_back(false);
-    producer_.push_back(producer);
     return parent_.back();
   }
   int find(int g) {
@@ -38,13 +37,11 @@ class Provisional {
   size_t size() const { return parent_.size(); }
   int64_t channels(int g) const { return channels_[static_cast<size_t>(g)]; }
   bool frozen(int g) const { return frozen_[static_cast<size_t>(g)]; }
-  int producer(int g) const { return producer_[static_cast<size_t>(g)]; }
 
  private:
   std::vector<int> parent_;
   std::vector<int64_t> channels_;
   std::vector<bool> frozen_;
-  std::vector<int> producer_;
 };
 
 bool same_layout(const Provisional& p, const std::vector<ChannelSegment>& a,
@@ -62,7 +59,7 @@ ChannelGroups analyze_channel_groups(const NetSpec& spec) {
   const ShapedNet net = infer_shapes(spec, spec.name);
   Provisional prov;
   ChannelGroups out;
-  out.input = {ChannelSegment{prov.make(spec.input.channels, -1), 1}};
+  out.input = {ChannelSegment{prov.make(spec.input.channels), 1}};
   prov.freeze(out.input);
   out.outputs.resize(spec.layers.size());
 
@@ -71,23 +68,22 @@ ChannelGroups analyze_channel_groups(const NetSpec& spec) {
     const LayerShape& shape = net.layers[i];
     const std::vector<ChannelSegment>& first = out.segments_of(shape.inputs.front());
     std::vector<ChannelSegment>& segs = out.outputs[i];
-    const int self = static_cast<int>(i);
     switch (layer.op) {
       case Op::kConv2d: {
         const Conv2dAttrs& a = layer.conv();
         if (a.groups == 1) {
-          segs = {ChannelSegment{prov.make(a.out_channels, self), 1}};
+          segs = {ChannelSegment{prov.make(a.out_channels), 1}};
         } else if (a.groups == a.in_channels && a.out_channels == a.in_channels) {
           segs = first;  // depthwise: its channels, and its groups, follow its input
         } else {
           prov.freeze(first);
-          segs = {ChannelSegment{prov.make(a.out_channels, self), 1}};
+          segs = {ChannelSegment{prov.make(a.out_channels), 1}};
           prov.freeze(segs);
         }
         break;
       }
       case Op::kLinear:
-        segs = {ChannelSegment{prov.make(layer.linear().out_features, self), 1}};
+        segs = {ChannelSegment{prov.make(layer.linear().out_features), 1}};
         break;
       case Op::kAdd: {
         const std::vector<ChannelSegment>& second = out.segments_of(shape.inputs[1]);
@@ -136,13 +132,19 @@ ChannelGroups analyze_channel_groups(const NetSpec& spec) {
     }
     ChannelGroup& group = out.groups[static_cast<size_t>(number[static_cast<size_t>(root)])];
     if (prov.frozen(static_cast<int>(g))) group.prunable = false;
-    if (prov.producer(static_cast<int>(g)) >= 0) group.producers.push_back(prov.producer(static_cast<int>(g)));
   }
   auto renumber = [&](std::vector<ChannelSegment>& segs) {
     for (ChannelSegment& s : segs) s.group = number[static_cast<size_t>(prov.find(s.group))];
   };
   renumber(out.input);
   for (std::vector<ChannelSegment>& segs : out.outputs) renumber(segs);
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    if (spec.layers[i].op != Op::kConv2d && spec.layers[i].op != Op::kLinear) continue;
+    for (const ChannelSegment& s : out.outputs[i]) {
+      std::vector<int>& members = out.groups[static_cast<size_t>(s.group)].members;
+      if (members.empty() || members.back() != static_cast<int>(i)) members.push_back(static_cast<int>(i));
+    }
+  }
   return out;
 }
 

@@ -32,9 +32,11 @@ struct ChannelSegment {
 };
 
 struct ChannelGroup {
-  int64_t channels = 0;        // in the unpruned network
+  int64_t channels = 0;      // in the unpruned network
   bool prunable = true;
-  std::vector<int> producers;  // conv2d / linear layers whose output channels are this group
+  // The conv2d / linear layers with a filter (output channel) in this group, in layer order:
+  // the layers that make the group, and the depthwise convolutions that pass it through.
+  std::vector<int> members;
 };
 
 struct ChannelGroups {

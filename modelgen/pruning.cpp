@@ -42,6 +42,21 @@ RandomChannelPruner::RandomChannelPruner(NetSpec base)
     params_ += term_params(t, channels_);
     terms_.push_back(std::move(t));
   }
+  // Filters in layer order, each layer's in channel order.
+  size_t offset = 0;
+  for (const int64_t c : channels_) {
+    channel_offset_.push_back(offset);
+    offset += static_cast<size_t>(c);
+  }
+  channel_slots_ = offset;
+  for (size_t i = 0; i < base_.layers.size(); ++i) {
+    if (base_.layers[i].op != Op::kConv2d && base_.layers[i].op != Op::kLinear) continue;
+    for (const ChannelSegment& s : groups_.outputs[i]) {
+      const auto g = static_cast<size_t>(s.group);
+      if (!groups_.groups[g].prunable || channels_[g] <= kMinChannels) continue;
+      for (int64_t c = 0; c < channels_[g]; ++c) filters_.push_back(Filter{s.group, c});
+    }
+  }
   // The model must agree with shape inference, or every level would be off.
   if (params_ != net.params)
     throw std::logic_error(base_.name + ": pruning parameter model counts " + std::to_string(params_) +
@@ -116,29 +131,14 @@ PruneResult RandomChannelPruner::prune(int level_percent, uint64_t seed, std::st
   PruneResult result;
   result.params_before = params_;
 
-  // One score per channel of every group that can lose one, drawn group by group in order.
-  struct Candidate {
-    uint64_t score;
-    int group;
-  };
-  std::vector<Candidate> candidates;
+  // One score per filter; ties (1 in 2^64) go to the earlier draw, so the order is total and
+  // the sort's own behaviour never matters.
+  std::vector<std::pair<uint64_t, size_t>> ranking;
   if (level_percent > 0) {
     std::mt19937_64 rng(seed);
-    for (size_t g = 0; g < channels_.size(); ++g) {
-      if (!groups_.groups[g].prunable || channels_[g] <= kMinChannels) continue;
-      for (int64_t c = 0; c < channels_[g]; ++c) candidates.push_back(Candidate{rng(), static_cast<int>(g)});
-    }
-    // Ties (1 in 2^64) go to the earlier draw, so the order is total and the sort's own
-    // behaviour never matters.
-    std::vector<size_t> order(candidates.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return candidates[a].score != candidates[b].score ? candidates[a].score < candidates[b].score : a < b;
-    });
-    std::vector<Candidate> sorted;
-    sorted.reserve(order.size());
-    for (size_t i : order) sorted.push_back(candidates[i]);
-    candidates = std::move(sorted);
+    ranking.reserve(filters_.size());
+    for (size_t f = 0; f < filters_.size(); ++f) ranking.emplace_back(rng(), f);
+    std::sort(ranking.begin(), ranking.end());
   }
 
   std::vector<int64_t> channels = channels_;
@@ -147,12 +147,17 @@ PruneResult RandomChannelPruner::prune(int level_percent, uint64_t seed, std::st
   for (size_t t = 0; t < terms_.size(); ++t) total += term_values[t] = term_params(terms_[t], channels);
   // Reached when total / before <= (100 - level) / 100, in exact integers.
   auto reached = [&] { return total * 100 <= params_ * (100 - level_percent); };
-  for (const Candidate& c : candidates) {
+  std::vector<bool> removed(channel_slots_, false);
+  for (const auto& entry : ranking) {
     if (reached()) break;
-    int64_t& n = channels[static_cast<size_t>(c.group)];
-    if (n <= kMinChannels) continue;
-    --n;
-    for (int t : group_terms_[static_cast<size_t>(c.group)]) {
+    const Filter& filter = filters_[entry.second];
+    const auto g = static_cast<size_t>(filter.group);
+    const size_t slot = channel_offset_[g] + static_cast<size_t>(filter.channel);
+    if (removed[slot] || channels[g] <= kMinChannels) continue;
+    removed[slot] = true;
+    --channels[g];
+    // The saving counts every layer that makes, follows or reads the group.
+    for (int t : group_terms_[g]) {
       total -= term_values[static_cast<size_t>(t)];
       term_values[static_cast<size_t>(t)] = term_params(terms_[static_cast<size_t>(t)], channels);
       total += term_values[static_cast<size_t>(t)];

@@ -1,7 +1,9 @@
 // Random channel pruning, as perf4sight's dataset of pruned networks was made: every prunable
-// channel group channel (channel_groups.hpp) gets a random score; channels are removed in
-// score order, from every layer of their group at once, until the parameter count has fallen
-// by the requested percentage. Every group keeps at least kMinChannels channels.
+// filter (an output channel of a conv2d or of a linear layer other than the classifier) gets a
+// random score; filters are ranked globally and removed in score order until the parameter
+// count has fallen by the requested percentage. A filter's channel leaves every layer of its
+// channel group (channel_groups.hpp) at once; a channel already removed through another member
+// of its group is passed over, as is a group down to kMinChannels channels.
 //
 // Deterministic and identical on every platform: scores are raw std::mt19937_64 outputs
 // (whose sequence the C++ standard fixes), ranked as unsigned integers with ties broken by
@@ -79,6 +81,13 @@ class RandomChannelPruner {
   std::vector<Term> terms_;
   std::vector<std::vector<int>> group_terms_;  // per group: the terms that read or make it
   std::vector<int64_t> channels_;           // per group, unpruned
+  struct Filter {
+    int group;
+    int64_t channel;
+  };
+  std::vector<Filter> filters_;             // every prunable filter, in the order scores are drawn
+  std::vector<size_t> channel_offset_;      // per group: where its channels start in a flat list
+  size_t channel_slots_ = 0;                // channels of all groups together
   int64_t params_ = 0;
 };
 
