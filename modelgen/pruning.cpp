@@ -141,28 +141,60 @@ PruneResult RandomChannelPruner::prune(int level_percent, uint64_t seed, std::st
     std::sort(ranking.begin(), ranking.end());
   }
 
-  std::vector<int64_t> channels = channels_;
-  std::vector<int64_t> term_values(terms_.size());
-  int64_t total = 0;
-  for (size_t t = 0; t < terms_.size(); ++t) total += term_values[t] = term_params(terms_[t], channels);
-  // Reached when total / before <= (100 - level) / 100, in exact integers.
-  auto reached = [&] { return total * 100 <= params_ * (100 - level_percent); };
-  std::vector<bool> removed(channel_slots_, false);
-  for (const auto& entry : ranking) {
-    if (reached()) break;
-    const Filter& filter = filters_[entry.second];
-    const auto g = static_cast<size_t>(filter.group);
-    const size_t slot = channel_offset_[g] + static_cast<size_t>(filter.channel);
-    if (removed[slot] || channels[g] <= kMinChannels) continue;
-    removed[slot] = true;
-    --channels[g];
-    // The saving counts every layer that makes, follows or reads the group.
+  // The pruning state: channels left per group, which channels are gone, parameters per term.
+  struct State {
+    std::vector<int64_t> channels;
+    std::vector<bool> removed;
+    std::vector<int64_t> term_values;
+    int64_t total = 0;
+  };
+  State st{channels_, std::vector<bool>(channel_slots_, false), std::vector<int64_t>(terms_.size()), 0};
+  for (size_t t = 0; t < terms_.size(); ++t) st.total += st.term_values[t] = term_params(terms_[t], st.channels);
+
+  // Adds `delta` (-1 or +1) channels to group g; the saving counts every layer that makes,
+  // follows or reads the group.
+  auto change = [&](size_t g, size_t slot, int64_t delta) {
+    st.channels[g] += delta;
+    st.removed[slot] = delta < 0;
     for (int t : group_terms_[g]) {
-      total -= term_values[static_cast<size_t>(t)];
-      term_values[static_cast<size_t>(t)] = term_params(terms_[static_cast<size_t>(t)], channels);
-      total += term_values[static_cast<size_t>(t)];
+      st.total -= st.term_values[static_cast<size_t>(t)];
+      st.term_values[static_cast<size_t>(t)] = term_params(terms_[static_cast<size_t>(t)], st.channels);
+      st.total += st.term_values[static_cast<size_t>(t)];
     }
+  };
+  // Reached when total / before <= (100 - level) / 100; past the level by more than one point
+  // when total / before < (99 - level) / 100. Exact integers.
+  auto reached = [&] { return st.total * 100 <= params_ * (100 - level_percent); };
+  auto overshot = [&] { return st.total * 100 < params_ * (99 - level_percent); };
+
+  // Removes filters in score order from ranking[from] on; returns the position after the last
+  // one looked at. With `careful`, a filter whose removal would pass the level by more than one
+  // point is passed over.
+  auto run = [&](size_t from, bool careful) {
+    size_t i = from;
+    for (; i < ranking.size() && !reached(); ++i) {
+      const Filter& filter = filters_[ranking[i].second];
+      const auto g = static_cast<size_t>(filter.group);
+      const size_t slot = channel_offset_[g] + static_cast<size_t>(filter.channel);
+      if (st.removed[slot] || st.channels[g] <= kMinChannels) continue;
+      change(g, slot, -1);
+      if (careful && overshot()) change(g, slot, +1);
+    }
+    return i;
+  };
+  const size_t last = run(0, false);
+  // Where the filter that reached the level took a large bite (a small network), put it back
+  // and let the filters after it in score order finish more precisely, if they can.
+  if (reached() && overshot() && last > 0) {
+    const State reached_state = st;
+    const Filter& filter = filters_[ranking[last - 1].second];
+    const auto g = static_cast<size_t>(filter.group);
+    change(g, channel_offset_[g] + static_cast<size_t>(filter.channel), +1);
+    run(last, true);
+    if (!reached()) st = reached_state;
   }
+  const std::vector<int64_t>& channels = st.channels;
+  const int64_t total = st.total;
   if (!reached()) {
     const double best = 100.0 * static_cast<double>(params_ - total) / static_cast<double>(params_);
     throw PruneError("pruning level " + std::to_string(level_percent) + "% is out of reach for " +

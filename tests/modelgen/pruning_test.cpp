@@ -257,6 +257,22 @@ TEST(Pruning, EveryFamilyLandsWithinTwoPointsOfEveryLevel) {
   RecordProperty("worst_deviation_points", std::to_string(worst));
 }
 
+// Narrow networks have channels worth more than a point of the parameters; the last filter is
+// chosen so that they still land within one point.
+TEST(Pruning, NarrowNetworksLandWithinOnePoint) {
+  for (const Family& f : families()) {
+    NetworkId id{std::string(f.id), Dataset::kCifar10, 100, 0, 0};
+    const RandomChannelPruner pruner(make_builtin_network(id));
+    for (int level = 5; level <= 90; level += 5) {
+      id.prune_percent = level;
+      id.seed = 1;
+      const PruneResult r = pruner.prune(level, pruning_rng_seed(id), network_name(id));
+      EXPECT_GE(r.reduction_percent(), level) << r.spec.name;
+      EXPECT_LE(r.reduction_percent(), level + 1.0) << r.spec.name;
+    }
+  }
+}
+
 // The generic path (make_builtin_network) agrees with the prepared pruner and with widths.
 TEST(Pruning, WidthAndDatasetVariantsPruneToo) {
   for (const char* name : {"mobilenetv2_cifar10_w0.5_p30_s7", "mnasnet1.0_cifar100_w1.3_p80_s2",
