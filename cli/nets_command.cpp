@@ -1,9 +1,12 @@
 // `p4s nets`: the built-in networks. `list` shows the families and the name grammar, `export`
 // writes one network as a NetSpec v1 file, `show` prints its layers with shapes, parameters
 // and MACs.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <iterator>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,11 +103,14 @@ NetsArgs parse_args(const std::vector<std::string>& args, bool with_output) {
   return a;
 }
 
-// A non-negative integer argument, or nullopt.
+// A non-negative integer argument that fits in 64 bits, or nullopt.
 std::optional<uint64_t> unsigned_value(const std::string& text) {
-  if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos)
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  try {
+    return std::stoull(text);
+  } catch (const std::out_of_range&) {
     return std::nullopt;
-  return std::stoull(text);
+  }
 }
 
 NetworkId resolve(const NetsArgs& a) {

@@ -44,7 +44,7 @@ struct ChannelGroups {
   std::vector<ChannelSegment> input;                 // the network input's channels
   std::vector<std::vector<ChannelSegment>> outputs;  // per layer: its output's channels, in order
 
-  // The segments a layer reads (its first input's; add's inputs have the same groups).
+  // The segments of a producer's output, as in LayerShape::inputs (-1: the network input).
   const std::vector<ChannelSegment>& segments_of(int producer) const {
     return producer < 0 ? input : outputs[static_cast<size_t>(producer)];
   }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "modelgen/families/family_builders.hpp"
+#include "modelgen/network_name.hpp"
 
 namespace p4s::modelgen {
 
@@ -60,8 +61,7 @@ const Family* find_family(std::string_view id) {
 
 NetSpec build_family(const Family& family, Dataset dataset, int width_permille, std::string name) {
   if (width_permille < kMinWidthPermille || width_permille > kMaxWidthPermille)
-    throw std::invalid_argument("width multiplier " + std::to_string(width_permille / 1000.0) +
-                                " is outside [0.1, 4]");
+    throw std::invalid_argument("width multiplier " + format_width(width_permille) + " is outside [0.1, 4]");
   FamilySpec spec;
   spec.name = std::move(name);
   spec.dataset = dataset;

@@ -4,6 +4,7 @@
 #include <random>
 #include <utility>
 
+#include "modelgen/network_name.hpp"
 #include "modelgen/shapes.hpp"
 
 namespace p4s::modelgen {
@@ -126,7 +127,7 @@ NetSpec RandomChannelPruner::with_channels(const std::vector<int64_t>& channels,
 }
 
 PruneResult RandomChannelPruner::prune(int level_percent, uint64_t seed, std::string name) const {
-  if (level_percent < 0 || level_percent > 95)
+  if (level_percent < 0 || level_percent > kMaxPrunePercent)
     throw std::invalid_argument("pruning level " + std::to_string(level_percent) + " is outside 0..95");
   PruneResult result;
   result.params_before = params_;

@@ -182,6 +182,8 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{{"export", "resnet18", "--prune", "50", "-o", "OUT"}, "--prune 50: needs --seed"},
         Bad{{"export", "resnet18", "--seed", "1", "-o", "OUT"}, "--seed 1: a seed needs --prune"},
         Bad{{"export", "resnet18", "--prune", "50", "--seed", "-1", "-o", "OUT"}, "--seed -1"},
+        Bad{{"export", "resnet18", "--prune", "50", "--seed", "18446744073709551616", "-o", "OUT"},
+            "--seed 18446744073709551616: the seed must be an unsigned integer"},
         Bad{{"export", "resnet18", "--input", "64", "-o", "OUT"}, "--input 64: must be 224 (ImageNet) or 32"},
         Bad{{"export", "resnet18", "--classes", "37", "-o", "OUT"}, "--classes 37"},
         Bad{{"export", "resnet18", "--input", "224", "--classes", "10", "-o", "OUT"}, "224x224 networks have 1000"},
