@@ -1,0 +1,252 @@
+// `p4s nets`: the built-in networks. `list` shows the families and the name grammar, `export`
+// writes one network as a NetSpec v1 file, `show` prints its layers with shapes, parameters
+// and MACs.
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <iterator>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/command.hpp"
+#include "modelgen/builtin.hpp"
+#include "modelgen/families.hpp"
+#include "modelgen/netspec_io.hpp"
+#include "modelgen/network_name.hpp"
+#include "modelgen/pruning.hpp"
+#include "modelgen/shapes.hpp"
+
+namespace p4s::cli {
+namespace {
+
+using modelgen::Dataset;
+using modelgen::NetworkId;
+
+constexpr const char* kUsage =
+    "usage: p4s nets list\n"
+    "       p4s nets export <name-or-family> [options] -o FILE\n"
+    "       p4s nets show <name-or-family> [options]\n"
+    "\n"
+    "list    the families, their ImageNet parameter counts, and the network name grammar\n"
+    "export  write the network as a NetSpec v1 file (atomically)\n"
+    "show    print the network's layers: op, output shape, parameters, MACs per sample\n"
+    "\n"
+    "options (with a bare family id; a full name already says all of them):\n"
+    "  --prune P     remove P percent (0..95) of the parameters by random channel pruning\n"
+    "  --seed S      the pruning seed (needed with --prune above 0)\n"
+    "  --input N     224 (ImageNet, the default) or 32 (CIFAR)\n"
+    "  --classes N   1000 with --input 224; 10 (the default) or 100 with --input 32\n"
+    "  --width W     width multiplier in [0.1, 4], at most 3 decimals (default 1)\n"
+    "  -o, --out F   the file export writes\n";
+
+constexpr const char* kGrammar =
+    "Network names: <family>[_cifar10|_cifar100][_w<width>][_p<level>_s<seed>]\n"
+    "  _cifar10, _cifar100   32x32 inputs, 10 or 100 classes (without: 224x224, 1000 classes)\n"
+    "  _w<width>             width multiplier in [0.1, 4], e.g. _w0.5 (without: 1)\n"
+    "  _p<level>_s<seed>     random channel pruning: <level> percent (1..95) of the parameters\n"
+    "                        removed, with pruning seed <seed> (without: unpruned)\n"
+    "  e.g. resnet18, resnet18_p50_s1, mobilenetv2_cifar10_w0.5_p30_s7\n";
+
+// 11689512 -> "11,689,512".
+std::string grouped(int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
+}
+
+struct NetsArgs {
+  std::string target;  // a network name or family id
+  std::optional<std::string> prune, seed, input, classes, width, out;
+};
+
+// Splits `--opt value` / `--opt=value` options from the one positional argument.
+NetsArgs parse_args(const std::vector<std::string>& args, bool with_output) {
+  NetsArgs a;
+  bool have_target = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.empty() || arg[0] != '-' || arg == "-") {
+      if (have_target) throw UsageError("unexpected argument \"" + arg + "\": give one network");
+      a.target = arg;
+      have_target = true;
+      continue;
+    }
+    std::string key = arg;
+    std::optional<std::string> value;
+    if (const size_t eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
+      key = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    std::optional<std::string>* slot = nullptr;
+    if (key == "--prune") slot = &a.prune;
+    else if (key == "--seed") slot = &a.seed;
+    else if (key == "--input") slot = &a.input;
+    else if (key == "--classes") slot = &a.classes;
+    else if (key == "--width") slot = &a.width;
+    else if (with_output && (key == "-o" || key == "--out")) slot = &a.out;
+    if (!slot) throw UsageError("unknown option \"" + key + "\" (see 'p4s nets --help')");
+    if (slot->has_value()) throw UsageError(key + ": given twice");
+    if (!value) {
+      if (i + 1 >= args.size()) throw UsageError(key + ": missing value");
+      value = args[++i];
+    }
+    *slot = *value;
+  }
+  if (!have_target) throw UsageError("give a network name or family id (see 'p4s nets list')");
+  return a;
+}
+
+// A non-negative integer argument that fits in 64 bits, or nullopt.
+std::optional<uint64_t> unsigned_value(const std::string& text) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  try {
+    return std::stoull(text);
+  } catch (const std::out_of_range&) {
+    return std::nullopt;
+  }
+}
+
+NetworkId resolve(const NetsArgs& a) {
+  NetworkId id;
+  try {
+    id = modelgen::parse_network_name(a.target);
+  } catch (const modelgen::NetworkNameError& e) {
+    throw UsageError(e.what());
+  }
+  const std::optional<std::string>* given[] = {&a.prune, &a.seed, &a.input, &a.classes, &a.width};
+  const char* names[] = {"--prune", "--seed", "--input", "--classes", "--width"};
+  const bool bare = id == NetworkId{id.family, Dataset::kImageNet, modelgen::kDefaultWidthPermille, 0, 0};
+  for (size_t i = 0; i < std::size(given); ++i)
+    if (given[i]->has_value() && !bare)
+      throw UsageError(std::string(names[i]) + ": options refine a bare family id, and \"" + a.target +
+                       "\" already is a full name");
+
+  if (a.prune) {
+    const std::optional<uint64_t> p = unsigned_value(*a.prune);
+    if (!p || *p > static_cast<uint64_t>(modelgen::kMaxPrunePercent))
+      throw UsageError("--prune " + *a.prune + ": the level must be a whole percent within 0..95");
+    id.prune_percent = static_cast<int>(*p);
+  }
+  if (a.seed) {
+    const std::optional<uint64_t> s = unsigned_value(*a.seed);
+    if (!s) throw UsageError("--seed " + *a.seed + ": the seed must be an unsigned integer");
+    if (!a.prune) throw UsageError("--seed " + *a.seed + ": a seed needs --prune");
+    id.seed = *s;
+  }
+  if (a.prune && id.prune_percent > 0 && !a.seed)
+    throw UsageError("--prune " + *a.prune + ": needs --seed S (the seed is part of the network's name)");
+  if (id.prune_percent == 0) id.seed = 0;  // the unpruned network has no seed
+
+  std::optional<int64_t> input;
+  if (a.input) {
+    if (*a.input != "224" && *a.input != "32")
+      throw UsageError("--input " + *a.input + ": must be 224 (ImageNet) or 32 (CIFAR)");
+    input = std::stoll(*a.input);
+  }
+  if (a.classes) {
+    const std::optional<uint64_t> c = unsigned_value(*a.classes);
+    const bool cifar = c && (*c == 10 || *c == 100);
+    if (!c || (!cifar && *c != 1000))
+      throw UsageError("--classes " + *a.classes +
+                       ": built-in networks have 1000 classes (224x224) or 10 or 100 (32x32)");
+    if (input && (*input == 32) != cifar)
+      throw UsageError("--classes " + *a.classes + ": " +
+                       (*input == 32 ? "32x32 networks have 10 or 100 classes"
+                                     : "224x224 networks have 1000 classes (use --input 32 for 10 or 100)"));
+    id.dataset = *c == 1000 ? Dataset::kImageNet : *c == 10 ? Dataset::kCifar10 : Dataset::kCifar100;
+  } else if (input && *input == 32) {
+    id.dataset = Dataset::kCifar10;
+  }
+  if (a.width) {
+    const std::optional<int> w = modelgen::parse_width_permille(*a.width);
+    if (!w) throw UsageError("--width " + *a.width + ": must be a decimal number with at most 3 decimals");
+    if (*w < modelgen::kMinWidthPermille || *w > modelgen::kMaxWidthPermille)
+      throw UsageError("--width " + *a.width + ": must be within [0.1, 4]");
+    id.width_permille = *w;
+  }
+  return id;
+}
+
+modelgen::NetSpec build(const NetworkId& id) {
+  try {
+    return modelgen::make_builtin_network(id);
+  } catch (const modelgen::PruneError& e) {
+    throw UsageError(e.what());  // a level the network cannot reach is the caller's to change
+  }
+}
+
+int run_list(const std::vector<std::string>& args) {
+  if (args.size() > 1) throw UsageError("list takes no arguments, got \"" + args[1] + "\"");
+  std::printf("Built-in networks (parameters at 224x224, 1000 classes):\n");
+  for (const modelgen::Family& f : modelgen::families()) {
+    const int64_t params = modelgen::infer_shapes(modelgen::make_builtin_network(f.id)).params;
+    std::printf("  %-14s %12s  %.*s (torchvision %.*s)\n", std::string(f.id).c_str(), grouped(params).c_str(),
+                static_cast<int>(f.description.size()), f.description.data(),
+                static_cast<int>(f.torchvision.size()), f.torchvision.data());
+  }
+  std::printf("\n%s", kGrammar);
+  return kExitOk;
+}
+
+int run_export(const std::vector<std::string>& args) {
+  const NetsArgs a = parse_args(args, true);
+  if (!a.out) throw UsageError("-o FILE is missing: where to write the NetSpec");
+  if (a.out->empty()) throw UsageError("-o: the file name is empty");
+  const NetworkId id = resolve(a);
+  const modelgen::NetSpec spec = build(id);
+  try {
+    modelgen::write_netspec(spec, *a.out);
+  } catch (const std::runtime_error& e) {
+    throw UsageError(std::string("-o ") + e.what());
+  }
+  std::printf("wrote %s (%s parameters) to %s\n", spec.name.c_str(),
+              grouped(modelgen::infer_shapes(spec).params).c_str(), a.out->c_str());
+  return kExitOk;
+}
+
+int run_show(const std::vector<std::string>& args) {
+  const NetsArgs a = parse_args(args, false);
+  const modelgen::NetSpec spec = build(resolve(a));
+  const modelgen::ShapedNet net = modelgen::infer_shapes(spec, spec.name);
+  size_t name_width = 5;
+  for (const modelgen::Layer& l : spec.layers) name_width = std::max(name_width, l.name.size());
+  const int nw = static_cast<int>(name_width);
+  std::printf("%s: input [%lld, %lld, %lld], %lld classes\n", spec.name.c_str(),
+              static_cast<long long>(spec.input.channels), static_cast<long long>(spec.input.height),
+              static_cast<long long>(spec.input.width), static_cast<long long>(spec.classes));
+  std::printf("%4s  %-*s  %-18s  %-16s  %12s  %15s\n", "#", nw, "layer", "op", "output", "params", "MACs");
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    const modelgen::Layer& l = spec.layers[i];
+    const modelgen::LayerShape& s = net.layers[i];
+    std::printf("%4zu  %-*s  %-18s  %-16s  %12s  %15s\n", i, nw, l.name.c_str(),
+                std::string(modelgen::op_name(l.op)).c_str(), s.out.str().c_str(), grouped(s.params).c_str(),
+                grouped(s.forward_macs).c_str());
+  }
+  std::printf("total: %zu layers, %s parameters, %s buffers, %s MACs per sample\n", spec.layers.size(),
+              grouped(net.params).c_str(), grouped(net.buffers).c_str(), grouped(net.forward_macs).c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_nets(const std::vector<std::string>& args) {
+  if (args.empty()) throw UsageError("missing subcommand: list, export or show (see 'p4s nets --help')");
+  const std::string& sub = args[0];
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    std::printf("%s\n%s", kUsage, kGrammar);
+    return kExitOk;
+  }
+  if (sub == "list") return run_list(args);
+  if (sub == "export") return run_export(args);
+  if (sub == "show") return run_show(args);
+  throw UsageError("unknown subcommand \"" + sub + "\": expected list, export or show");
+}
+
+}  // namespace p4s::cli
