@@ -34,6 +34,8 @@ class LibTorchCpuBackend : public MemoryBackend {
     return "libtorch-cpu(block=" + std::to_string(block_) + ",threads=" + std::to_string(threads_) + ")";
   }
   int64_t dropout_mask_bytes() const override { return kFloatBytes; }
+  // Single samples and batches under 16 take other convolution paths (uses_onednn).
+  std::vector<int64_t> batch_breakpoints() const override { return {2, 16}; }
 
   void forward(KernelScope& k, const OpCall& c) const override {
     switch (c.layer->op) {

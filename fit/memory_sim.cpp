@@ -31,13 +31,23 @@ class Tracker final : public KernelScope {
     phase_ = phase;
     layer_ = layer;
   }
+  // Starts step `step`; a measured step's peak starts from what is live now.
+  void begin_step(int step, bool measured) {
+    step_ = step;
+    if (measured) {
+      out_.peak_bytes = live_;
+      out_.peak_phase = Phase::kSetup;
+      out_.peak_layer = -1;
+      out_.persistent_bytes = live_;
+    }
+  }
 
   // A new storage with one reference (its creator's).
   int allocate(int64_t bytes) {
     const int id = static_cast<int>(storages_.size());
     storages_.push_back(Storage{bytes, 1});
     live_ += rounded(bytes);
-    if (options_.record_events) out_.events.push_back(MemoryEvent{id, bytes, true, phase_, layer_});
+    if (options_.record_events) out_.events.push_back(MemoryEvent{step_, id, bytes, true, phase_, layer_});
     if (live_ > out_.peak_bytes) {
       out_.peak_bytes = live_;
       out_.peak_phase = phase_;
@@ -51,7 +61,7 @@ class Tracker final : public KernelScope {
     assert(st.refs > 0);
     if (--st.refs > 0) return;
     live_ -= rounded(st.bytes);
-    if (options_.record_events) out_.events.push_back(MemoryEvent{s, st.bytes, false, phase_, layer_});
+    if (options_.record_events) out_.events.push_back(MemoryEvent{step_, s, st.bytes, false, phase_, layer_});
   }
   int refs(int s) const { return storages_.at(static_cast<size_t>(s)).refs; }
   int64_t live() const { return live_; }
@@ -93,6 +103,7 @@ class Tracker final : public KernelScope {
   int64_t live_ = 0;
   Phase phase_ = Phase::kSetup;
   int layer_ = -1;
+  int step_ = 0;
   std::vector<int64_t> pending_;
   std::vector<int> placed_;
 };
@@ -137,11 +148,17 @@ class StepSimulation {
         t_(options, out) {}
 
   void run() {
-    setup();
-    forward();
-    loss_forward();
-    backward();
-    optimizer();
+    const int warmup = std::max(0, options_.warmup_steps);
+    setup(warmup == 0 && options_.steady_state);
+    for (int s = 1; s <= warmup + 1; ++s) {
+      const bool measured = s == warmup + 1;
+      fresh_ = s == 1 && !(warmup == 0 && options_.steady_state);
+      t_.begin_step(s, measured);
+      forward();
+      loss_forward(measured);
+      backward();
+      optimizer();
+    }
   }
 
  private:
@@ -151,7 +168,8 @@ class StepSimulation {
     return layer >= 0 && net_.layers[static_cast<size_t>(layer)].requires_grad;
   }
 
-  void setup() {
+  // The model, its training state when `warm` (gradients and momentum buffers), the batch.
+  void setup(bool warm) {
     t_.at(Phase::kSetup, -1);
     input_ = t_.allocate(bytes_of(net_.input));
     t_.allocate(batch_ * kIndexBytes);  // labels
@@ -160,7 +178,7 @@ class StepSimulation {
         t_.allocate(p);
         out_.weight_bytes += p;
         params_.push_back(p);
-        if (options_.steady_state) {
+        if (warm) {
           t_.allocate(p);  // .grad, zeroed in place by zero_grad
           t_.allocate(p);  // momentum buffer
         }
@@ -171,8 +189,6 @@ class StepSimulation {
         t_.allocate(kIndexBytes);                           // num_batches_tracked
       }
     }
-    out_.persistent_bytes = t_.live();
-    out_.peak_bytes = t_.live();
   }
 
   OpCall call_for(size_t i) const {
@@ -282,15 +298,17 @@ class StepSimulation {
     }
   }
 
-  void loss_forward() {
+  void loss_forward(bool measured) {
     t_.at(Phase::kLoss, -1);
     const int64_t logits = batch_ * spec_.classes * kFloatBytes;
     log_softmax_ = t_.allocate(logits);  // saved by log_softmax's backward
     t_.unref(out_storage_[static_cast<size_t>(net_.output)]);  // the logits variable
     loss_ = t_.allocate(kFloatBytes);
     total_weight_ = t_.allocate(kFloatBytes);  // saved by nll_loss
-    out_.end_of_forward_bytes = t_.live();
-    out_.saved_bytes = out_.end_of_forward_bytes - out_.persistent_bytes;
+    if (measured) {
+      out_.end_of_forward_bytes = t_.live();
+      out_.saved_bytes = out_.end_of_forward_bytes - out_.persistent_bytes;
+    }
   }
 
   void deliver(int producer, int grad) {
@@ -392,7 +410,7 @@ class StepSimulation {
         // AccumulateGrad runs next: adds into the existing .grad and drops the new one; in the
         // first step the new gradient becomes .grad.
         for (; r < res.size(); ++r)
-          if (options_.steady_state) t_.unref(res[r]);
+          if (!fresh_) t_.unref(res[r]);
         return;
       }
     }
@@ -404,7 +422,7 @@ class StepSimulation {
   void optimizer() {
     t_.at(Phase::kOptimizer, -1);
     for (int64_t p : params_) {
-      if (!options_.steady_state) t_.allocate(p);  // momentum buffer: clone of the first d_p
+      if (fresh_) t_.allocate(p);  // momentum buffer: clone of the first d_p
       backend_.optimizer_param(t_, p);
     }
   }
@@ -416,6 +434,7 @@ class StepSimulation {
   const RuntimeOptions& options_;
   MemorySimResult& out_;
   Tracker t_;
+  bool fresh_ = false;  // the first step ever: gradients and momentum are born in it
   int input_ = -1;
   int log_softmax_ = -1, loss_ = -1, total_weight_ = -1;
   std::vector<int64_t> params_;

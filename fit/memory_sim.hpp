@@ -25,6 +25,7 @@ const char* phase_name(Phase p);
 // One allocation or release, in program order. `tensor` identifies the allocation, so that an
 // allocator model can replay the sequence (caching_allocator.hpp).
 struct MemoryEvent {
+  int step = 0;       // 0: setup (model, batch), then 1, 2, ...: training steps, the last measured
   int tensor = 0;
   int64_t bytes = 0;  // as requested (before any allocator rounding)
   bool alloc = true;  // false: release
@@ -37,6 +38,11 @@ struct RuntimeOptions {
   // Steady state: the step after warm-up steps, with gradients (zeroed in place by zero_grad)
   // and momentum buffers already allocated. false: the very first step.
   bool steady_state = true;
+  // Warm-up steps simulated before the measured one, from a fresh model (the first of them
+  // allocates the gradients and momentum buffers). With 0 the measured step starts in the
+  // state that steady_state says, without simulating how it got there. Only the measured
+  // step's peak is reported; an allocator model replays all of them (record_events).
+  int warmup_steps = 0;
   // Each allocation's size is rounded up to a multiple of this for the peak (CUDA's caching
   // allocator rounds to 512 bytes); 1 on the CPU.
   int64_t round_bytes = 1;

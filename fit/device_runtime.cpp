@@ -1,0 +1,151 @@
+#include "fit/device_runtime.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace p4s::fit {
+namespace {
+
+bool context_has(const ResultSet& r, const std::string& key, const std::string& needle) {
+  auto it = r.context.find(key);
+  if (it == r.context.end()) return false;
+  std::string v = it->second;
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return v.find(needle) != std::string::npos;
+}
+
+int context_int(const ResultSet& r, const std::string& key, int fallback) {
+  auto it = r.context.find(key);
+  if (it == r.context.end()) return fallback;
+  try {
+    return std::max(1, std::stoi(it->second));
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+template <typename T>
+T field(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) throw std::invalid_argument(std::string("runtime: field \"") + key + "\" is missing");
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw std::invalid_argument(std::string("runtime: field \"") + key + "\" has the wrong type");
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<MemoryBackend> DeviceRuntime::backend() const {
+  if (kind == DeviceKind::kCpu) return make_libtorch_cpu_backend(cpu_channel_block, cpu_threads);
+  return make_cuda_backend();
+}
+
+RuntimeOptions DeviceRuntime::sim_options() const {
+  RuntimeOptions o;
+  o.round_bytes = kind == DeviceKind::kCuda ? 512 : 1;
+  o.relu6_inplace_copies_input = relu6_inplace_copies_input;
+  o.adaptive_pool_saves_input = adaptive_pool_saves_input;
+  o.inplace_grad_accumulation = inplace_grad_accumulation;
+  return o;
+}
+
+CachingAllocatorConfig DeviceRuntime::allocator() const {
+  CachingAllocatorConfig c;
+  c.empty_cache_before_steps = empty_cache_before_steps;
+  return c;
+}
+
+std::string DeviceRuntime::describe() const {
+  std::string s = kind == DeviceKind::kCpu
+                      ? "CPU (oneDNN blocks of " + std::to_string(cpu_channel_block) + " channels, " +
+                            std::to_string(cpu_threads) + " thread" + (cpu_threads == 1 ? "" : "s") + ")"
+                      : std::string("CUDA (caching allocator") +
+                            (empty_cache_before_steps ? ", cache emptied before each step)" : ")");
+  s += "; in-place ReLU6 ";
+  s += relu6_inplace_copies_input ? "saves a copy of its input" : "saves its result";
+  s += "; adaptive pooling ";
+  s += adaptive_pool_saves_input ? "saves its input" : "saves no input";
+  s += "; gradients accumulated ";
+  s += inplace_grad_accumulation ? "in place" : "out of place";
+  return s;
+}
+
+nlohmann::json DeviceRuntime::to_json() const {
+  nlohmann::json j;
+  j["kind"] = kind == DeviceKind::kCpu ? "cpu" : "cuda";
+  if (kind == DeviceKind::kCpu) {
+    j["cpu_channel_block"] = cpu_channel_block;
+    j["cpu_threads"] = cpu_threads;
+  } else {
+    j["empty_cache_before_steps"] = empty_cache_before_steps;
+  }
+  j["relu6_inplace_copies_input"] = relu6_inplace_copies_input;
+  j["adaptive_pool_saves_input"] = adaptive_pool_saves_input;
+  j["inplace_grad_accumulation"] = inplace_grad_accumulation;
+  return j;
+}
+
+DeviceRuntime DeviceRuntime::from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw std::invalid_argument("runtime: must be an object");
+  DeviceRuntime r;
+  const std::string kind = field<std::string>(j, "kind");
+  if (kind == "cpu") {
+    r.kind = DeviceKind::kCpu;
+    r.cpu_channel_block = field<int>(j, "cpu_channel_block");
+    r.cpu_threads = field<int>(j, "cpu_threads");
+    if (r.cpu_channel_block < 1 || r.cpu_threads < 1)
+      throw std::invalid_argument("runtime: cpu_channel_block and cpu_threads must be positive");
+  } else if (kind == "cuda") {
+    r.kind = DeviceKind::kCuda;
+    r.empty_cache_before_steps = field<bool>(j, "empty_cache_before_steps");
+  } else {
+    throw std::invalid_argument("runtime: field \"kind\" must be \"cpu\" or \"cuda\", got \"" + kind + "\"");
+  }
+  r.relu6_inplace_copies_input = field<bool>(j, "relu6_inplace_copies_input");
+  r.adaptive_pool_saves_input = field<bool>(j, "adaptive_pool_saves_input");
+  r.inplace_grad_accumulation = field<bool>(j, "inplace_grad_accumulation");
+  return r;
+}
+
+bool DeviceRuntime::operator==(const DeviceRuntime& o) const {
+  return to_json() == o.to_json();
+}
+
+DeviceKind device_kind_of(const ResultSet& results) {
+  if (context_has(results, "p4s_device", "cuda")) return DeviceKind::kCuda;
+  if (context_has(results, "p4s_device", "cpu")) return DeviceKind::kCpu;
+  for (const NetResult& n : results.nets)
+    if (n.values.mem_reserved) return DeviceKind::kCuda;
+  return DeviceKind::kCpu;
+}
+
+std::vector<DeviceRuntime> candidate_runtimes(const ResultSet& results) {
+  DeviceRuntime base;
+  base.kind = device_kind_of(results);
+  base.cpu_threads = context_int(results, "p4s_threads", 1);
+  std::vector<int> blocks{16};
+  if (base.kind == DeviceKind::kCpu) {
+    if (context_has(results, "p4s_cpu_isa", "avx512"))
+      blocks = {16};
+    else if (context_has(results, "p4s_cpu_isa", "avx2"))
+      blocks = {8};
+    else
+      blocks = {16, 8};
+  }
+  std::vector<DeviceRuntime> out;
+  for (int block : blocks)
+    for (int bits = 0; bits < 8; ++bits) {
+      DeviceRuntime r = base;
+      r.cpu_channel_block = block;
+      r.relu6_inplace_copies_input = bits & 1;
+      r.adaptive_pool_saves_input = bits & 2;
+      r.inplace_grad_accumulation = bits & 4;
+      out.push_back(r);
+    }
+  return out;
+}
+
+}  // namespace p4s::fit

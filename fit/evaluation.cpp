@@ -1,0 +1,119 @@
+#include "fit/evaluation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+
+#include "fit/network_analysis.hpp"
+#include "fit/p4s_model.hpp"
+#include "fit/perf4sight_model.hpp"
+
+namespace p4s::fit {
+namespace {
+
+// A fitted method, seen the same way for both methods.
+struct Held {
+  std::function<std::optional<double>(const Observation&, Target)> predict;
+  std::optional<double> capacity;
+  Target capacity_target = Target::kMemAlloc;
+};
+
+void add_points(MethodEvaluation& me, const std::vector<const Observation*>& test, const Held& h) {
+  for (const Observation* o : test) {
+    for (Target t : kAllTargets) {
+      if (!o->fits || !o->values.get(t) || *o->values.get(t) <= 0) continue;
+      const std::optional<double> p = h.predict(*o, t);
+      if (!p) continue;
+      me.targets[t].points.push_back(PredictedPoint{o->net->spec.name, o->family, o->batch, *o->values.get(t), *p});
+    }
+    if (h.capacity) {
+      const std::optional<double> p = h.predict(*o, h.capacity_target);
+      if (!p) continue;
+      const bool predicted_fits = *p <= *h.capacity;
+      ++me.fits.n;
+      if (predicted_fits == o->fits) ++me.fits.correct;
+      else if (predicted_fits) ++me.fits.missed_oom;
+      else ++me.fits.false_oom;
+    }
+  }
+}
+
+void summarise(MethodEvaluation& me) {
+  for (auto& [t, te] : me.targets) {
+    std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by;
+    std::vector<double> p, m;
+    for (const PredictedPoint& pt : te.points) {
+      p.push_back(pt.predicted);
+      m.push_back(pt.measured);
+      by[pt.family].first.push_back(pt.predicted);
+      by[pt.family].second.push_back(pt.measured);
+    }
+    te.overall = metrics_of(p, m);
+    for (auto& [f, pm] : by) te.by_family[f] = metrics_of(pm.first, pm.second);
+  }
+}
+
+}  // namespace
+
+Metrics metrics_of(const std::vector<double>& predicted, const std::vector<double>& measured) {
+  Metrics r;
+  r.n = measured.size();
+  if (r.n == 0) return r;
+  double sum = 0, mean = 0;
+  size_t within = 0;
+  for (size_t i = 0; i < r.n; ++i) {
+    const double e = 100.0 * std::abs(predicted[i] - measured[i]) / measured[i];
+    sum += e;
+    r.worst = std::max(r.worst, e);
+    within += e <= 10.0;
+    mean += measured[i];
+  }
+  mean /= static_cast<double>(r.n);
+  double ss_res = 0, ss_tot = 0;
+  for (size_t i = 0; i < r.n; ++i) {
+    ss_res += (measured[i] - predicted[i]) * (measured[i] - predicted[i]);
+    ss_tot += (measured[i] - mean) * (measured[i] - mean);
+  }
+  r.mape = sum / static_cast<double>(r.n);
+  r.within10 = 100.0 * static_cast<double>(within) / static_cast<double>(r.n);
+  r.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 0.0;
+  return r;
+}
+
+Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observations,
+                                         const std::vector<DeviceRuntime>& candidates,
+                                         const EvaluationOptions& options) {
+  Evaluation ev;
+  ev.families = families_of(observations);
+  if (ev.families.size() < 2)
+    throw std::invalid_argument("leave-one-family-out needs networks of two or more families, got " +
+                                std::to_string(ev.families.size()));
+  MethodEvaluation ours{"p4s", {}, {}};
+  MethodEvaluation base{"perf4sight", {}, {}};
+  AnalysisCache cache;
+  for (const std::string& held_out : ev.families) {
+    std::vector<const Observation*> train, test;
+    for (const Observation& o : observations) (o.family == held_out ? test : train).push_back(&o);
+    const P4sModel m = train_p4s_model(train, candidates, cache);
+    Held h{[&](const Observation& o, Target t) { return m.predict(cache.get(*o.net, m.runtime), o.batch, t); },
+           m.capacity_bytes, m.capacity_target};
+    add_points(ours, test, h);
+    if (options.baseline) {
+      const Perf4sightModel b = train_perf4sight_model(train, options.seed);
+      Held hb{[&](const Observation& o, Target t) { return b.predict(*o.net, o.batch, t); }, b.capacity_bytes,
+              b.capacity_target};
+      add_points(base, test, hb);
+    }
+  }
+  summarise(ours);
+  ev.methods.push_back(std::move(ours));
+  if (options.baseline) {
+    summarise(base);
+    ev.methods.push_back(std::move(base));
+  }
+  return ev;
+}
+
+}  // namespace p4s::fit

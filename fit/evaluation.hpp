@@ -1,0 +1,72 @@
+// How well predictors do on networks they were not fitted on: leave one family out (fit on
+// every other family, predict the held-out one, for each family in turn), per target and per
+// family, the project's method beside the perf4sight baseline; and how well each tells the
+// steps that fit in memory from those that did not.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "fit/device_runtime.hpp"
+#include "fit/observations.hpp"
+#include "fit/results.hpp"
+
+namespace p4s::fit {
+
+struct Metrics {
+  size_t n = 0;
+  double mape = 0;      // mean absolute percentage error, in percent
+  double worst = 0;     // largest absolute percentage error, in percent
+  double within10 = 0;  // share of predictions within 10% of the measurement, in percent
+  double r2 = 0;        // coefficient of determination
+};
+
+// Metrics of predictions against measurements (same length, measurements > 0).
+Metrics metrics_of(const std::vector<double>& predicted, const std::vector<double>& measured);
+
+struct PredictedPoint {
+  std::string net;
+  std::string family;
+  int64_t batch = 0;
+  double measured = 0;
+  double predicted = 0;
+};
+
+struct TargetEvaluation {
+  Metrics overall;
+  std::map<std::string, Metrics> by_family;  // the held-out family's predictions
+  std::vector<PredictedPoint> points;
+};
+
+struct FitsEvaluation {
+  size_t n = 0;        // steps with a fits / does-not-fit verdict
+  size_t correct = 0;
+  size_t missed_oom = 0;    // predicted to fit, ran out of memory
+  size_t false_oom = 0;     // predicted not to fit, ran
+  double accuracy() const { return n ? 100.0 * static_cast<double>(correct) / static_cast<double>(n) : 0; }
+};
+
+struct MethodEvaluation {
+  std::string method;  // "p4s" or "perf4sight"
+  std::map<Target, TargetEvaluation> targets;
+  FitsEvaluation fits;
+};
+
+struct Evaluation {
+  std::vector<std::string> families;
+  std::vector<MethodEvaluation> methods;  // the project's method first
+};
+
+struct EvaluationOptions {
+  bool baseline = true;  // also evaluate the perf4sight baseline
+  uint64_t seed = 1;     // the baseline's trees
+};
+
+// Leave-one-family-out. Throws std::invalid_argument with fewer than two families.
+Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observations,
+                                         const std::vector<DeviceRuntime>& candidates,
+                                         const EvaluationOptions& options = {});
+
+}  // namespace p4s::fit

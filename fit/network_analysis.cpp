@@ -1,0 +1,56 @@
+#include "fit/network_analysis.hpp"
+
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace p4s::fit {
+
+NetworkAnalysis::NetworkAnalysis(const ResolvedNet& net, const DeviceRuntime& runtime)
+    : net_(net),
+      runtime_(runtime),
+      backend_(runtime.backend()),
+      envelope_(net.spec, net.shapes, *backend_, runtime.sim_options()),
+      host_(fit::host_terms(net.spec, net.shapes)),
+      device_(fit::device_terms(net.spec, net.shapes)) {}
+
+double NetworkAnalysis::allocator_reserved_bytes(int64_t batch) const {
+  if (runtime_.kind != DeviceKind::kCuda)
+    throw std::logic_error("allocator_reserved_bytes: the runtime is not CUDA");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = reserved_.find(batch);
+    if (it != reserved_.end()) return it->second;
+  }
+  RuntimeOptions o = runtime_.sim_options();
+  o.round_bytes = 1;  // the allocator model rounds
+  o.warmup_steps = 1;
+  o.record_events = true;
+  const MemorySimResult sim = simulate_training_step(net_.spec, net_.shapes, batch, *backend_, o);
+  const double reserved = static_cast<double>(replay_caching_allocator(sim.events, runtime_.allocator()).peak_reserved_bytes);
+  std::lock_guard<std::mutex> lock(mu_);
+  reserved_[batch] = reserved;
+  return reserved;
+}
+
+double NetworkAnalysis::memory_feature(const std::string& name, int64_t batch) const {
+  if (name == "one") return 1.0;
+  if (name == "sim_peak") return sim_peak_bytes(batch);
+  if (name == "allocator_reserved") return allocator_reserved_bytes(batch);
+  throw std::invalid_argument("unknown memory feature \"" + name + "\"");
+}
+
+bool is_memory_feature(const std::string& name) {
+  return name == "one" || name == "sim_peak" || name == "allocator_reserved";
+}
+
+NetworkAnalysis& AnalysisCache::get(const ResolvedNet& net, const DeviceRuntime& runtime) {
+  const std::string key = net.spec.name + "\n" + runtime.to_json().dump();
+  auto it = cache_.find(key);
+  if (it != cache_.end()) return *it->second;
+  auto a = std::make_unique<NetworkAnalysis>(net, runtime);
+  NetworkAnalysis& ref = *a;
+  cache_.emplace(key, std::move(a));
+  return ref;
+}
+
+}  // namespace p4s::fit

@@ -1,0 +1,62 @@
+// Everything the project's predictors need to know about one network on one device runtime,
+// computed once: the simulated peak as a function of the batch (memory_envelope.hpp), the
+// caching allocator's reservation (replayed per batch size on first use, then remembered),
+// and the latency cost terms. Predictions then take microseconds.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "fit/cost_terms.hpp"
+#include "fit/device_runtime.hpp"
+#include "fit/memory_envelope.hpp"
+#include "fit/network_library.hpp"
+
+namespace p4s::fit {
+
+class NetworkAnalysis {
+ public:
+  NetworkAnalysis(const ResolvedNet& net, const DeviceRuntime& runtime);
+
+  const ResolvedNet& net() const { return net_; }
+  const DeviceRuntime& runtime() const { return runtime_; }
+
+  // The simulated peak of live bytes of a steady-state step (allocation rounding included).
+  double sim_peak_bytes(int64_t batch) const { return envelope_.peak_bytes(batch); }
+  // What the CUDA caching allocator reserves at its peak during a step that follows a
+  // warm-up step. Precondition: a CUDA runtime.
+  double allocator_reserved_bytes(int64_t batch) const;
+
+  const CostTerms& host_terms() const { return host_; }
+  const CostTerms& device_terms() const { return device_; }
+
+  // A memory feature by name: "one", "sim_peak", "allocator_reserved".
+  // Throws std::invalid_argument for other names.
+  double memory_feature(const std::string& name, int64_t batch) const;
+
+ private:
+  const ResolvedNet& net_;
+  DeviceRuntime runtime_;
+  std::unique_ptr<MemoryBackend> backend_;
+  MemoryEnvelope envelope_;
+  CostTerms host_, device_;
+  mutable std::mutex mu_;
+  mutable std::map<int64_t, double> reserved_;
+};
+
+// Analyses by (network, runtime), made on first use.
+class AnalysisCache {
+ public:
+  NetworkAnalysis& get(const ResolvedNet& net, const DeviceRuntime& runtime);
+
+ private:
+  std::map<std::string, std::unique_ptr<NetworkAnalysis>> cache_;
+};
+
+// The memory features a model may use, in the order the fit considers them.
+bool is_memory_feature(const std::string& name);
+
+}  // namespace p4s::fit

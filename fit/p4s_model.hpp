@@ -1,0 +1,65 @@
+// The project's own predictors: physics first, learning for what is left.
+//   memory: the simulated training step (memory_sim.hpp) under the device's runtime, and for
+//           mem_reserved the caching allocator replayed on it; a small non-negative linear
+//           part per device (fixed footprint, workspaces) fitted for relative error;
+//   latency: cost terms (cost_terms.hpp) weighed by non-negative coefficients, the host's and
+//           the device's work combined as their maximum (an asynchronous device overlaps
+//           the host's dispatching) or their sum, whichever explains the training data best.
+// Everything learned is linear with non-negative weights, so predictions grow with networks
+// and batches beyond the training data instead of saturating.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <armadillo>
+#include <nlohmann/json_fwd.hpp>
+
+#include "fit/device_runtime.hpp"
+#include "fit/network_analysis.hpp"
+#include "fit/observations.hpp"
+#include "fit/results.hpp"
+
+namespace p4s::fit {
+
+// y = coefficients . features(batch), features named as NetworkAnalysis::memory_feature.
+struct LinearMemoryModel {
+  std::vector<std::string> features;
+  arma::vec coefficients;
+  double predict(const NetworkAnalysis& a, int64_t batch) const;
+};
+
+// y = max(host . host_terms(batch), device . device_terms(batch)), or their sum.
+struct LatencyModel {
+  bool overlap = true;  // max when true, sum when false
+  arma::vec host;
+  arma::vec device;
+  double predict(const NetworkAnalysis& a, int64_t batch) const;
+};
+
+struct P4sModel {
+  DeviceRuntime runtime;
+  std::map<Target, LinearMemoryModel> memory;  // the memory targets that were fitted
+  std::optional<LatencyModel> latency;
+  // Fits / does not fit: a step fits when the predicted `capacity_target` is at most
+  // capacity_bytes (learned from the out-of-memory entries; absent without them).
+  std::optional<double> capacity_bytes;
+  Target capacity_target = Target::kMemAlloc;
+
+  bool has(Target t) const;
+  std::optional<double> predict(const NetworkAnalysis& a, int64_t batch, Target t) const;
+
+  nlohmann::json to_json() const;
+  // Throws std::invalid_argument naming the field for a malformed object.
+  static P4sModel from_json(const nlohmann::json& j);
+};
+
+// Fits the model on `train` (steps that ran and did not; each target from the observations
+// that have it), choosing the runtime among `candidates`. Throws std::invalid_argument when
+// there is nothing to fit.
+P4sModel train_p4s_model(const std::vector<const Observation*>& train,
+                         const std::vector<DeviceRuntime>& candidates, AnalysisCache& cache);
+
+}  // namespace p4s::fit

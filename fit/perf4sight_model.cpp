@@ -1,0 +1,81 @@
+#include "fit/perf4sight_model.hpp"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "fit/capacity.hpp"
+#include "fit/perf4sight_features.hpp"
+
+namespace p4s::fit {
+
+std::optional<double> Perf4sightModel::predict(const ResolvedNet& net, int64_t batch, Target t) const {
+  auto it = forests.find(t);
+  if (it == forests.end()) return std::nullopt;
+  return it->second.Predict(perf4sight_features(net.spec, net.shapes, batch));
+}
+
+Perf4sightModel train_perf4sight_model(const std::vector<const Observation*>& train, uint64_t seed) {
+  Perf4sightModel m;
+  std::map<const Observation*, arma::vec> features;
+  for (const Observation* o : train) features[o] = perf4sight_features(o->net->spec, o->net->shapes, o->batch);
+  for (Target t : kAllTargets) {
+    std::vector<const Observation*> obs;
+    for (const Observation* o : train)
+      if (o->fits && o->values.get(t)) obs.push_back(o);
+    if (obs.empty()) continue;
+    arma::mat X(kPerf4sightFeatureCount, obs.size());
+    arma::rowvec y(obs.size());
+    for (size_t i = 0; i < obs.size(); ++i) {
+      X.col(i) = features[obs[i]];
+      y(i) = *obs[i]->values.get(t);
+    }
+    ExtraTreesOptions opt;
+    opt.seed = seed;
+    m.forests.emplace(t, ExtraTreesRegressor(X, y, opt));
+  }
+  if (m.forests.empty()) throw std::invalid_argument("train_perf4sight_model: no measurements to fit");
+  for (Target t : {Target::kMemUsed, Target::kMemReserved, Target::kMemAlloc}) {
+    if (!m.has(t)) continue;
+    m.capacity_target = t;
+    std::vector<std::pair<double, bool>> pf;
+    for (const Observation* o : train) pf.emplace_back(m.forests.at(t).Predict(features[o]), o->fits);
+    m.capacity_bytes = fit_capacity(pf);
+    break;
+  }
+  return m;
+}
+
+nlohmann::json Perf4sightModel::to_json() const {
+  nlohmann::json j;
+  nlohmann::json targets = nlohmann::json::object();
+  for (const auto& [t, f] : forests) targets[target_name(t)] = f.ToJson();
+  j["targets"] = targets;
+  if (capacity_bytes) j["capacity"] = {{"target", target_name(capacity_target)}, {"bytes", *capacity_bytes}};
+  return j;
+}
+
+Perf4sightModel Perf4sightModel::from_json(const nlohmann::json& j) {
+  if (!j.is_object() || !j.contains("targets") || !j["targets"].is_object())
+    throw std::invalid_argument("model: field \"targets\" must be an object");
+  Perf4sightModel m;
+  for (auto it = j["targets"].begin(); it != j["targets"].end(); ++it) {
+    const std::optional<Target> t = target_from_name(it.key());
+    if (!t) throw std::invalid_argument("model: target \"" + it.key() + "\": unknown target");
+    m.forests.emplace(*t, ExtraTreesRegressor::FromJson(*it));
+  }
+  if (j.contains("capacity")) {
+    const auto& c = j["capacity"];
+    if (!c.is_object() || !c.contains("target") || !c["target"].is_string() || !c.contains("bytes") || !c["bytes"].is_number())
+      throw std::invalid_argument("model: capacity: needs a target and bytes");
+    const std::optional<Target> t = target_from_name(c["target"].get<std::string>());
+    if (!t || !m.has(*t)) throw std::invalid_argument("model: capacity: target must be a fitted memory target");
+    const double bytes = c["bytes"].get<double>();
+    if (!std::isfinite(bytes) || bytes <= 0) throw std::invalid_argument("model: capacity: bytes must be positive");
+    m.capacity_target = *t;
+    m.capacity_bytes = bytes;
+  }
+  return m;
+}
+
+}  // namespace p4s::fit
