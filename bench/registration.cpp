@@ -17,31 +17,34 @@ void configure(benchmark::internal::Benchmark* b) {
   b->UseManualTime()->Unit(benchmark::kMillisecond);
 }
 
+// One family per shape (its batch sizes are the family's argument sets): Google Benchmark
+// warns about families of more than 100 argument sets, and names do not depend on families.
 template <typename Shape>
 void register_layer_kind(LayerKind kind, const std::vector<Shape>& shapes, const Sweep& sweep,
                          const RunSettings& settings) {
-  if (shapes.empty() || sweep.layer_batches.empty()) return;
-  auto* b = benchmark::RegisterBenchmark(
-      std::string(layer_kind_name(kind)).c_str(), [kind, settings](benchmark::State& state) {
-        run_case(state, [&state, kind] {
-          std::vector<int64_t> args(layer_arg_names(kind).size());
-          for (size_t i = 0; i < args.size(); ++i) args[i] = state.range(static_cast<int>(i));
-          const LayerCase c = make_layer_case(kind, args);
-          PreparedCase p;
-          p.params = c.params;
-          p.flops = c.flops;
-          p.build = [c]() -> Step {
-            auto step = std::make_shared<modelgen_torch::LayerTrainingStep>(c.layer, c.input, c.batch,
-                                                                             c10::Device(c10::kCPU));
-            return [step] { step->run(); };
-          };
-          return p;
-        }, settings);
-      });
-  b->ArgNames(layer_arg_names(kind));
-  for (const Shape& shape : shapes)
+  if (sweep.layer_batches.empty()) return;
+  const std::string name(layer_kind_name(kind));
+  for (const Shape& shape : shapes) {
+    auto* b = benchmark::RegisterBenchmark(name.c_str(), [kind, settings](benchmark::State& state) {
+      run_case(state, [&state, kind] {
+        std::vector<int64_t> args(layer_arg_names(kind).size());
+        for (size_t i = 0; i < args.size(); ++i) args[i] = state.range(static_cast<int>(i));
+        const LayerCase c = make_layer_case(kind, args);
+        PreparedCase p;
+        p.params = c.params;
+        p.flops = c.flops;
+        p.build = [c]() -> Step {
+          auto step = std::make_shared<modelgen_torch::LayerTrainingStep>(c.layer, c.input, c.batch,
+                                                                           c10::Device(c10::kCPU));
+          return [step] { step->run(); };
+        };
+        return p;
+      }, settings);
+    });
+    b->ArgNames(layer_arg_names(kind));
     for (int64_t batch : sweep.layer_batches) b->Args(case_args(shape, batch));
-  configure(b);
+    configure(b);
+  }
 }
 
 }  // namespace

@@ -79,17 +79,21 @@ const std::vector<BatchNorm2dShape> kBatchNormAll = {
 // quick: one or two shapes of every kind of layer (kernels 1, 3, 5, 7; strides 1 and 2;
 // dense, grouped, depthwise), chosen among the cheaper ones.
 const std::vector<Conv2dShape> kConvQuick = {
-    {64, 64, 3, 1, 1, 56},     // ResNet layer1: 3x3, stride 1
-    {64, 128, 1, 2, 1, 56},    // ResNet downsample: 1x1, stride 2
-    {3, 64, 7, 2, 1, 224},     // ResNet conv1: 7x7, stride 2
-    {16, 32, 5, 1, 1, 28},     // GoogLeNet 5x5
-    {144, 24, 1, 1, 1, 56},    // MobileNetV2 project: 1x1, stride 1
-    {128, 128, 3, 1, 32, 56},  // ResNeXt grouped
-    {96, 96, 3, 2, 96, 112},   // MobileNetV2 depthwise, stride 2
-    {480, 480, 5, 1, 480, 14}, // MnasNet depthwise 5x5
+    {64, 64, 3, 1, 1, 56},      // ResNet layer1: 3x3, stride 1
+    {64, 128, 3, 2, 1, 56},     // ResNet layer2.0.conv1: 3x3, stride 2
+    {64, 128, 1, 2, 1, 56},     // ResNet downsample: 1x1, stride 2
+    {512, 512, 3, 1, 1, 7},     // ResNet layer4: many channels, small image
+    {3, 64, 7, 2, 1, 224},      // ResNet conv1: 7x7, stride 2
+    {16, 32, 5, 1, 1, 28},      // GoogLeNet 5x5
+    {144, 24, 1, 1, 1, 56},     // MobileNetV2 project: 1x1, stride 1
+    {128, 128, 3, 1, 32, 56},   // ResNeXt grouped
+    {32, 32, 3, 1, 32, 112},    // MobileNetV2 depthwise, stride 1
+    {96, 96, 3, 2, 96, 112},    // MobileNetV2 depthwise, stride 2
+    {480, 480, 5, 1, 480, 14},  // MnasNet depthwise 5x5
+    {16, 64, 3, 1, 1, 54},      // SqueezeNet expand 3x3
 };
 const std::vector<LinearShape> kLinearQuick = {{512, 1000}, {1280, 1000}};
-const std::vector<BatchNorm2dShape> kBatchNormQuick = {{64, 56}, {32, 112}};
+const std::vector<BatchNorm2dShape> kBatchNormQuick = {{64, 56}, {32, 112}, {512, 7}};
 
 }  // namespace
 
@@ -108,11 +112,11 @@ Sweep sweep_preset(std::string_view name) {
     s.conv2d = kConvQuick;
     s.linear = kLinearQuick;
     s.batchnorm2d = kBatchNormQuick;
-    s.layer_batches = {1, 8};
+    s.layer_batches = {1, 4, 16};
     s.net_batches = {2, 8};
     s.warmup_steps = 1;
     s.repetitions = 1;
-    s.min_time_s = 0.05;
+    s.min_time_s = 0.1;
   } else if (name == "standard") {
     s.conv2d = kConvAll;
     s.linear = kLinearAll;
