@@ -9,6 +9,7 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 #include "modelgen/torch/torch_compat.hpp"
 
@@ -21,6 +22,13 @@ namespace {
 // raw_deallocate, through which oneDNN allocates its workspaces) requires.
 constexpr size_t kHeaderBytes = 64;
 static_assert(kHeaderBytes >= sizeof(size_t) && kHeaderBytes % alignof(std::max_align_t) == 0);
+
+// Fails with a clear message, rather than an abstract-class error, should torch_compat.hpp's
+// version threshold not match the LibTorch being built against.
+static_assert(std::is_same_v<decltype(&c10::Allocator::allocate),
+                             c10::DataPtr (c10::Allocator::*)(size_t) P4S_TORCH_ALLOCATE_CONST>,
+              "torch_compat.hpp: P4S_TORCH_ALLOCATE_CONST does not match c10::Allocator::allocate "
+              "of this LibTorch; correct the version threshold there");
 
 class TrackingAllocator final : public c10::Allocator {
  public:

@@ -101,7 +101,7 @@ LayerRunner::LayerRunner(const modelgen::Layer& layer) : op_(layer.op) {
       run_ = [a](const std::vector<torch::Tensor>& in, bool) {
         return at::avg_pool2d(in[0], {a.kernel.h, a.kernel.w}, {a.stride.h, a.stride.w},
                               {a.padding.h, a.padding.w}, a.ceil_mode,
-                              /*count_include_pad=*/true, /*divisor_override=*/c10::nullopt);
+                              /*count_include_pad=*/true, /*divisor_override=*/{});
       };
       break;
     }
