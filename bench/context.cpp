@@ -1,0 +1,84 @@
+#include "bench/context.hpp"
+
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace p4s::bench {
+namespace {
+
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+std::optional<std::string> read_text(const char* path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+std::string cpu_model(const std::string& cpuinfo_text) {
+  for (const char* key : {"model name", "Hardware", "Processor"}) {
+    std::istringstream lines(cpuinfo_text);
+    std::string line;
+    while (std::getline(lines, line)) {
+      const size_t colon = line.find(':');
+      if (colon == std::string::npos || trim(line.substr(0, colon)) != key) continue;
+      const std::string value = trim(line.substr(colon + 1));
+      if (!value.empty()) return value;
+    }
+  }
+  return "unknown";
+}
+
+std::optional<std::string> l4t_release(const std::string& tegra_release_text) {
+  const std::string first = trim(tegra_release_text.substr(0, tegra_release_text.find('\n')));
+  if (first.empty()) return std::nullopt;
+  std::smatch m;
+  static const std::regex kForm(R"(R(\d+) \(release\), REVISION: ([0-9.]+))");
+  if (std::regex_search(first, m, kForm)) return "R" + m[1].str() + "." + m[2].str();
+  return first.front() == '#' ? trim(first.substr(1)) : first;
+}
+
+std::vector<std::pair<std::string, std::string>> make_context(const ContextInputs& in) {
+  std::vector<std::pair<std::string, std::string>> c = {
+      {"p4s_schema_version", kSchemaVersion},
+      {"p4s_device", in.device},
+      {"p4s_cpu_model", cpu_model(in.cpuinfo_text)},
+      {"p4s_threads", std::to_string(in.threads)},
+      {"p4s_libtorch", in.libtorch_version},
+      {"p4s_sweep", in.sweep},
+  };
+  if (in.mem_limit_bytes) c.emplace_back("p4s_mem_limit", std::to_string(*in.mem_limit_bytes));
+  c.emplace_back("p4s_mem_used_method", in.mem_used_method);
+  if (in.gpu) {
+    c.emplace_back("p4s_gpu_name", in.gpu->name);
+    c.emplace_back("p4s_gpu_driver", in.gpu->driver);
+    c.emplace_back("p4s_cuda", in.gpu->cuda);
+    c.emplace_back("p4s_cudnn", in.gpu->cudnn);
+  }
+  if (in.tegra_release_text)
+    if (const std::optional<std::string> l4t = l4t_release(*in.tegra_release_text))
+      c.emplace_back("p4s_l4t_release", *l4t);
+  return c;
+}
+
+ContextInputs read_machine_context() {
+  ContextInputs in;
+  in.cpuinfo_text = read_text("/proc/cpuinfo").value_or("");
+  in.tegra_release_text = read_text("/etc/nv_tegra_release");
+  in.threads = at::get_num_threads();
+  in.libtorch_version = TORCH_VERSION;
+  return in;
+}
+
+}  // namespace p4s::bench

@@ -1,0 +1,114 @@
+#include "bench/options.hpp"
+
+#include <limits>
+#include <string>
+
+#include "bench/sweep.hpp"
+
+namespace p4s::bench {
+namespace {
+
+constexpr std::string_view kPrefix = "--p4s_";
+
+// A positive decimal integer no larger than `max`, or nullopt.
+std::optional<int64_t> parse_positive(std::string_view text, int64_t max) {
+  if (text.empty() || text.size() > 19) return std::nullopt;
+  int64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + (c - '0');
+  }
+  if (v <= 0 || v > max) return std::nullopt;
+  return v;
+}
+
+std::vector<int64_t> parse_batches(std::string_view text) {
+  std::vector<int64_t> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = text.find(',', start);
+    const std::string_view item = text.substr(start, comma == std::string_view::npos ? comma : comma - start);
+    const std::optional<int64_t> v = parse_positive(item, int64_t{1} << 24);
+    if (!v) throw std::invalid_argument("\"" + std::string(item) + "\" is not a positive batch size");
+    for (int64_t b : out)
+      if (b == *v) throw std::invalid_argument("batch size " + std::to_string(b) + " is given twice");
+    out.push_back(*v);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+int64_t parse_bytes(std::string_view text) {
+  int64_t unit = 1;
+  std::string_view digits = text;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'K': case 'k': unit = int64_t{1} << 10; break;
+      case 'M': case 'm': unit = int64_t{1} << 20; break;
+      case 'G': case 'g': unit = int64_t{1} << 30; break;
+      case 'T': case 't': unit = int64_t{1} << 40; break;
+      default: break;
+    }
+    if (unit != 1) digits.remove_suffix(1);
+  }
+  const std::optional<int64_t> v = parse_positive(digits, std::numeric_limits<int64_t>::max() / unit);
+  if (!v)
+    throw std::invalid_argument("\"" + std::string(text) +
+                                "\" is not a positive byte count (digits, then optionally K, M, G or T)");
+  return *v * unit;
+}
+
+ParsedArgs parse_args(const std::vector<std::string>& args) {
+  ParsedArgs parsed;
+  Options& o = parsed.options;
+  for (const std::string& arg : args) {
+    if (arg.compare(0, kPrefix.size(), kPrefix) != 0) {
+      parsed.rest.push_back(arg);
+      continue;
+    }
+    const size_t eq = arg.find('=');
+    const std::string flag = arg.substr(0, eq);
+    const std::string name = flag.substr(kPrefix.size());
+    static const std::vector<std::string> kNames = {"sweep", "batch", "netspec", "mem_limit", "threads"};
+    bool known = false;
+    for (const std::string& n : kNames) known |= n == name;
+    if (!known) throw OptionError(flag + ": unknown flag (see --help)");
+    if (eq == std::string::npos) throw OptionError(flag + ": needs a value, as " + flag + "=VALUE");
+    const std::string value = arg.substr(eq + 1);
+    try {
+      if (name == "sweep") {
+        if (!is_sweep_name(value))
+          throw std::invalid_argument("\"" + value + "\" is not a sweep (" + sweep_names_text() + ")");
+        o.sweep = value;
+      } else if (name == "batch") {
+        o.net_batches = parse_batches(value);
+      } else if (name == "netspec") {
+        if (value.empty()) throw std::invalid_argument("needs a file name");
+        o.netspec_paths.push_back(value);
+      } else if (name == "mem_limit") {
+        o.mem_limit_bytes = parse_bytes(value);
+      } else if (name == "threads") {
+        const std::optional<int64_t> n = parse_positive(value, 4096);
+        if (!n) throw std::invalid_argument("\"" + value + "\" is not a thread count from 1 to 4096");
+        o.threads = static_cast<int>(*n);
+      }
+    } catch (const std::invalid_argument& e) {
+      throw OptionError(flag + ": " + e.what());
+    }
+  }
+  return parsed;
+}
+
+std::string options_help() {
+  return "perf4sight bench flags (before Google Benchmark's own):\n"
+         "  --p4s_sweep=quick|standard|full  layer shapes, batch sizes and repetitions (default quick)\n"
+         "  --p4s_netspec=FILE               add Net/<name>/bs:N cases for a NetSpec file (repeatable)\n"
+         "  --p4s_batch=N[,N...]             the batch sizes of network cases (default: the sweep's)\n"
+         "  --p4s_mem_limit=BYTES            refuse CPU allocations beyond BYTES (suffix K, M, G, T)\n"
+         "  --p4s_threads=N                  LibTorch intra-op threads (default: LibTorch's)\n";
+}
+
+}  // namespace p4s::bench

@@ -1,0 +1,45 @@
+// The bench's own command-line flags, all spelled --p4s_<name>=<value>, parsed before Google
+// Benchmark sees the rest. Pure parsing: no file is read here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace p4s::bench {
+
+// A bad --p4s_ flag. what() is one line that starts with the flag, e.g.
+// "--p4s_sweep=fast: not a sweep (quick, standard or full)".
+class OptionError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Options {
+  std::string sweep = "quick";                      // --p4s_sweep: a preset of sweep.hpp
+  std::optional<std::vector<int64_t>> net_batches;  // --p4s_batch=2,8,32: overrides the preset's
+  std::vector<std::string> netspec_paths;           // --p4s_netspec=FILE, repeatable, in order
+  std::optional<int64_t> mem_limit_bytes;           // --p4s_mem_limit=BYTES (suffix K, M, G, T)
+  std::optional<int> threads;                       // --p4s_threads=N: LibTorch's intra-op threads
+};
+
+struct ParsedArgs {
+  Options options;
+  std::vector<std::string> rest;  // every other argument, in order, argv[0] first
+};
+
+// Splits argv into our flags and the rest. Throws OptionError for an unknown --p4s_ flag, a
+// flag without "=value", or a bad value.
+ParsedArgs parse_args(const std::vector<std::string>& args);
+
+// "4096", "512K", "512M", "4G", "1T" (binary: K = 1024) -> bytes. Throws
+// std::invalid_argument for anything else, zero, or a value beyond int64.
+int64_t parse_bytes(std::string_view text);
+
+// The help text of our flags, one per line.
+std::string options_help();
+
+}  // namespace p4s::bench

@@ -1,0 +1,81 @@
+#include "bench/registration.hpp"
+
+#include <c10/core/Device.h>
+
+#include <memory>
+#include <string>
+
+#include "modelgen/torch/training_step.hpp"
+
+namespace p4s::bench {
+namespace {
+
+// What every case shares: manual time (the StepTimer's) in milliseconds. The sweep's minimum
+// time and repetitions come as Google Benchmark flags (benchmark_flags), so that names stay
+// free of their suffixes.
+void configure(benchmark::internal::Benchmark* b) {
+  b->UseManualTime()->Unit(benchmark::kMillisecond);
+}
+
+// One family per shape (its batch sizes are the family's argument sets): Google Benchmark
+// warns about families of more than 100 argument sets, and names do not depend on families.
+template <typename Shape>
+void register_layer_kind(LayerKind kind, const std::vector<Shape>& shapes, const Sweep& sweep,
+                         const RunSettings& settings) {
+  if (sweep.layer_batches.empty()) return;
+  const std::string name(layer_kind_name(kind));
+  for (const Shape& shape : shapes) {
+    auto* b = benchmark::RegisterBenchmark(name.c_str(), [kind, settings](benchmark::State& state) {
+      run_case(state, [&state, kind] {
+        std::vector<int64_t> args(layer_arg_names(kind).size());
+        for (size_t i = 0; i < args.size(); ++i) args[i] = state.range(static_cast<int>(i));
+        const LayerCase c = make_layer_case(kind, args);
+        PreparedCase p;
+        p.params = c.params;
+        p.flops = c.flops;
+        p.build = [c]() -> Step {
+          auto step = std::make_shared<modelgen_torch::LayerTrainingStep>(c.layer, c.input, c.batch,
+                                                                           c10::Device(c10::kCPU));
+          return [step] { step->run(); };
+        };
+        return p;
+      }, settings);
+    });
+    b->ArgNames(layer_arg_names(kind));
+    for (int64_t batch : sweep.layer_batches) b->Args(case_args(shape, batch));
+    configure(b);
+  }
+}
+
+}  // namespace
+
+void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
+                    const std::vector<int64_t>& net_batches, const RunSettings& settings) {
+  register_layer_kind(LayerKind::kConv2d, sweep.conv2d, sweep, settings);
+  register_layer_kind(LayerKind::kLinear, sweep.linear, sweep, settings);
+  register_layer_kind(LayerKind::kBatchNorm2d, sweep.batchnorm2d, sweep, settings);
+
+  for (const BenchNet& net : nets) {
+    auto shared = std::make_shared<const BenchNet>(net);
+    auto* b = benchmark::RegisterBenchmark(
+        ("Net/" + net.spec.name).c_str(), [shared, settings](benchmark::State& state) {
+          run_case(state, [&state, shared] {
+            const int64_t batch = state.range(0);
+            PreparedCase p;
+            p.params = shared->shapes.params;
+            p.flops = shared->shapes.training_flops(batch);
+            p.build = [shared, batch]() -> Step {
+              auto step = std::make_shared<modelgen_torch::TrainingStep>(
+                  shared->spec, batch, c10::Device(c10::kCPU), shared->source);
+              return [step] { step->run(); };
+            };
+            return p;
+          }, settings);
+        });
+    b->ArgName("bs");
+    for (int64_t batch : net_batches) b->Arg(batch);
+    configure(b);
+  }
+}
+
+}  // namespace p4s::bench

@@ -1,0 +1,20 @@
+// Registers the sweep's layer cases and the networks' cases with Google Benchmark
+// (RegisterBenchmark with Args/ArgNames), all measured by run_case.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "bench/networks.hpp"
+#include "bench/run_case.hpp"
+#include "bench/sweep.hpp"
+
+namespace p4s::bench {
+
+// Layer cases: for each kind, each shape of the sweep at each of its layer batch sizes, named
+// <Kind>/<arg>:<value>/.../bs:<N>. Network cases: each network at each of `net_batches`, named
+// Net/<net>/bs:<N>. `settings` (meter, timer) must outlive the run of the benchmarks.
+void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
+                    const std::vector<int64_t>& net_batches, const RunSettings& settings);
+
+}  // namespace p4s::bench

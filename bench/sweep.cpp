@@ -1,0 +1,154 @@
+#include "bench/sweep.hpp"
+
+#include <locale>
+#include <sstream>
+#include <stdexcept>
+
+namespace p4s::bench {
+namespace {
+
+constexpr std::string_view kNames[] = {"quick", "standard", "full"};
+
+// Layers of real networks at their ImageNet (224 x 224) sizes: {cin, cout, k, s, g, hw}.
+// torchvision's ResNet-18/50, ResNeXt-50 32x4d, MobileNetV2, MnasNet 1.0, SqueezeNet 1.0,
+// VGG-16, and GoogLeNet as published (5 x 5 branches).
+const std::vector<Conv2dShape> kConvAll = {
+    {3, 64, 7, 2, 1, 224},         // ResNet conv1, GoogLeNet conv1
+    {64, 64, 3, 1, 1, 56},         // ResNet layer1
+    {64, 128, 3, 2, 1, 56},        // ResNet layer2.0.conv1
+    {64, 128, 1, 2, 1, 56},        // ResNet layer2.0.downsample
+    {128, 128, 3, 1, 1, 28},       // ResNet layer2
+    {128, 256, 3, 2, 1, 28},       // ResNet layer3.0.conv1
+    {256, 256, 3, 1, 1, 14},       // ResNet layer3
+    {256, 512, 3, 2, 1, 14},       // ResNet layer4.0.conv1
+    {512, 512, 3, 1, 1, 7},        // ResNet layer4
+    {256, 64, 1, 1, 1, 56},        // ResNet-50 bottleneck reduce
+    {64, 256, 1, 1, 1, 56},        // ResNet-50 bottleneck expand
+    {1024, 256, 1, 1, 1, 14},      // ResNet-50 layer3 reduce
+    {128, 128, 3, 1, 32, 56},      // ResNeXt-50 layer1 grouped
+    {256, 256, 3, 2, 32, 56},      // ResNeXt-50 layer2.0 grouped
+    {1024, 1024, 3, 2, 32, 14},    // ResNeXt-50 layer4.0 grouped
+    {3, 32, 3, 2, 1, 224},         // MobileNetV2 stem
+    {32, 32, 3, 1, 32, 112},       // MobileNetV2 depthwise
+    {32, 16, 1, 1, 1, 112},        // MobileNetV2 project
+    {16, 96, 1, 1, 1, 112},        // MobileNetV2 expand
+    {96, 96, 3, 2, 96, 112},       // MobileNetV2 depthwise, stride 2
+    {144, 144, 3, 1, 144, 56},     // MobileNetV2 depthwise
+    {144, 24, 1, 1, 1, 56},        // MobileNetV2 project
+    {192, 192, 3, 2, 192, 28},     // MobileNetV2 depthwise, stride 2
+    {384, 384, 3, 1, 384, 14},     // MobileNetV2 depthwise
+    {960, 960, 3, 1, 960, 7},      // MobileNetV2 depthwise
+    {320, 1280, 1, 1, 1, 7},       // MobileNetV2 last conv
+    {72, 72, 5, 2, 72, 56},        // MnasNet depthwise 5x5, stride 2
+    {480, 480, 5, 1, 480, 14},     // MnasNet depthwise 5x5
+    {3, 96, 7, 2, 1, 224},         // SqueezeNet conv1
+    {96, 16, 1, 1, 1, 54},         // SqueezeNet fire2 squeeze
+    {16, 64, 1, 1, 1, 54},         // SqueezeNet fire2 expand 1x1
+    {16, 64, 3, 1, 1, 54},         // SqueezeNet fire2 expand 3x3
+    {256, 32, 1, 1, 1, 27},        // SqueezeNet fire5 squeeze
+    {48, 192, 3, 1, 1, 27},        // SqueezeNet fire6 expand 3x3
+    {512, 64, 1, 1, 1, 13},        // SqueezeNet fire9 squeeze
+    {64, 256, 3, 1, 1, 13},        // SqueezeNet fire9 expand 3x3
+    {512, 1000, 1, 1, 1, 13},      // SqueezeNet classifier
+    {3, 64, 3, 1, 1, 224},         // VGG-16 conv1_1
+    {64, 64, 3, 1, 1, 224},        // VGG-16 conv1_2
+    {128, 128, 3, 1, 1, 112},      // VGG-16 conv2_2
+    {256, 256, 3, 1, 1, 56},       // VGG-16 conv3
+    {512, 512, 3, 1, 1, 28},       // VGG-16 conv4
+    {512, 512, 3, 1, 1, 14},       // VGG-16 conv5
+    {64, 192, 3, 1, 1, 56},        // GoogLeNet conv3
+    {192, 64, 1, 1, 1, 28},        // GoogLeNet inception3a 1x1
+    {96, 128, 3, 1, 1, 28},        // GoogLeNet inception3a 3x3
+    {16, 32, 5, 1, 1, 28},         // GoogLeNet inception3a 5x5
+    {16, 48, 5, 1, 1, 14},         // GoogLeNet inception4a 5x5
+    {832, 384, 1, 1, 1, 7},        // GoogLeNet inception5b 1x1
+};
+
+// Classifiers: ResNet-18, ResNet-50, MobileNetV2, GoogLeNet, VGG-16 fc6, fc7, fc8.
+const std::vector<LinearShape> kLinearAll = {
+    {512, 1000}, {2048, 1000}, {1280, 1000}, {1024, 1000}, {25088, 4096}, {4096, 4096}, {4096, 1000},
+};
+
+// Batch norms after the convolutions above: {c, hw}.
+const std::vector<BatchNorm2dShape> kBatchNormAll = {
+    {64, 112}, {64, 56}, {128, 28}, {256, 14}, {512, 7},           // ResNet
+    {32, 112}, {96, 56}, {144, 56}, {192, 28}, {960, 7}, {1280, 7},  // MobileNetV2
+    {256, 56}, {1024, 14}, {2048, 7},                                // ResNet-50
+};
+
+// quick: one or two shapes of every kind of layer (kernels 1, 3, 5, 7; strides 1 and 2;
+// dense, grouped, depthwise), chosen among the cheaper ones.
+const std::vector<Conv2dShape> kConvQuick = {
+    {64, 64, 3, 1, 1, 56},      // ResNet layer1: 3x3, stride 1
+    {64, 128, 3, 2, 1, 56},     // ResNet layer2.0.conv1: 3x3, stride 2
+    {64, 128, 1, 2, 1, 56},     // ResNet downsample: 1x1, stride 2
+    {512, 512, 3, 1, 1, 7},     // ResNet layer4: many channels, small image
+    {3, 64, 7, 2, 1, 224},      // ResNet conv1: 7x7, stride 2
+    {16, 32, 5, 1, 1, 28},      // GoogLeNet 5x5
+    {144, 24, 1, 1, 1, 56},     // MobileNetV2 project: 1x1, stride 1
+    {128, 128, 3, 1, 32, 56},   // ResNeXt grouped
+    {32, 32, 3, 1, 32, 112},    // MobileNetV2 depthwise, stride 1
+    {96, 96, 3, 2, 96, 112},    // MobileNetV2 depthwise, stride 2
+    {480, 480, 5, 1, 480, 14},  // MnasNet depthwise 5x5
+    {16, 64, 3, 1, 1, 54},      // SqueezeNet expand 3x3
+};
+const std::vector<LinearShape> kLinearQuick = {{512, 1000}, {1280, 1000}};
+const std::vector<BatchNorm2dShape> kBatchNormQuick = {{64, 56}, {32, 112}, {512, 7}};
+
+}  // namespace
+
+bool is_sweep_name(std::string_view name) {
+  for (std::string_view n : kNames)
+    if (n == name) return true;
+  return false;
+}
+
+std::string sweep_names_text() { return "quick, standard, full"; }
+
+Sweep sweep_preset(std::string_view name) {
+  Sweep s;
+  s.name = std::string(name);
+  if (name == "quick") {
+    s.conv2d = kConvQuick;
+    s.linear = kLinearQuick;
+    s.batchnorm2d = kBatchNormQuick;
+    s.layer_batches = {1, 4, 16};
+    s.net_batches = {2, 8};
+    s.warmup_steps = 1;
+    s.repetitions = 1;
+    s.min_time_s = 0.1;
+  } else if (name == "standard") {
+    s.conv2d = kConvAll;
+    s.linear = kLinearAll;
+    s.batchnorm2d = kBatchNormAll;
+    s.layer_batches = {1, 8, 32};
+    s.net_batches = {2, 4, 8, 16, 32};
+    s.warmup_steps = 2;
+    s.repetitions = 3;
+    s.min_time_s = 0.2;
+  } else if (name == "full") {
+    s.conv2d = kConvAll;
+    s.linear = kLinearAll;
+    s.batchnorm2d = kBatchNormAll;
+    s.layer_batches = {1, 2, 4, 8, 16, 32, 64};
+    s.net_batches = {2, 4, 8, 16, 32, 64, 128, 256};
+    s.warmup_steps = 3;
+    s.repetitions = 5;
+    s.min_time_s = 0.5;
+  } else {
+    throw std::invalid_argument("\"" + std::string(name) + "\" is not a sweep (" + sweep_names_text() + ")");
+  }
+  return s;
+}
+
+std::vector<std::string> benchmark_flags(const Sweep& sweep) {
+  std::ostringstream min_time;
+  min_time.imbue(std::locale::classic());
+  min_time << sweep.min_time_s;
+  std::vector<std::string> flags = {"--benchmark_min_time=" + min_time.str(),
+                                    "--benchmark_repetitions=" + std::to_string(sweep.repetitions)};
+  if (sweep.repetitions > 1) flags.push_back("--benchmark_report_aggregates_only=true");
+  return flags;
+}
+
+}  // namespace p4s::bench

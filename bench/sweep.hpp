@@ -1,0 +1,38 @@
+// Sweep presets: which layer shapes and batch sizes run, and how each case is measured.
+// quick covers every case kind in minutes; standard and full profile a device.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench/layer_cases.hpp"
+
+namespace p4s::bench {
+
+struct Sweep {
+  std::string name;
+  std::vector<Conv2dShape> conv2d;
+  std::vector<LinearShape> linear;
+  std::vector<BatchNorm2dShape> batchnorm2d;
+  std::vector<int64_t> layer_batches;  // every layer shape runs at each
+  std::vector<int64_t> net_batches;    // every network runs at each (--p4s_batch overrides)
+  int warmup_steps = 1;                // unmeasured steps before the measured ones
+  int repetitions = 1;                 // > 1: Google Benchmark reports mean, median, stddev
+  double min_time_s = 0.1;             // measured steps run until they take this long (>= 1 step)
+};
+
+// The sweep's repetitions and minimum time as Google Benchmark flags, to go before the
+// user's own (which then override them). Flags rather than per-case settings keep Google
+// Benchmark from adding /min_time:.../repeats:... to every name. Repeated sweeps report
+// only the aggregates (mean, median, stddev, cv).
+std::vector<std::string> benchmark_flags(const Sweep& sweep);
+
+// The preset of that name. Throws std::invalid_argument for another name.
+Sweep sweep_preset(std::string_view name);
+bool is_sweep_name(std::string_view name);
+// "quick, standard, full".
+std::string sweep_names_text();
+
+}  // namespace p4s::bench

@@ -1,0 +1,88 @@
+// The training step that every measurement means (README, "NetSpec v1"): forward on a random
+// float32 batch, cross-entropy against random labels over `classes`, zero_grad, backward, and
+// an SGD(lr=0.1, momentum=0.9, weight_decay=5e-4) step. The classes own everything the step
+// touches, made once at construction, so that run() is exactly one step and nothing else.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "modelgen/netspec.hpp"
+#include "modelgen/shapes.hpp"
+#include "modelgen/torch/builder.hpp"
+
+namespace p4s::modelgen_torch {
+
+// The optimiser of the training step.
+inline constexpr double kSgdLr = 0.1;
+inline constexpr double kSgdMomentum = 0.9;
+inline constexpr double kSgdWeightDecay = 5e-4;
+torch::optim::SGDOptions training_sgd_options();
+
+// Zeroes every gradient of the optimiser's parameters in place, keeping it allocated, as
+// PyTorch 1.x's zero_grad does (2.x's default frees them instead); the same on every version.
+void zero_grad_in_place(torch::optim::Optimizer& optimizer);
+
+// One network's training step at one batch size.
+class TrainingStep {
+ public:
+  // Builds the network (weights, PyTorch's initialisation), its optimiser, and a random
+  // batch: inputs float32 [batch, C, H, W] from N(0, 1), labels int64 [batch] in
+  // [0, classes). Throws modelgen::NetSpecError for a bad spec, c10::Error when LibTorch
+  // cannot allocate. Precondition: batch >= 1.
+  TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::Device device,
+               const std::string& source = "<netspec>");
+
+  // One step: forward, loss, zero_grad, backward, SGD step. Leaves the gradients and the
+  // momentum buffers allocated, as they are between steps of a training loop.
+  void run();
+
+  NetImpl& net() { return *net_; }
+  torch::optim::SGD& optimizer() { return *optimizer_; }
+  const torch::Tensor& inputs() const { return inputs_; }
+  const torch::Tensor& labels() const { return labels_; }
+  int64_t batch() const { return batch_; }
+  // The loss of the last run() (undefined before the first); reading its value synchronises.
+  const torch::Tensor& last_loss() const { return loss_; }
+
+ private:
+  int64_t batch_;
+  Net net_;
+  std::unique_ptr<torch::optim::SGD> optimizer_;
+  torch::Tensor inputs_;
+  torch::Tensor labels_;
+  torch::Tensor loss_;
+};
+
+// One layer's training step alone: forward on a random float32 input that requires a
+// gradient (the layer sits inside a network, so backward also computes the input's gradient),
+// the scalar loss out.mean(), zero_grad, backward, and the same SGD step.
+class LayerTrainingStep {
+ public:
+  // input: one sample's shape (flat for linear). Throws c10::Error when the input does not
+  // fit the layer or LibTorch cannot allocate. Preconditions: the layer's op takes one input
+  // (not add or concat); batch >= 1.
+  LayerTrainingStep(const modelgen::Layer& layer, const modelgen::TensorShape& input,
+                    int64_t batch, torch::Device device);
+
+  // One step; the input's gradient is dropped first so that each step allocates its own.
+  void run();
+
+  torch::nn::Module& module() { return *root_; }
+  const torch::Tensor& input() const { return input_; }
+  const torch::Tensor& last_loss() const { return loss_; }
+
+ private:
+  std::shared_ptr<torch::nn::Module> root_;  // holds the layer's module, if it has one
+  LayerRunner layer_;
+  std::unique_ptr<torch::optim::SGD> optimizer_;
+  torch::Tensor input_;
+  torch::Tensor loss_;
+};
+
+}  // namespace p4s::modelgen_torch

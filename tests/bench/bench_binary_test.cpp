@@ -1,0 +1,239 @@
+// The real bench binary, run on small filters: case names follow the documented grammar, the
+// JSON carries the counters and context, a memory limit gives an out-of-memory entry and the
+// run goes on, and bad input exits with status 2 before anything runs.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/atomic_file.hpp"
+#include "modelgen/netspec_io.hpp"
+#include "modelgen/shapes.hpp"
+
+namespace p4s {
+namespace {
+
+using nlohmann::json;
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + "p4s_bench_binary_" + std::to_string(getpid()) + "_" + name;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs the bench with `args` (each quoted for the shell), capturing stdout and stderr.
+Result run_bench(const std::vector<std::string>& args) {
+  std::string cmd = std::string("'") + P4S_BENCH_EXE + "'";
+  for (const std::string& a : args) cmd += " '" + a + "'";
+  const std::string out = temp_path("stdout"), err = temp_path("stderr");
+  cmd += " >'" + out + "' 2>'" + err + "'";
+  const int raw = std::system(cmd.c_str());
+  Result r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+  return r;
+}
+
+// conv -> relu -> pool -> flatten -> linear, with `width` hidden units before the classifier.
+std::string write_net(const std::string& name, int64_t width) {
+  const std::string path = temp_path(name + ".json");
+  write_file_atomically(path, R"({"netspec": 1, "name": ")" + name + R"(", "classes": 10,
+    "input": {"channels": 3, "height": 16, "width": 16},
+    "layers": [
+      {"name": "conv", "op": "conv2d", "inputs": ["input"], "in_channels": 3, "out_channels": 8,
+       "kernel": 3, "padding": 1, "bias": false},
+      {"name": "bn", "op": "batchnorm2d", "inputs": ["conv"], "features": 8},
+      {"name": "relu", "op": "relu", "inputs": ["bn"], "inplace": true},
+      {"name": "pool", "op": "adaptive_avgpool2d", "inputs": ["relu"], "output_size": [2, 2]},
+      {"name": "flat", "op": "flatten", "inputs": ["pool"]},
+      {"name": "fc1", "op": "linear", "inputs": ["flat"], "in_features": 32, "out_features": )" +
+                                std::to_string(width) + R"(},
+      {"name": "fc2", "op": "linear", "inputs": ["fc1"], "in_features": )" + std::to_string(width) +
+                                R"(, "out_features": 10}],
+    "output": "fc2"})");
+  return path;
+}
+
+// The documented name grammar (bench/README.md, "Case names"), without Google Benchmark's
+// suffixes.
+const std::regex kConv(R"(^Conv2d/cin:(\d+)/cout:(\d+)/k:(\d+)/s:(\d+)/g:(\d+)/hw:(\d+)/bs:(\d+)(/.*)?$)");
+const std::regex kLinear(R"(^Linear/in:(\d+)/out:(\d+)/bs:(\d+)(/.*)?$)");
+const std::regex kBatchNorm(R"(^BatchNorm2d/c:(\d+)/hw:(\d+)/bs:(\d+)(/.*)?$)");
+const std::regex kNet(R"(^Net/([^/ ]+)/bs:(\d+)(/.*)?$)");
+
+// The listed cases; picks the Conv2d case with the fewest multiply-accumulates.
+std::string cheapest_conv(const std::string& listing) {
+  std::istringstream lines(listing);
+  std::string line, best;
+  double best_macs = 0;
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (!std::regex_match(line, m, kConv)) continue;
+    double macs = 1;
+    for (int i : {1, 2, 3, 3, 7}) macs *= std::stod(m[i]);
+    const double out_hw = std::stod(m[6]) / std::stod(m[4]);
+    macs *= out_hw * out_hw / std::stod(m[5]);
+    if (best.empty() || macs < best_macs) {
+      best = line.substr(0, line.find("/bs:")) + "/bs:" + m[7].str() + "/";
+      best_macs = macs;
+    }
+  }
+  return best;
+}
+
+class BenchBinary : public ::testing::Test {
+ protected:
+  void SetUp() override { tiny_ = write_net("p4s_tiny", 16); }
+  void TearDown() override { std::remove(tiny_.c_str()); }
+  std::string tiny_;
+};
+
+TEST_F(BenchBinary, ListedNamesFollowTheGrammar) {
+  const Result r = run_bench({"--p4s_netspec=" + tiny_, "--p4s_batch=2,8", "--benchmark_list_tests"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  int conv = 0, linear = 0, bn = 0, net = 0;
+  while (std::getline(lines, line)) {
+    conv += std::regex_match(line, kConv);
+    linear += std::regex_match(line, kLinear);
+    bn += std::regex_match(line, kBatchNorm);
+    net += std::regex_match(line, kNet);
+    EXPECT_TRUE(std::regex_match(line, kConv) || std::regex_match(line, kLinear) ||
+                std::regex_match(line, kBatchNorm) || std::regex_match(line, kNet))
+        << line;
+  }
+  EXPECT_GT(conv, 0);
+  EXPECT_GT(linear, 0);
+  EXPECT_GT(bn, 0);
+  EXPECT_EQ(net, 2);
+  EXPECT_NE(r.out.find("Net/p4s_tiny/bs:2/manual_time\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Net/p4s_tiny/bs:8/manual_time\n"), std::string::npos) << r.out;
+}
+
+TEST_F(BenchBinary, WritesCountersAndContextToJson) {
+  const Result listing = run_bench({"--benchmark_list_tests"});
+  ASSERT_EQ(listing.status, 0) << listing.err;
+  const std::string conv = cheapest_conv(listing.out);
+  ASSERT_FALSE(conv.empty()) << listing.out;
+
+  const std::string out = temp_path("run.json");
+  const Result r = run_bench({"--p4s_netspec=" + tiny_, "--p4s_batch=2,3", "--benchmark_filter=^(Net/|" + conv + ")",
+                              "--benchmark_min_time=0.01", "--benchmark_out=" + out,
+                              "--benchmark_out_format=json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json j = json::parse(slurp(out));
+  std::remove(out.c_str());
+
+  const json& ctx = j.at("context");
+  EXPECT_EQ(ctx.at("p4s_schema_version"), "1");
+  EXPECT_EQ(ctx.at("p4s_device"), "cpu");
+  EXPECT_EQ(ctx.at("p4s_sweep"), "quick");
+  for (const char* key : {"p4s_cpu_model", "p4s_threads", "p4s_libtorch", "p4s_mem_used_method"})
+    EXPECT_TRUE(ctx.contains(key)) << key;
+  for (const char* key : {"p4s_mem_limit", "p4s_gpu_name", "p4s_cuda", "p4s_cudnn"})
+    EXPECT_FALSE(ctx.contains(key)) << key;
+
+  const modelgen::ShapedNet tiny = modelgen::infer_shapes(modelgen::read_netspec(tiny_));
+  std::vector<std::string> names;
+  for (const json& b : j.at("benchmarks")) {
+    const std::string name = b.at("name");
+    names.push_back(name);
+    SCOPED_TRACE(name);
+    ASSERT_FALSE(b.value("error_occurred", false)) << b.value("error_message", "");
+    EXPECT_GT(b.at("mem_alloc").get<double>(), 0);
+    EXPECT_TRUE(b.contains("mem_used"));
+    EXPECT_FALSE(b.contains("mem_reserved"));
+    EXPECT_GT(b.at("flops").get<double>(), 0);
+    EXPECT_GT(b.at("real_time").get<double>(), 0);
+    EXPECT_EQ(b.at("time_unit"), "ms");
+    std::smatch m;
+    if (std::regex_match(name, m, kNet)) {
+      EXPECT_EQ(m[1].str(), "p4s_tiny");
+      const int64_t bs = std::stoll(m[2]);
+      EXPECT_EQ(b.at("params").get<double>(), static_cast<double>(tiny.params));
+      EXPECT_EQ(b.at("flops").get<double>(), static_cast<double>(tiny.training_flops(bs)));
+      // Weights, gradients and momentum are live during the step.
+      EXPECT_GE(b.at("mem_alloc").get<double>(), 3.0 * 4 * static_cast<double>(tiny.params));
+    }
+  }
+  ASSERT_EQ(names.size(), 3u);
+  EXPECT_EQ(names[0], conv + "manual_time");
+  EXPECT_EQ(names[1], "Net/p4s_tiny/bs:2/manual_time");
+  EXPECT_EQ(names[2], "Net/p4s_tiny/bs:3/manual_time");
+}
+
+TEST_F(BenchBinary, ImpossibleMemoryLimitGivesAnOutOfMemoryEntryAndTheRunGoesOn) {
+  const std::string big = write_net("p4s_big", 1 << 16);  // 2.7 M parameters: 10 MB of weights
+  const std::string out = temp_path("oom.json");
+  const Result r = run_bench({"--p4s_netspec=" + big, "--p4s_netspec=" + tiny_, "--p4s_batch=2",
+                              "--p4s_mem_limit=4M", "--benchmark_filter=^Net/", "--benchmark_min_time=0.01",
+                              "--benchmark_out=" + out, "--benchmark_out_format=json"});
+  std::remove(big.c_str());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json j = json::parse(slurp(out));
+  std::remove(out.c_str());
+  EXPECT_EQ(j.at("context").at("p4s_mem_limit"), std::to_string(4 << 20));
+  const json& runs = j.at("benchmarks");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].at("name"), "Net/p4s_big/bs:2/manual_time");
+  EXPECT_TRUE(runs[0].at("error_occurred").get<bool>());
+  EXPECT_EQ(runs[0].at("error_message").get<std::string>().rfind("out of memory", 0), 0u) << runs[0];
+  EXPECT_EQ(runs[1].at("name"), "Net/p4s_tiny/bs:2/manual_time");
+  EXPECT_FALSE(runs[1].value("error_occurred", false)) << runs[1];
+  EXPECT_GT(runs[1].at("mem_alloc").get<double>(), 0);
+  EXPECT_LE(runs[1].at("mem_alloc").get<double>(), 4 << 20);
+}
+
+TEST_F(BenchBinary, BadInputExitsWith2NamingItBeforeAnythingRuns) {
+  const std::string out = temp_path("never.json");
+  const std::vector<std::string> gb = {"--benchmark_out=" + out, "--benchmark_filter=BatchNorm2d"};
+  auto expect_bad = [&](const std::vector<std::string>& args, const std::string& named) {
+    std::vector<std::string> all = args;
+    all.insert(all.end(), gb.begin(), gb.end());
+    const Result r = run_bench(all);
+    EXPECT_EQ(r.status, 2) << named;
+    EXPECT_EQ(r.err.rfind("bench: ", 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(named), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_FALSE(std::ifstream(out).good()) << "results were written";
+  };
+  expect_bad({"--p4s_sweep=huge"}, "--p4s_sweep");
+  expect_bad({"--p4s_mem_limit=4X"}, "--p4s_mem_limit");
+  expect_bad({"--p4s_batch=2,-8"}, "--p4s_batch");
+  expect_bad({"--p4s_threads=0"}, "--p4s_threads");
+  expect_bad({"--p4s_color=red"}, "--p4s_color");
+  expect_bad({"--p4s_netspec=" + temp_path("missing.json")}, temp_path("missing.json"));
+  const std::string bad = temp_path("bad.json");
+  write_file_atomically(bad, R"({"netspec": 1, "name": "bad", "classes": 10,
+    "input": {"channels": 3, "height": 8, "width": 8},
+    "layers": [{"name": "x", "op": "conv3d", "inputs": ["input"]}], "output": "x"})");
+  expect_bad({"--p4s_netspec=" + tiny_, "--p4s_netspec=" + bad}, bad);
+  expect_bad({"--p4s_netspec=" + tiny_, "--p4s_netspec=" + tiny_}, "already the name of");
+  std::remove(bad.c_str());
+}
+
+}  // namespace
+}  // namespace p4s

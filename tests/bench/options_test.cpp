@@ -1,0 +1,139 @@
+// The bench's flags: values, defaults, what passes through to Google Benchmark, and the
+// one-line errors for bad values and unknown flags.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "bench/options.hpp"
+#include "bench/sweep.hpp"
+
+namespace p4s::bench {
+namespace {
+
+std::string error_of(const std::vector<std::string>& args) {
+  try {
+    parse_args(args);
+  } catch (const OptionError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Options, DefaultsWithoutFlags) {
+  const ParsedArgs p = parse_args({"bench"});
+  EXPECT_EQ(p.options.sweep, "quick");
+  EXPECT_FALSE(p.options.net_batches);
+  EXPECT_TRUE(p.options.netspec_paths.empty());
+  EXPECT_FALSE(p.options.mem_limit_bytes);
+  EXPECT_FALSE(p.options.threads);
+  EXPECT_EQ(p.rest, std::vector<std::string>{"bench"});
+}
+
+TEST(Options, ParsesEveryFlagAndPassesTheRestInOrder) {
+  const ParsedArgs p = parse_args({"bench", "--benchmark_filter=Net", "--p4s_sweep=full",
+                                   "--p4s_batch=2,8,32", "--p4s_netspec=a.json", "--benchmark_out=x",
+                                   "--p4s_netspec=b.json", "--p4s_mem_limit=4G", "--p4s_threads=3"});
+  EXPECT_EQ(p.options.sweep, "full");
+  EXPECT_EQ(*p.options.net_batches, (std::vector<int64_t>{2, 8, 32}));
+  EXPECT_EQ(p.options.netspec_paths, (std::vector<std::string>{"a.json", "b.json"}));
+  EXPECT_EQ(*p.options.mem_limit_bytes, int64_t{4} << 30);
+  EXPECT_EQ(*p.options.threads, 3);
+  EXPECT_EQ(p.rest, (std::vector<std::string>{"bench", "--benchmark_filter=Net", "--benchmark_out=x"}));
+}
+
+TEST(Options, ByteSuffixesAreBinary) {
+  EXPECT_EQ(parse_bytes("4096"), 4096);
+  EXPECT_EQ(parse_bytes("512K"), 512 * 1024);
+  EXPECT_EQ(parse_bytes("512M"), int64_t{512} << 20);
+  EXPECT_EQ(parse_bytes("4G"), int64_t{4} << 30);
+  EXPECT_EQ(parse_bytes("4g"), int64_t{4} << 30);
+  EXPECT_EQ(parse_bytes("2T"), int64_t{2} << 40);
+  for (const char* bad : {"", "G", "0", "-1", "4X", "4GB", "1.5G", " 4G", "99999999999999999999", "9000000T"})
+    EXPECT_THROW(parse_bytes(bad), std::invalid_argument) << bad;
+}
+
+TEST(Options, BadValuesNameTheFlag) {
+  EXPECT_EQ(error_of({"bench", "--p4s_sweep=fast"}).rfind("--p4s_sweep: ", 0), 0u);
+  EXPECT_NE(error_of({"bench", "--p4s_sweep=fast"}).find("quick, standard, full"), std::string::npos);
+  EXPECT_EQ(error_of({"bench", "--p4s_batch=2,x"}).rfind("--p4s_batch: ", 0), 0u);
+  EXPECT_EQ(error_of({"bench", "--p4s_batch=0"}).rfind("--p4s_batch: ", 0), 0u);
+  EXPECT_EQ(error_of({"bench", "--p4s_batch=2,,8"}).rfind("--p4s_batch: ", 0), 0u);
+  EXPECT_EQ(error_of({"bench", "--p4s_batch=8,8"}).rfind("--p4s_batch: ", 0), 0u);
+  EXPECT_EQ(error_of({"bench", "--p4s_mem_limit=4X"}).rfind("--p4s_mem_limit: ", 0), 0u);
+  EXPECT_EQ(error_of({"bench", "--p4s_threads=0"}).rfind("--p4s_threads: ", 0), 0u);
+  EXPECT_EQ(error_of({"bench", "--p4s_threads=two"}).rfind("--p4s_threads: ", 0), 0u);
+  EXPECT_EQ(error_of({"bench", "--p4s_netspec="}).rfind("--p4s_netspec: ", 0), 0u);
+}
+
+TEST(Options, FlagWithoutValueIsAnError) {
+  EXPECT_NE(error_of({"bench", "--p4s_sweep"}).find("needs a value"), std::string::npos);
+  EXPECT_NE(error_of({"bench", "--p4s_netspec", "a.json"}).find("needs a value"), std::string::npos);
+}
+
+TEST(Options, UnknownP4sFlagIsAnError) {
+  EXPECT_EQ(error_of({"bench", "--p4s_sweeps=quick"}), "--p4s_sweeps: unknown flag (see --help)");
+  EXPECT_EQ(error_of({"bench", "--p4s_"}), "--p4s_: unknown flag (see --help)");
+}
+
+TEST(Options, HelpNamesEveryFlag) {
+  for (const char* flag : {"--p4s_sweep", "--p4s_netspec", "--p4s_batch", "--p4s_mem_limit", "--p4s_threads"})
+    EXPECT_NE(options_help().find(flag), std::string::npos) << flag;
+}
+
+TEST(Sweep, PresetsGrowFromQuickToFull) {
+  const Sweep quick = sweep_preset("quick"), standard = sweep_preset("standard"), full = sweep_preset("full");
+  EXPECT_LT(quick.conv2d.size(), standard.conv2d.size());
+  EXPECT_LE(standard.layer_batches.size(), full.layer_batches.size());
+  EXPECT_GE(quick.warmup_steps, 1);
+  EXPECT_GT(standard.warmup_steps, quick.warmup_steps);
+  EXPECT_GT(full.warmup_steps, standard.warmup_steps);
+  EXPECT_EQ(quick.repetitions, 1);
+  EXPECT_GT(standard.repetitions, 1);
+  EXPECT_THROW(sweep_preset("huge"), std::invalid_argument);
+  EXPECT_TRUE(is_sweep_name("standard"));
+  EXPECT_FALSE(is_sweep_name("Quick"));
+}
+
+TEST(Sweep, QuickCoversEveryKindOfConvolution) {
+  const Sweep quick = sweep_preset("quick");
+  bool kernel[8] = {}, stride[3] = {}, dense = false, grouped = false, depthwise = false;
+  for (const Conv2dShape& c : quick.conv2d) {
+    if (c.k < 8) kernel[c.k] = true;
+    if (c.s < 3) stride[c.s] = true;
+    dense |= c.g == 1;
+    depthwise |= c.g == c.cin && c.g > 1;
+    grouped |= c.g > 1 && c.g < c.cin;
+  }
+  EXPECT_TRUE(kernel[1] && kernel[3] && kernel[5] && kernel[7]);
+  EXPECT_TRUE(stride[1] && stride[2]);
+  EXPECT_TRUE(dense && grouped && depthwise);
+  EXPECT_FALSE(quick.linear.empty());
+  EXPECT_FALSE(quick.batchnorm2d.empty());
+  EXPECT_FALSE(quick.net_batches.empty());
+}
+
+TEST(Sweep, EveryShapeOfEveryPresetMakesAValidCase) {
+  for (const char* name : {"quick", "standard", "full"}) {
+    const Sweep s = sweep_preset(name);
+    for (int64_t bs : s.layer_batches) {
+      for (const Conv2dShape& c : s.conv2d) EXPECT_NO_THROW(make_layer_case(LayerKind::kConv2d, case_args(c, bs)));
+      for (const LinearShape& c : s.linear) EXPECT_NO_THROW(make_layer_case(LayerKind::kLinear, case_args(c, bs)));
+      for (const BatchNorm2dShape& c : s.batchnorm2d)
+        EXPECT_NO_THROW(make_layer_case(LayerKind::kBatchNorm2d, case_args(c, bs)));
+    }
+  }
+}
+
+TEST(Sweep, BenchmarkFlagsCarryMinTimeAndRepetitions) {
+  Sweep s = sweep_preset("quick");
+  s.min_time_s = 0.25;
+  s.repetitions = 1;
+  EXPECT_EQ(benchmark_flags(s), (std::vector<std::string>{"--benchmark_min_time=0.25", "--benchmark_repetitions=1"}));
+  s.repetitions = 3;
+  EXPECT_EQ(benchmark_flags(s), (std::vector<std::string>{"--benchmark_min_time=0.25", "--benchmark_repetitions=3",
+                                                          "--benchmark_report_aggregates_only=true"}));
+}
+
+}  // namespace
+}  // namespace p4s::bench
