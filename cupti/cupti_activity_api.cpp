@@ -188,7 +188,7 @@ Status CuptiActivityApi::enable(const ActivityKinds& kinds) {
       state.callbacks_registered = true;
     }
   }
-  // Start clean: records of an earlier session are not this one's.
+  // Start clean: records of an earlier capture are not this one's.
   static_cast<void>(pool_->take_completed());
   static_cast<void>(pool_->take_errors());
   size_t stale = 0;
