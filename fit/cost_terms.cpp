@@ -24,10 +24,9 @@ const std::vector<std::string>& host_term_names() {
 }
 
 const std::vector<std::string>& device_term_names() {
-  static const std::vector<std::string> names{"device_step",      "device_kernels",
-                                              "conv_tile_flops",  "depthwise_bytes",
-                                              "conv_bytes",       "memory_bound_bytes",
-                                              "linear_flops"};
+  static const std::vector<std::string> names{"device_step",     "device_kernels",
+                                              "gemm_tile_flops", "depthwise_bytes",
+                                              "conv_bytes",      "memory_bound_bytes"};
   return names;
 }
 
@@ -49,7 +48,7 @@ CostTerms host_terms(const modelgen::NetSpec& spec, const modelgen::ShapedNet& n
 }
 
 CostTerms device_terms(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net) {
-  double kernels = 0, tile_flops = 0, dw_bytes = 0, conv_bytes = 0, mem_bytes = 0, lin_flops = 0;
+  double kernels = 0, tile_flops = 0, dw_bytes = 0, conv_bytes = 0, mem_bytes = 0;
   double param_tensors = 0;
   for (size_t i = 0; i < spec.layers.size(); ++i) {
     const auto& l = spec.layers[i];
@@ -77,7 +76,7 @@ CostTerms device_terms(const modelgen::NetSpec& spec, const modelgen::ShapedNet&
       case Op::kLinear:
         param_tensors += l.linear().bias ? 2 : 1;
         kernels += passes;
-        lin_flops += 2.0 * s.forward_macs * passes;
+        tile_flops += 2.0 * padded(l.linear().in_features) * padded(l.linear().out_features) * passes;
         break;
       case Op::kBatchNorm2d:
         param_tensors += 2;
@@ -115,8 +114,8 @@ CostTerms device_terms(const modelgen::NetSpec& spec, const modelgen::ShapedNet&
   // The optimizer reads and writes each parameter, its gradient and momentum: fixed bytes and
   // a few kernels per parameter tensor, as is zero_grad.
   const double optimizer_bytes = static_cast<double>(net.params) * kFloat * 8;
-  t.fixed = {1.0, kernels + 5 * param_tensors, 0, 0, 0, optimizer_bytes, 0};
-  t.per_sample = {0, 0, tile_flops, dw_bytes, conv_bytes, mem_bytes, lin_flops};
+  t.fixed = {1.0, kernels + 5 * param_tensors, 0, 0, 0, optimizer_bytes};
+  t.per_sample = {0, 0, tile_flops, dw_bytes, conv_bytes, mem_bytes};
   return t;
 }
 

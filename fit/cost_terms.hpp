@@ -23,9 +23,9 @@ struct CostTerms {
 
 // Host terms: [1, autograd ops (forward and backward), parameter tensors].
 const std::vector<std::string>& host_term_names();
-// Device terms: [1, kernels, conv FLOPs with channels padded to the GEMM tile,
-// depthwise conv bytes, conv activation bytes, memory-bound bytes (normalisation,
-// activations, pooling, additions, concatenations, dropout, optimizer), linear FLOPs].
+// Device terms: [1, kernels, FLOPs of convolutions and linear layers with channels padded to
+// the GEMM tile, depthwise conv bytes, conv activation bytes, memory-bound bytes
+// (normalisation, activations, pooling, additions, concatenations, dropout, optimizer)].
 const std::vector<std::string>& device_term_names();
 
 CostTerms host_terms(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net);
