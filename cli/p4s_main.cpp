@@ -9,6 +9,8 @@
 namespace p4s::cli {
 // Each command lives in its own file.
 int run_nets(const std::vector<std::string>& args);
+int run_fit(const std::vector<std::string>& args);
+int run_predict(const std::vector<std::string>& args);
 }  // namespace p4s::cli
 
 namespace {
@@ -16,6 +18,8 @@ namespace {
 using p4s::cli::Command;
 
 const Command kCommands[] = {
+    {"fit", "learn memory and latency predictors from benchmark results", p4s::cli::run_fit},
+    {"predict", "predict training-step memory and latency with a fitted model", p4s::cli::run_predict},
     {"nets", "list the built-in networks and export them as NetSpec files", p4s::cli::run_nets},
 };
 

@@ -1,0 +1,94 @@
+#include "cli/arguments.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+
+#include "cli/command.hpp"
+
+namespace p4s::cli {
+
+Arguments::Arguments(const std::vector<std::string>& args, const std::vector<OptionSpec>& specs) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.size() < 2 || a[0] != '-' || a == "--") {
+      positionals_.push_back(a);
+      continue;
+    }
+    const size_t eq = a.find('=');
+    const std::string name = a.substr(0, eq);
+    const OptionSpec* spec = nullptr;
+    for (const OptionSpec& s : specs)
+      if (s.name == name) spec = &s;
+    if (!spec) throw UsageError("unknown option \"" + name + "\"");
+    std::string value;
+    if (!spec->takes_value) {
+      if (eq != std::string::npos) throw UsageError(name + " takes no value");
+    } else if (eq != std::string::npos) {
+      value = a.substr(eq + 1);
+    } else {
+      if (i + 1 >= args.size()) throw UsageError(name + " needs a value");
+      value = args[++i];
+    }
+    auto& v = values_[name];
+    if (!v.empty() && !spec->repeatable) throw UsageError(name + " given twice");
+    v.push_back(value);
+  }
+}
+
+const std::string& Arguments::value(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) throw UsageError(name + " is required");
+  return it->second.front();
+}
+
+std::vector<std::string> Arguments::values(const std::string& name) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? std::vector<std::string>{} : it->second;
+}
+
+int64_t parse_positive_int(const std::string& text, const std::string& what) {
+  if (text.empty() || text.size() > 12 ||
+      !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); }))
+    throw UsageError(what + ": \"" + text + "\" is not a positive integer");
+  const int64_t v = std::stoll(text);
+  if (v <= 0) throw UsageError(what + ": must be positive, got " + text);
+  return v;
+}
+
+std::vector<int64_t> parse_int_list(const std::string& text, const std::string& what, int64_t max_value) {
+  std::vector<int64_t> out;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = text.find(',', start);
+    const int64_t v = parse_positive_int(text.substr(start, comma - start), what);
+    if (v > max_value) throw UsageError(what + ": " + std::to_string(v) + " is more than " + std::to_string(max_value));
+    out.push_back(v);
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+double parse_bytes(const std::string& text, const std::string& what) {
+  const char* begin = text.c_str();
+  char* end = nullptr;
+  const double v = std::strtod(begin, &end);
+  if (end == begin || text.empty() || !std::isfinite(v) || v <= 0)
+    throw UsageError(what + ": \"" + text + "\" is not a positive size in bytes");
+  std::string suffix(end);
+  for (char& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  double scale = 1;
+  if (!suffix.empty()) {
+    const char k = suffix[0];
+    scale = k == 'K' ? 1024.0 : k == 'M' ? 1048576.0 : k == 'G' ? 1073741824.0 : k == 'T' ? 1099511627776.0 : 0;
+    const std::string rest = suffix.substr(1);
+    if (scale == 0 || !(rest.empty() || rest == "B" || rest == "IB"))
+      throw UsageError(what + ": unknown size suffix in \"" + text + "\" (use K, M, G or T)");
+  }
+  const double bytes = v * scale;
+  if (bytes > 1e18) throw UsageError(what + ": " + text + " is absurdly large");
+  return bytes;
+}
+
+}  // namespace p4s::cli

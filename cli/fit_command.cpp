@@ -1,0 +1,130 @@
+// `p4s fit`: learns predictors from Google Benchmark result files and writes a model file;
+// with --report, also evaluates them leave-one-family-out beside the perf4sight baseline.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/arguments.hpp"
+#include "cli/command.hpp"
+#include "fit/evaluation.hpp"
+#include "fit/model_file.hpp"
+#include "fit/network_library.hpp"
+#include "fit/observations.hpp"
+#include "fit/p4s_model.hpp"
+#include "fit/perf4sight_model.hpp"
+#include "fit/report.hpp"
+#include "fit/results.hpp"
+#include "modelgen/shapes.hpp"
+
+namespace p4s::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: p4s fit --out MODEL.json [--netspecs DIR]... [options] RESULTS.json...\n"
+    "\n"
+    "Learns predictors of training-step memory and latency from Google Benchmark result\n"
+    "files (Net/<net>/bs:<N> cases; out-of-memory entries teach fits / does not fit).\n"
+    "\n"
+    "  --out FILE       the model file to write (atomically)\n"
+    "  --netspecs DIR   a folder of NetSpec files for the networks the results name\n"
+    "                   (repeatable); built-in network names need none\n"
+    "  --method M       p4s (the default: simulation and fitted cost terms) or perf4sight\n"
+    "                   (the paper's method, ExtraTrees on per-convolution features)\n"
+    "  --report DIR     also evaluate leave-one-family-out, ours beside the baseline, and\n"
+    "                   write DIR/report.md, DIR/evaluation.json and plots\n"
+    "  --no-baseline    leave the baseline out of the evaluation\n"
+    "  --seed N         seed of the baseline's trees (default 1)\n";
+
+}  // namespace
+
+int run_fit(const std::vector<std::string>& args) {
+  for (const std::string& a : args)
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    }
+  const Arguments a(args, {{"--out"}, {"--netspecs", true, true}, {"--method"}, {"--report"},
+                           {"--no-baseline", false}, {"--seed"}});
+  const std::string out = a.value("--out");
+  if (a.positionals().empty()) throw UsageError("no result files given\n" + std::string(kUsage));
+  const std::string method = a.has("--method") ? a.value("--method") : "p4s";
+  if (method != "p4s" && method != "perf4sight")
+    throw UsageError("--method: must be p4s or perf4sight, got \"" + method + "\"");
+  const uint64_t seed = a.has("--seed") ? static_cast<uint64_t>(parse_positive_int(a.value("--seed"), "--seed")) : 1;
+
+  fit::ResultSet results;
+  std::vector<fit::Observation> observations;
+  std::unique_ptr<fit::NetworkLibrary> library;
+  try {
+    results = fit::read_results(a.positionals());
+    library = std::make_unique<fit::NetworkLibrary>(a.values("--netspecs"));
+    observations = fit::make_observations(results, *library);
+  } catch (const fit::ResultsError& e) {
+    throw UsageError(e.what());
+  } catch (const modelgen::NetSpecError& e) {
+    throw UsageError(e.what());
+  } catch (const fit::UnknownNetworkError& e) {
+    throw UsageError(std::string(e.what()) + " (give its folder with --netspecs)");
+  }
+  if (observations.empty()) throw UsageError("the result files hold no Net/<net>/bs:<N> cases");
+
+  const std::vector<fit::DeviceRuntime> candidates = fit::candidate_runtimes(results);
+  std::vector<const fit::Observation*> all;
+  for (const fit::Observation& o : observations) all.push_back(&o);
+
+  fit::ModelFile model;
+  model.method = method;
+  model.data_digest = fit::data_digest(observations);
+  model.measurements = observations.size();
+  model.families = fit::families_of(observations);
+  model.device = results.context;
+  try {
+    if (method == "p4s") {
+      fit::AnalysisCache cache;
+      model.p4s = fit::train_p4s_model(all, candidates, cache);
+    } else {
+      model.perf4sight = fit::train_perf4sight_model(all, seed);
+    }
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+
+  // Evaluate before writing anything, so that a failure leaves no half of the output.
+  std::optional<fit::Evaluation> evaluation;
+  std::string note;
+  if (a.has("--report")) {
+    if (model.families.size() < 2) {
+      note = "No evaluation: leave-one-family-out needs networks of two or more families; the results have " +
+             std::to_string(model.families.size()) + ".";
+    } else {
+      fit::EvaluationOptions eo;
+      eo.baseline = !a.has("--no-baseline");
+      eo.seed = seed;
+      evaluation = fit::evaluate_leave_one_family_out(observations, candidates, eo);
+    }
+  }
+
+  fit::write_model(model, out);
+  std::printf("fitted %s on %zu network cases (%zu families) from %zu file%s: ", method.c_str(),
+              observations.size(), model.families.size(), results.sources.size(),
+              results.sources.size() == 1 ? "" : "s");
+  const auto targets = model.targets();
+  for (size_t i = 0; i < targets.size(); ++i) std::printf("%s%s", i ? ", " : "", fit::target_name(targets[i]));
+  std::printf("\n");
+  if (model.p4s) std::printf("runtime: %s\n", model.p4s->runtime.describe().c_str());
+  std::printf("model written to %s\n", out.c_str());
+  if (a.has("--report")) {
+    fit::ReportInput in;
+    in.sources = results.sources;
+    in.model = &model;
+    in.evaluation = evaluation ? &*evaluation : nullptr;
+    in.evaluation_note = note;
+    for (const std::string& w : fit::write_report(a.value("--report"), in)) std::fprintf(stderr, "p4s fit: %s\n", w.c_str());
+    if (evaluation) std::printf("\n%s", fit::evaluation_table(*evaluation).c_str());
+    else std::printf("%s\n", note.c_str());
+    std::printf("report written to %s/report.md\n", a.value("--report").c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace p4s::cli

@@ -1,0 +1,196 @@
+// `p4s predict`: a model's predictions for networks (NetSpec files or built-in names) at batch
+// sizes; with --budget, the largest batch that fits in a memory budget and the networks that
+// fit ranked by predicted latency.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/arguments.hpp"
+#include "cli/command.hpp"
+#include "fit/model_file.hpp"
+#include "fit/network_analysis.hpp"
+#include "fit/network_library.hpp"
+#include "modelgen/netspec_io.hpp"
+
+namespace p4s::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "usage: p4s predict --model MODEL.json --batch N[,N...] [options] NET...\n"
+    "\n"
+    "NET: a NetSpec file (a path ending in .json) or a built-in network name (p4s nets list).\n"
+    "\n"
+    "  --model FILE     a model written by p4s fit\n"
+    "  --batch N,...    batch sizes to predict\n"
+    "  --json           one JSON object for scripts instead of a table\n"
+    "  --netspecs DIR   a folder of NetSpec files whose networks NET may name (repeatable)\n"
+    "  --budget BYTES   a memory budget (K, M, G, T suffixes: powers of 1024): the largest batch\n"
+    "                   of each network that fits, and the networks that fit at the first\n"
+    "                   --batch ranked by predicted latency. Compared with mem_reserved when\n"
+    "                   the model predicts it, else mem_used, else mem_alloc.\n";
+
+constexpr int64_t kMaxBatch = 1 << 20;
+
+// Predicts one target for one network and batch, whichever method the model holds.
+class Predictor {
+ public:
+  explicit Predictor(const fit::ModelFile& m) : m_(m) {}
+  std::optional<double> operator()(const fit::ResolvedNet& net, int64_t batch, fit::Target t) {
+    if (m_.p4s) return m_.p4s->predict(cache_.get(net, m_.p4s->runtime), batch, t);
+    return m_.perf4sight->predict(net, batch, t);
+  }
+
+ private:
+  const fit::ModelFile& m_;
+  fit::AnalysisCache cache_;
+};
+
+std::string human(fit::Target t, double v) {
+  char buf[32];
+  if (t == fit::Target::kLatencyMs)
+    std::snprintf(buf, sizeof buf, "%.2f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f", v / (1024.0 * 1024.0));
+  return buf;
+}
+
+// The largest batch whose predicted memory is within the budget (0: not even one sample).
+int64_t largest_batch(Predictor& predict, const fit::ResolvedNet& net, fit::Target t, double budget) {
+  auto fits = [&](int64_t b) { return *predict(net, b, t) <= budget; };
+  if (!fits(1)) return 0;
+  int64_t lo = 1, hi = 2;
+  while (hi <= kMaxBatch && fits(hi)) {
+    lo = hi;
+    hi *= 2;
+  }
+  if (hi > kMaxBatch) return kMaxBatch;
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  return lo;
+}
+
+}  // namespace
+
+int run_predict(const std::vector<std::string>& args) {
+  for (const std::string& a : args)
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    }
+  const Arguments a(args, {{"--model"}, {"--batch"}, {"--json", false}, {"--netspecs", true, true}, {"--budget"}});
+  const std::vector<int64_t> batches = parse_int_list(a.value("--batch"), "--batch", kMaxBatch);
+  if (a.positionals().empty()) throw UsageError("no network given\n" + std::string(kUsage));
+  const bool has_budget = a.has("--budget");
+  const double budget = has_budget ? parse_bytes(a.value("--budget"), "--budget") : 0.0;
+
+  fit::ModelFile model;
+  try {
+    model = fit::read_model(a.value("--model"));
+  } catch (const fit::ModelFileError& e) {
+    throw UsageError(e.what());
+  }
+  std::unique_ptr<fit::NetworkLibrary> library;
+  std::vector<const fit::ResolvedNet*> nets;
+  try {
+    library = std::make_unique<fit::NetworkLibrary>(a.values("--netspecs"));
+    for (const std::string& n : a.positionals()) {
+      if (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0)
+        nets.push_back(&library->add(modelgen::read_netspec(n), n));
+      else
+        nets.push_back(&library->get(n));
+    }
+  } catch (const modelgen::NetSpecError& e) {
+    throw UsageError(e.what());
+  } catch (const fit::UnknownNetworkError& e) {
+    throw UsageError(e.what());
+  }
+
+  const std::vector<fit::Target> targets = model.targets();
+  Predictor predict(model);
+  nlohmann::ordered_json out;
+  out["predictions"] = nlohmann::ordered_json::array();
+  for (const fit::ResolvedNet* net : nets)
+    for (int64_t b : batches) {
+      nlohmann::ordered_json p;
+      p["net"] = net->spec.name;
+      p["batch"] = b;
+      for (fit::Target t : targets) {
+        const double v = *predict(*net, b, t);
+        if (t == fit::Target::kLatencyMs)
+          p[fit::target_name(t)] = v;
+        else
+          p[fit::target_name(t)] = static_cast<int64_t>(std::llround(v));
+      }
+      out["predictions"].push_back(p);
+    }
+
+  std::optional<fit::Target> budget_target;
+  for (fit::Target t : {fit::Target::kMemReserved, fit::Target::kMemUsed, fit::Target::kMemAlloc})
+    if (!budget_target && std::find(targets.begin(), targets.end(), t) != targets.end()) budget_target = t;
+  if (has_budget && !budget_target) throw UsageError("--budget: the model predicts no memory target");
+  const bool has_latency = std::find(targets.begin(), targets.end(), fit::Target::kLatencyMs) != targets.end();
+  if (has_budget) {
+    nlohmann::ordered_json bj;
+    bj["bytes"] = budget;
+    bj["target"] = fit::target_name(*budget_target);
+    bj["largest_batch"] = nlohmann::ordered_json::array();
+    std::vector<std::pair<double, const fit::ResolvedNet*>> ranked;
+    for (const fit::ResolvedNet* net : nets) {
+      const int64_t lb = largest_batch(predict, *net, *budget_target, budget);
+      bj["largest_batch"].push_back({{"net", net->spec.name}, {"batch", lb}});
+      if (lb >= batches.front() && has_latency)
+        ranked.emplace_back(*predict(*net, batches.front(), fit::Target::kLatencyMs), net);
+    }
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    bj["ranking_batch"] = batches.front();
+    bj["ranking"] = nlohmann::ordered_json::array();
+    for (const auto& [lat, net] : ranked) bj["ranking"].push_back({{"net", net->spec.name}, {"latency_ms", lat}});
+    out["budget"] = bj;
+  }
+
+  if (a.has("--json")) {
+    std::printf("%s\n", out.dump().c_str());
+    return kExitOk;
+  }
+  // A table for people: memory in MiB, latency in ms.
+  std::printf("%-28s %7s", "net", "batch");
+  for (fit::Target t : targets)
+    std::printf(" %14s", (std::string(fit::target_name(t)) + (t == fit::Target::kLatencyMs ? "" : " MiB")).c_str());
+  const std::optional<double> capacity = model.p4s ? model.p4s->capacity_bytes : model.perf4sight->capacity_bytes;
+  const fit::Target capacity_target = model.p4s ? model.p4s->capacity_target : model.perf4sight->capacity_target;
+  if (capacity) std::printf("  fits?");
+  std::printf("\n");
+  for (const auto& p : out["predictions"]) {
+    std::printf("%-28s %7lld", p["net"].get<std::string>().c_str(), static_cast<long long>(p["batch"].get<int64_t>()));
+    for (fit::Target t : targets) std::printf(" %14s", human(t, p[fit::target_name(t)].get<double>()).c_str());
+    if (capacity) std::printf("  %s", p[fit::target_name(capacity_target)].get<double>() <= *capacity ? "yes" : "no");
+    std::printf("\n");
+  }
+  if (capacity)
+    std::printf("(fits: predicted %s at most %.0f MiB, learned from the steps that ran out of memory)\n",
+                fit::target_name(capacity_target), *capacity / (1024.0 * 1024.0));
+  if (has_budget) {
+    const auto& bj = out["budget"];
+    std::printf("\nbudget %.0f MiB on predicted %s:\n", budget / (1024.0 * 1024.0), fit::target_name(*budget_target));
+    for (const auto& lb : bj["largest_batch"])
+      std::printf("  %-28s largest batch that fits: %lld\n", lb["net"].get<std::string>().c_str(),
+                  static_cast<long long>(lb["batch"].get<int64_t>()));
+    if (has_latency) {
+      std::printf("fitting at batch %lld, fastest first:\n", static_cast<long long>(batches.front()));
+      int rank = 0;
+      for (const auto& r : bj["ranking"])
+        std::printf("  %d. %-28s %.2f ms\n", ++rank, r["net"].get<std::string>().c_str(), r["latency_ms"].get<double>());
+      if (bj["ranking"].empty()) std::printf("  none\n");
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace p4s::cli

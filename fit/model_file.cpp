@@ -1,0 +1,140 @@
+#include "fit/model_file.hpp"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/atomic_file.hpp"
+#include "modelgen/netspec_io.hpp"
+
+namespace p4s::fit {
+namespace {
+
+constexpr const char* kFormatName = "p4s-model";
+
+void fnv1a(uint64_t& h, const std::string& s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+}
+
+std::string number(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+}  // namespace
+
+std::vector<Target> ModelFile::targets() const {
+  std::vector<Target> out;
+  for (Target t : kAllTargets)
+    if ((p4s && p4s->has(t)) || (perf4sight && perf4sight->has(t))) out.push_back(t);
+  return out;
+}
+
+std::string data_digest(const std::vector<Observation>& observations) {
+  std::vector<std::string> lines;
+  std::set<std::string> nets;
+  for (const Observation& o : observations) {
+    std::string l = o.net->spec.name + " " + std::to_string(o.batch) + (o.fits ? " ran" : " oom");
+    for (Target t : kAllTargets) {
+      const auto& v = o.values.get(t);
+      l += " " + (v ? number(*v) : std::string("-"));
+    }
+    lines.push_back(l);
+    nets.insert(o.net->spec.name);
+  }
+  std::sort(lines.begin(), lines.end());
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const std::string& l : lines) fnv1a(h, l + "\n");
+  // The networks' definitions, by name (sorted), in their canonical written form.
+  std::map<std::string, const ResolvedNet*> by_name;
+  for (const Observation& o : observations) by_name[o.net->spec.name] = o.net;
+  for (const auto& [name, net] : by_name) fnv1a(h, modelgen::netspec_to_json(net->spec));
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "fnv1a64:%016" PRIx64, h);
+  return buf;
+}
+
+std::string model_to_json(const ModelFile& m) {
+  nlohmann::json j;
+  j["format"] = {{"name", kFormatName}, {"version", kModelFormatVersion}};
+  j["method"] = m.method;
+  j["fitted_on"] = {{"digest", m.data_digest}, {"measurements", m.measurements}, {"families", m.families}};
+  j["device"] = m.device;
+  std::vector<std::string> targets;
+  for (Target t : m.targets()) targets.push_back(target_name(t));
+  j["targets"] = targets;
+  if (m.p4s) j["model"] = m.p4s->to_json();
+  if (m.perf4sight) j["model"] = m.perf4sight->to_json();
+  return j.dump(1) + "\n";
+}
+
+ModelFile parse_model(const std::string& text, const std::string& source) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ModelFileError(source + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+  }
+  auto fail = [&](const std::string& field, const std::string& problem) -> ModelFileError {
+    return ModelFileError(source + ": field \"" + field + "\": " + problem);
+  };
+  if (!j.is_object() || !j.contains("format") || !j["format"].is_object())
+    throw fail("format", "missing: not a p4s model file");
+  const nlohmann::json& f = j["format"];
+  if (f.value("name", std::string()) != kFormatName) throw fail("format.name", "must be \"p4s-model\"");
+  if (!f.contains("version") || !f["version"].is_number_integer()) throw fail("format.version", "must be an integer");
+  const int version = f["version"].get<int>();
+  if (version > kModelFormatVersion)
+    throw fail("format.version", "version " + std::to_string(version) + " is newer than this reader understands (" +
+                                     std::to_string(kModelFormatVersion) + ")");
+  if (version < 1) throw fail("format.version", "unknown version " + std::to_string(version));
+
+  ModelFile m;
+  if (!j.contains("method") || !j["method"].is_string()) throw fail("method", "must be a string");
+  m.method = j["method"].get<std::string>();
+  try {
+    const nlohmann::json& on = j.at("fitted_on");
+    m.data_digest = on.at("digest").get<std::string>();
+    m.measurements = on.at("measurements").get<size_t>();
+    m.families = on.at("families").get<std::vector<std::string>>();
+    if (j.contains("device")) m.device = j["device"].get<std::map<std::string, std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    throw fail("fitted_on", "must hold digest, measurements and families; device must map strings to strings");
+  }
+  if (!j.contains("model")) throw fail("model", "is missing");
+  try {
+    if (m.method == "p4s")
+      m.p4s = P4sModel::from_json(j["model"]);
+    else if (m.method == "perf4sight")
+      m.perf4sight = Perf4sightModel::from_json(j["model"]);
+    else
+      throw fail("method", "must be \"p4s\" or \"perf4sight\", got \"" + m.method + "\"");
+  } catch (const std::invalid_argument& e) {
+    throw ModelFileError(source + ": " + e.what());
+  }
+  if (m.targets().empty()) throw fail("model", "fits no target");
+  return m;
+}
+
+ModelFile read_model(const std::string& path) {
+  std::string text;
+  try {
+    text = p4s::read_file(path);
+  } catch (const std::runtime_error& e) {
+    throw ModelFileError(e.what());
+  }
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw ModelFileError(path + ": the file is empty");
+  return parse_model(text, path);
+}
+
+void write_model(const ModelFile& model, const std::string& path) {
+  p4s::write_file_atomically(path, model_to_json(model));
+}
+
+}  // namespace p4s::fit

@@ -1,0 +1,246 @@
+#include "fit/report.hpp"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+#include "common/atomic_file.hpp"
+#include "fit/cost_terms.hpp"
+
+namespace p4s::fit {
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+std::string fmt(const char* f, const char* v) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+// Values shown to people: memory in MiB, latency in ms.
+double display(Target t, double v) { return t == Target::kLatencyMs ? v : v / (1024.0 * 1024.0); }
+const char* unit(Target t) { return t == Target::kLatencyMs ? "ms" : "MiB"; }
+
+std::string method_title(const std::string& m) { return m == "p4s" ? "p4s (ours)" : "perf4sight (baseline)"; }
+
+void make_dir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
+    throw std::runtime_error(dir + ": cannot create the report folder: " + std::strerror(errno));
+}
+
+std::string model_summary(const ModelFile& m) {
+  std::ostringstream s;
+  s << "- method: `" << m.method << "`, fitted on " << m.measurements << " network cases of "
+    << m.families.size() << " families (" ;
+  for (size_t i = 0; i < m.families.size(); ++i) s << (i ? ", " : "") << m.families[i];
+  s << "), data digest `" << m.data_digest << "`\n";
+  if (m.p4s) {
+    const P4sModel& p = *m.p4s;
+    s << "- runtime: " << p.runtime.describe() << "\n";
+    for (const auto& [t, lm] : p.memory) {
+      s << "- `" << target_name(t) << "` =";
+      for (size_t f = 0; f < lm.features.size(); ++f)
+        s << (f ? " +" : "") << " " << fmt("%.6g", lm.coefficients(f)) << " x " << lm.features[f];
+      s << "\n";
+    }
+    if (p.latency) {
+      s << "- `latency_ms` = " << (p.latency->overlap ? "max" : "sum") << " of host (";
+      for (size_t i = 0; i < p.latency->host.n_elem; ++i)
+        s << (i ? ", " : "") << host_term_names()[i] << " " << fmt("%.4g", p.latency->host(i));
+      s << ") and device (";
+      for (size_t i = 0; i < p.latency->device.n_elem; ++i)
+        s << (i ? ", " : "") << device_term_names()[i] << " " << fmt("%.4g", p.latency->device(i));
+      s << ")\n";
+    }
+    if (p.capacity_bytes)
+      s << "- fits when predicted `" << target_name(p.capacity_target) << "` <= "
+        << fmt("%.1f", *p.capacity_bytes / (1024.0 * 1024.0)) << " MiB\n";
+  }
+  return s.str();
+}
+
+// Draws predicted against measured for one target, both methods, with gnuplot.
+std::string plot(const std::string& dir, Target t, const Evaluation& ev) {
+  const std::string png = dir + "/" + target_name(t) + ".png";
+  const std::string tmp = png + ".tmp.png";
+  std::ostringstream g;
+  g << "set terminal pngcairo size 900,700 noenhanced\n"
+    << "set output '" << tmp << "'\n"
+    << "set logscale xy\nset grid\nset key top left\n"
+    << "set title '" << target_name(t) << ": predicted against measured, each family held out'\n"
+    << "set xlabel 'measured (" << unit(t) << ")'\nset ylabel 'predicted (" << unit(t) << ")'\n";
+  double lo = INFINITY, hi = 0;
+  for (const MethodEvaluation& me : ev.methods) {
+    auto it = me.targets.find(t);
+    if (it == me.targets.end()) continue;
+    g << "$" << me.method << " << EOD\n";
+    for (const PredictedPoint& p : it->second.points) {
+      const double m = display(t, p.measured), q = display(t, p.predicted);
+      if (m <= 0 || q <= 0) continue;
+      lo = std::min({lo, m, q});
+      hi = std::max({hi, m, q});
+      g << fmt("%.9g", m) << " " << fmt("%.9g", q) << "\n";
+    }
+    g << "EOD\n";
+  }
+  if (!(hi > 0)) return "";
+  g << "set xrange [" << lo / 1.2 << ":" << hi * 1.2 << "]\nset yrange [" << lo / 1.2 << ":" << hi * 1.2 << "]\n";
+  g << "plot x title 'exact' lc rgb 'black', 1.1*x title '+-10%' dt 2 lc rgb 'gray', 0.9*x notitle dt 2 lc rgb 'gray'";
+  const char* colors[] = {"'#1f77b4'", "'#d62728'"};
+  size_t c = 0;
+  for (const MethodEvaluation& me : ev.methods)
+    if (me.targets.count(t))
+      g << ", $" << me.method << " using 1:2 with points pt 7 ps 0.6 lc rgb " << colors[c++ % 2] << " title '"
+        << method_title(me.method) << "'";
+  g << "\n";
+  FILE* p = ::popen("gnuplot 2>/dev/null", "w");
+  if (!p) return "gnuplot could not be started: plots skipped";
+  const std::string script = g.str();
+  std::fwrite(script.data(), 1, script.size(), p);
+  const int status = ::pclose(p);
+  if (status != 0) {
+    ::unlink(tmp.c_str());
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return "gnuplot is not installed: plots skipped";
+    return "gnuplot failed on " + png + ": plot skipped";
+  }
+  if (std::rename(tmp.c_str(), png.c_str()) != 0) return png + ": cannot write the plot";
+  return "";
+}
+
+nlohmann::json metrics_json(const Metrics& m) {
+  return {{"n", m.n}, {"mape", m.mape}, {"worst", m.worst}, {"within10", m.within10}, {"r2", m.r2}};
+}
+
+}  // namespace
+
+std::string evaluation_table(const Evaluation& ev) {
+  std::ostringstream s;
+  s << "Leave-one-family-out: fitted on the other families, predicting the held-out one\n";
+  s << fmt("%-13s", "target") << fmt("%-23s", "method") << fmt("%8s", "MAPE") << fmt("%8s", "worst")
+    << fmt("%8s", "<=10%") << fmt("%7s", "R2") << "  | MAPE with held out:";
+  for (const std::string& f : ev.families) s << " " << f;
+  s << "\n";
+  for (Target t : kAllTargets) {
+    bool first = true;
+    for (const MethodEvaluation& me : ev.methods) {
+      auto it = me.targets.find(t);
+      if (it == me.targets.end()) continue;
+      const Metrics& m = it->second.overall;
+      s << fmt("%-13s", first ? target_name(t) : "") << fmt("%-23s", method_title(me.method).c_str())
+        << fmt("%7.2f%%", m.mape) << fmt("%7.1f%%", m.worst) << fmt("%7.1f%%", m.within10) << fmt("%7.3f", m.r2)
+        << "  |";
+      for (const std::string& f : ev.families) {
+        auto b = it->second.by_family.find(f);
+        s << (b == it->second.by_family.end() ? std::string("      -") : fmt(" %6.2f%%", b->second.mape));
+      }
+      s << "\n";
+      first = false;
+    }
+  }
+  for (const MethodEvaluation& me : ev.methods)
+    if (me.fits.n)
+      s << "fits / does not fit, " << method_title(me.method) << ": " << fmt("%.1f%%", me.fits.accuracy()) << " correct ("
+        << me.fits.correct << " of " << me.fits.n << "; " << me.fits.missed_oom << " predicted to fit that ran out of memory, "
+        << me.fits.false_oom << " predicted not to fit that ran)\n";
+  return s.str();
+}
+
+nlohmann::json evaluation_to_json(const Evaluation& ev) {
+  nlohmann::json j;
+  j["schema_version"] = 1;
+  j["evaluation"] = "leave-one-family-out";
+  j["families"] = ev.families;
+  nlohmann::json methods = nlohmann::json::object();
+  for (const MethodEvaluation& me : ev.methods) {
+    nlohmann::json mj;
+    nlohmann::json targets = nlohmann::json::object();
+    for (const auto& [t, te] : me.targets) {
+      nlohmann::json tj = metrics_json(te.overall);
+      nlohmann::json by = nlohmann::json::object();
+      for (const auto& [f, m] : te.by_family) by[f] = metrics_json(m);
+      tj["by_family"] = by;
+      targets[target_name(t)] = tj;
+    }
+    mj["targets"] = targets;
+    mj["fits"] = {{"n", me.fits.n}, {"correct", me.fits.correct}, {"missed_oom", me.fits.missed_oom},
+                  {"false_oom", me.fits.false_oom}, {"accuracy", me.fits.accuracy()}};
+    methods[me.method] = mj;
+  }
+  j["methods"] = methods;
+  return j;
+}
+
+std::vector<std::string> write_report(const std::string& dir, const ReportInput& in) {
+  make_dir(dir);
+  std::vector<std::string> warnings;
+  std::ostringstream md;
+  md << "# Fit report\n\n## Data\n\n";
+  for (const std::string& src : in.sources) md << "- `" << src << "`\n";
+  if (in.model) {
+    md << "\nDevice context:\n\n";
+    for (const auto& [k, v] : in.model->device) md << "- " << k << ": " << v << "\n";
+    md << "\n## Model\n\n" << model_summary(*in.model);
+  }
+  md << "\n## Accuracy on networks not fitted on\n\n";
+  if (in.evaluation) {
+    const Evaluation& ev = *in.evaluation;
+    md << "Leave-one-family-out: for each family, the predictors are fitted on the other families "
+          "and predict the held-out one; the figures gather every held-out prediction. MAPE: mean "
+          "absolute percentage error; worst: largest; <=10%: share of predictions within 10% of the "
+          "measurement; R2: coefficient of determination.\n\n";
+    md << "| target | method | MAPE | worst | <=10% | R2 |";
+    for (const std::string& f : ev.families) md << " " << f << " held out |";
+    md << "\n|---|---|---:|---:|---:|---:|";
+    for (size_t i = 0; i < ev.families.size(); ++i) md << "---:|";
+    md << "\n";
+    for (Target t : kAllTargets)
+      for (const MethodEvaluation& me : ev.methods) {
+        auto it = me.targets.find(t);
+        if (it == me.targets.end()) continue;
+        const Metrics& m = it->second.overall;
+        md << "| `" << target_name(t) << "` | " << method_title(me.method) << " | " << fmt("%.2f%%", m.mape) << " | "
+           << fmt("%.1f%%", m.worst) << " | " << fmt("%.1f%%", m.within10) << " | " << fmt("%.3f", m.r2) << " |";
+        for (const std::string& f : ev.families) {
+          auto b = it->second.by_family.find(f);
+          md << " " << (b == it->second.by_family.end() ? std::string("-") : fmt("%.2f%%", b->second.mape)) << " |";
+        }
+        md << "\n";
+      }
+    md << "\n";
+    for (const MethodEvaluation& me : ev.methods)
+      if (me.fits.n)
+        md << "Fits / does not fit, " << method_title(me.method) << ": " << fmt("%.1f%%", me.fits.accuracy())
+           << " correct (" << me.fits.correct << " of " << me.fits.n << "; " << me.fits.missed_oom
+           << " predicted to fit ran out of memory, " << me.fits.false_oom << " predicted not to fit ran).\n\n";
+    md << "## Predicted against measured\n\n";
+    for (Target t : kAllTargets) {
+      bool any = false;
+      for (const MethodEvaluation& me : ev.methods) any |= me.targets.count(t) > 0;
+      if (!any) continue;
+      const std::string w = plot(dir, t, ev);
+      if (w.empty())
+        md << "![" << target_name(t) << "](" << target_name(t) << ".png)\n\n";
+      else if (std::find(warnings.begin(), warnings.end(), w) == warnings.end())
+        warnings.push_back(w);
+    }
+    p4s::write_file_atomically(dir + "/evaluation.json", evaluation_to_json(ev).dump(1) + "\n");
+  } else {
+    md << in.evaluation_note << "\n";
+  }
+  p4s::write_file_atomically(dir + "/report.md", md.str());
+  return warnings;
+}
+
+}  // namespace p4s::fit

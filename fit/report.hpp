@@ -1,0 +1,36 @@
+// The evaluation report of a fit: Markdown for people, JSON for machines (CI compares the
+// held-out accuracy of a regenerated model with the committed one), and plots of predicted
+// against measured (PNG, drawn by gnuplot when it is installed).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "fit/evaluation.hpp"
+#include "fit/model_file.hpp"
+
+namespace p4s::fit {
+
+struct ReportInput {
+  std::vector<std::string> sources;  // result files
+  const ModelFile* model = nullptr;  // the model fitted on everything
+  const Evaluation* evaluation = nullptr;  // leave-one-family-out; null when impossible
+  std::string evaluation_note;       // why there is no evaluation, when there is none
+};
+
+// A plain-text table of the evaluation, ours beside the baseline, per target: MAPE, worst
+// error, share within 10%, R2, and MAPE per held-out family; then fits / does-not-fit.
+std::string evaluation_table(const Evaluation& ev);
+
+// The evaluation's numbers as JSON (schema versioned), for machines.
+nlohmann::json evaluation_to_json(const Evaluation& ev);
+
+// Writes `dir`/report.md, `dir`/evaluation.json and, when gnuplot runs, one PNG per target.
+// Creates `dir` if needed. Returns one line per thing it could not do (e.g. no gnuplot);
+// throws std::runtime_error when it cannot write the report itself.
+std::vector<std::string> write_report(const std::string& dir, const ReportInput& input);
+
+}  // namespace p4s::fit
