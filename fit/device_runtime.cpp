@@ -1,6 +1,8 @@
 #include "fit/device_runtime.hpp"
 
 #include <algorithm>
+#include <cstdio>
+#include <utility>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -23,6 +25,21 @@ int context_int(const ResultSet& r, const std::string& key, int fallback) {
   } catch (const std::exception&) {
     return fallback;
   }
+}
+
+// The framework's version from the context: "framework": "PyTorch 1.6.0" (perf4sight's
+// data) or "p4s_libtorch": "1.13.0" (the bench's). {0, 0} when unknown.
+std::pair<int, int> framework_version(const ResultSet& r) {
+  for (const char* key : {"p4s_libtorch", "framework"}) {
+    auto it = r.context.find(key);
+    if (it == r.context.end()) continue;
+    const std::string& v = it->second;
+    const size_t d = v.find_first_of("0123456789");
+    if (d == std::string::npos) continue;
+    int major = 0, minor = 0;
+    if (std::sscanf(v.c_str() + d, "%d.%d", &major, &minor) == 2) return {major, minor};
+  }
+  return {0, 0};
 }
 
 template <typename T>
@@ -135,9 +152,17 @@ std::vector<DeviceRuntime> candidate_runtimes(const ResultSet& results) {
     else
       blocks = {16, 8};
   }
+  // Where the measurements cannot tell the semantics apart (a family without ReLU6, say),
+  // the fit keeps the first candidate: the semantics of the framework's version. PyTorch 1.6
+  // (perf4sight's TX2 data) keeps in-place ReLU6's result and no input of a 1x1 adaptive
+  // pooling; LibTorch 1.13, measured with the tracking allocator, copies and keeps both.
+  const auto [major, minor] = framework_version(results);
+  const bool old_framework = major == 1 && minor < 10;
+  const int preferred = old_framework ? 0 : 3;
   std::vector<DeviceRuntime> out;
   for (int block : blocks)
-    for (int bits = 0; bits < 8; ++bits) {
+    for (int i = 0; i < 8; ++i) {
+      const int bits = i ^ preferred;  // the preferred semantics first
       DeviceRuntime r = base;
       r.cpu_channel_block = block;
       r.relu6_inplace_copies_input = bits & 1;

@@ -1,71 +1,23 @@
 // `p4s nets` as users run it: the real binary, its exit status, stdout, stderr and files.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <string>
 #include <vector>
 
 #include "common/atomic_file.hpp"
+#include "tests/cli/run_p4s.hpp"
 #include "modelgen/builtin.hpp"
 #include "modelgen/families.hpp"
 #include "modelgen/netspec_io.hpp"
 #include "modelgen/shapes.hpp"
 
-extern char** environ;
-
 namespace p4s {
 namespace {
 
-struct Outcome {
-  int status = -1;  // exit status
-  std::string out, err;
-};
-
-// A path in the test's temporary folder, unique to this process (ctest runs tests in parallel),
-// with no file there yet.
-std::string temp_path(const std::string& name) {
-  const std::string path = testing::TempDir() + "/p4s_cli_" + std::to_string(getpid()) + "_" + name;
-  unlink(path.c_str());
-  return path;
-}
-
-// Runs p4s with `args`, capturing stdout and stderr through files.
-Outcome p4s(const std::vector<std::string>& args) {
-  const std::string out_path = temp_path("stdout.txt"), err_path = temp_path("stderr.txt");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> argv_strings = {P4S_EXE};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  Outcome r;
-  if (posix_spawn(&pid, P4S_EXE, &actions, nullptr, argv.data(), environ) != 0) {
-    posix_spawn_file_actions_destroy(&actions);
-    ADD_FAILURE() << "cannot start " << P4S_EXE;
-    return r;
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  int wstatus = 0;
-  waitpid(pid, &wstatus, 0);
-  r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-  r.out = read_file(out_path);
-  r.err = read_file(err_path);
-  return r;
-}
-
-bool exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
+using test::Outcome;
+using test::exists;
+using test::p4s;
+using test::temp_path;
 
 size_t count_lines(const std::string& s) {
   size_t n = 0;

@@ -1,0 +1,137 @@
+// `p4s fit` and `p4s predict` as scripts run them (../shared/interfaces.md, section 3): the real
+// binary on the real TX2 results, its outputs, exit statuses and refusals.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/atomic_file.hpp"
+#include "tests/cli/run_p4s.hpp"
+
+namespace p4s {
+namespace {
+
+using test::exists;
+using test::Outcome;
+using test::p4s;
+using test::temp_path;
+
+const std::string kTx2 = std::string(P4S_SOURCE_DIR) + "/results/jetson-tx2/pytorch-1.6";
+
+// One fitted model shared by the tests of this file (ctest runs each test in its own process).
+class FitPredictCli : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    model_ = new std::string(temp_path("model.json"));
+    const Outcome r = p4s({"fit", "--out", *model_, "--netspecs", kTx2 + "/netspecs", kTx2 + "/results.json"});
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+  static void TearDownTestSuite() { delete model_; }
+  static std::string* model_;
+};
+std::string* FitPredictCli::model_ = nullptr;
+
+TEST_F(FitPredictCli, FitWritesAModelAndAReportWithTheBaselineBeside) {
+  const std::string model = temp_path("reported_model.json"), report = temp_path("report");
+  const Outcome r = p4s({"fit", "--out", model, "--netspecs", kTx2 + "/netspecs", "--report", report,
+                         kTx2 + "/results.json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string* report_ = &report;
+  const std::string* fit_out_ = &r.out;
+  EXPECT_EQ(read_file(model), read_file(*model_));  // the report changes nothing in the model
+  ASSERT_TRUE(exists(*model_));
+  const nlohmann::json m = nlohmann::json::parse(read_file(*model_));
+  EXPECT_EQ(m["format"]["name"], "p4s-model");
+  EXPECT_EQ(m["format"]["version"], 1);
+  EXPECT_EQ(m["method"], "p4s");
+  EXPECT_EQ(m["fitted_on"]["measurements"], 933);
+  EXPECT_EQ(m["targets"], nlohmann::json({"latency_ms", "mem_alloc", "mem_reserved", "mem_used"}));
+  EXPECT_TRUE(exists(*report_ + "/report.md"));
+  const nlohmann::json ev = nlohmann::json::parse(read_file(*report_ + "/evaluation.json"));
+  EXPECT_EQ(ev["families"], nlohmann::json({"mobilenetv2", "resnet18", "squeezenet"}));
+  EXPECT_TRUE(ev["methods"].contains("p4s"));
+  EXPECT_TRUE(ev["methods"].contains("perf4sight"));
+  EXPECT_NE(fit_out_->find("Leave-one-family-out"), std::string::npos) << *fit_out_;
+  EXPECT_NE(fit_out_->find("perf4sight (baseline)"), std::string::npos);
+}
+
+TEST_F(FitPredictCli, FittingTwiceGivesTheSameBytes) {
+  const std::string again = temp_path("model_again.json");
+  const Outcome r = p4s({"fit", "--out", again, "--netspecs", kTx2 + "/netspecs", kTx2 + "/results.json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(read_file(again), read_file(*model_));
+}
+
+TEST_F(FitPredictCli, PredictJsonHasOneKeyPerTarget) {
+  const Outcome r = p4s({"predict", "--model", *model_, "--batch", "2,32", "--json", "--netspecs",
+                         kTx2 + "/netspecs", "resnet18_50", kTx2 + "/netspecs/squeezenet_0.json", "mobilenetv2"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["predictions"].size(), 6u);
+  const nlohmann::json& p = j["predictions"][1];
+  EXPECT_EQ(p["net"], "resnet18_50");
+  EXPECT_EQ(p["batch"], 32);
+  for (const char* k : {"latency_ms", "mem_alloc", "mem_reserved", "mem_used"}) EXPECT_TRUE(p.contains(k)) << k;
+  EXPECT_EQ(p.size(), 6u);
+  // Memory grows with the batch; the built-in mobilenetv2 resolves by name.
+  EXPECT_GT(j["predictions"][1]["mem_alloc"].get<double>(), j["predictions"][0]["mem_alloc"].get<double>());
+  EXPECT_EQ(j["predictions"][4]["net"], "mobilenetv2");
+}
+
+TEST_F(FitPredictCli, BudgetGivesLargestBatchesAndARanking) {
+  const Outcome r = p4s({"predict", "--model", *model_, "--batch", "16", "--json", "--budget", "2G",
+                         "resnet18", "mobilenetv2", "squeezenet1.0"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json b = nlohmann::json::parse(r.out)["budget"];
+  EXPECT_EQ(b["target"], "mem_reserved");
+  ASSERT_EQ(b["largest_batch"].size(), 3u);
+  for (const auto& lb : b["largest_batch"]) EXPECT_GT(lb["batch"].get<int>(), 0);
+  ASSERT_FALSE(b["ranking"].empty());
+  for (size_t i = 1; i < b["ranking"].size(); ++i)
+    EXPECT_LE(b["ranking"][i - 1]["latency_ms"].get<double>(), b["ranking"][i]["latency_ms"].get<double>());
+  // The largest batch really is the edge: one more sample goes over the budget.
+  const int lb = b["largest_batch"][0]["batch"].get<int>();
+  const Outcome edge = p4s({"predict", "--model", *model_, "--batch", std::to_string(lb) + "," + std::to_string(lb + 1),
+                            "--json", "resnet18"});
+  const nlohmann::json e = nlohmann::json::parse(edge.out)["predictions"];
+  EXPECT_LE(e[0]["mem_reserved"].get<double>(), 2.0 * 1024 * 1024 * 1024);
+  EXPECT_GT(e[1]["mem_reserved"].get<double>(), 2.0 * 1024 * 1024 * 1024);
+}
+
+TEST_F(FitPredictCli, PredictTableIsForPeople) {
+  const Outcome r = p4s({"predict", "--model", *model_, "--batch", "8", "resnet18"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("latency_ms"), std::string::npos);
+  EXPECT_NE(r.out.find("mem_alloc MiB"), std::string::npos);
+  EXPECT_NE(r.out.find("fits?"), std::string::npos);
+}
+
+void expect_bad_input(const std::vector<std::string>& args, const std::string& message_part) {
+  const Outcome r = p4s(args);
+  EXPECT_EQ(r.status, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find(message_part), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+TEST_F(FitPredictCli, BadInputIsOneLineAndExitTwoWithNothingWritten) {
+  const std::string out = temp_path("never.json");
+  expect_bad_input({"fit", "--out", out, kTx2 + "/results.json"}, "is not a built-in network");
+  expect_bad_input({"fit", "--out", out, "/nonexistent.json"}, "/nonexistent.json: cannot open");
+  expect_bad_input({"fit", "--out", out, std::string(P4S_SOURCE_DIR) + "/README.md"}, "not valid JSON");
+  expect_bad_input({"fit", "--out", out, "--method", "magic", kTx2 + "/results.json"}, "--method");
+  expect_bad_input({"fit", kTx2 + "/results.json"}, "--out is required");
+  expect_bad_input({"fit", "--out", out, "--bogus", kTx2 + "/results.json"}, "unknown option");
+  EXPECT_FALSE(exists(out));
+  expect_bad_input({"predict", "--model", *model_, "--batch", "0", "resnet18"}, "--batch");
+  expect_bad_input({"predict", "--model", *model_, "--batch", "2", "nonet"}, "nonet");
+  expect_bad_input({"predict", "--model", *model_, "--batch", "2", "--budget", "-3G", "resnet18"}, "--budget");
+  expect_bad_input({"predict", "--model", kTx2 + "/results.json", "--batch", "2", "resnet18"}, "not a p4s model file");
+  const std::string newer = temp_path("newer.json");
+  std::string text = read_file(*model_);
+  text.replace(text.find("\"version\": 1"), 12, "\"version\": 9");
+  write_file_atomically(newer, text);
+  expect_bad_input({"predict", "--model", newer, "--batch", "2", "resnet18"}, "newer than this reader");
+}
+
+}  // namespace
+}  // namespace p4s

@@ -1,0 +1,85 @@
+// Model files: round trips, deterministic bytes, digests, and refusals.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/atomic_file.hpp"
+#include "fit/model_file.hpp"
+
+namespace p4s::fit {
+namespace {
+
+const std::string kTx2 = std::string(P4S_SOURCE_DIR) + "/results/jetson-tx2/pytorch-1.6";
+
+struct Fitted {
+  NetworkLibrary library{{kTx2 + "/netspecs"}};
+  ResultSet results = read_results({kTx2 + "/results.json"});
+  std::vector<Observation> obs = make_observations(results, library);
+};
+
+ModelFile fit_model(Fitted& f) {
+  std::vector<const Observation*> all;
+  for (const Observation& o : f.obs) all.push_back(&o);
+  AnalysisCache cache;
+  ModelFile m;
+  m.method = "p4s";
+  m.data_digest = data_digest(f.obs);
+  m.measurements = f.obs.size();
+  m.families = families_of(f.obs);
+  m.device = f.results.context;
+  m.p4s = train_p4s_model(all, candidate_runtimes(f.results), cache);
+  return m;
+}
+
+TEST(ModelFile, RoundTripsAndIsDeterministic) {
+  Fitted f;
+  const ModelFile m = fit_model(f);
+  const std::string text = model_to_json(m);
+  EXPECT_EQ(model_to_json(fit_model(f)), text);
+  const ModelFile back = parse_model(text, "m.json");
+  EXPECT_EQ(model_to_json(back), text);
+  EXPECT_EQ(back.targets(), (std::vector<Target>{Target::kLatencyMs, Target::kMemAlloc, Target::kMemReserved, Target::kMemUsed}));
+  const std::string path = testing::TempDir() + "/model_file_test.json";
+  write_model(m, path);
+  EXPECT_EQ(model_to_json(read_model(path)), text);
+}
+
+TEST(ModelFile, DigestFollowsTheData) {
+  Fitted f;
+  const std::string d = data_digest(f.obs);
+  EXPECT_EQ(d.rfind("fnv1a64:", 0), 0u);
+  EXPECT_EQ(d.size(), 8u + 16u);
+  std::vector<Observation> reversed(f.obs.rbegin(), f.obs.rend());
+  EXPECT_EQ(data_digest(reversed), d);  // order does not matter
+  f.obs[3].values.latency_ms = *f.obs[3].values.latency_ms + 1;
+  EXPECT_NE(data_digest(f.obs), d);
+}
+
+TEST(ModelFile, RefusesWhatItCannotUse) {
+  Fitted f;
+  const nlohmann::json good = nlohmann::json::parse(model_to_json(fit_model(f)));
+  auto refuse = [&](const std::function<void(nlohmann::json&)>& breaks, const std::string& part) {
+    nlohmann::json j = good;
+    breaks(j);
+    try {
+      parse_model(j.dump(), "bad.json");
+      ADD_FAILURE() << "accepted";
+    } catch (const ModelFileError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("bad.json: ", 0), 0u) << e.what();
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+    }
+  };
+  refuse([](nlohmann::json& j) { j["format"]["version"] = 2; }, "newer than this reader");
+  refuse([](nlohmann::json& j) { j["format"]["name"] = "other"; }, "format.name");
+  refuse([](nlohmann::json& j) { j.erase("format"); }, "not a p4s model file");
+  refuse([](nlohmann::json& j) { j["method"] = "guess"; }, "method");
+  refuse([](nlohmann::json& j) { j.erase("model"); }, "model");
+  refuse([](nlohmann::json& j) { j["model"]["targets"] = nlohmann::json::object(); j["model"].erase("capacity"); },
+         "fits no target");
+  refuse([](nlohmann::json& j) { j["fitted_on"].erase("digest"); }, "fitted_on");
+  EXPECT_THROW(parse_model("{", "bad.json"), ModelFileError);
+  EXPECT_THROW(read_model("/nonexistent/model.json"), ModelFileError);
+}
+
+}  // namespace
+}  // namespace p4s::fit

@@ -1,0 +1,168 @@
+// The project's predictors: they recover a runtime and coefficients from synthetic
+// measurements made by the simulation itself, round-trip through JSON, and are deterministic.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "fit/evaluation.hpp"
+#include "fit/p4s_model.hpp"
+#include "fit/results.hpp"
+#include "modelgen/builtin.hpp"
+
+namespace p4s::fit {
+namespace {
+
+// Synthetic CPU measurements: mem_alloc is the simulated peak under `truth`; latency is a
+// known sum of cost terms; mem_used a fixed footprint plus the peak.
+struct Synthetic {
+  NetworkLibrary library;
+  std::vector<Observation> obs;
+  DeviceRuntime truth;
+};
+
+void make_synthetic(Synthetic& s) {
+  s.truth.kind = DeviceKind::kCpu;
+  s.truth.cpu_channel_block = 16;
+  s.truth.cpu_threads = 1;
+  s.truth.relu6_inplace_copies_input = true;
+  s.truth.adaptive_pool_saves_input = true;
+  AnalysisCache cache;
+  for (const char* name : {"resnet18_cifar10", "resnet18_cifar10_p50_s1", "mobilenetv2_cifar10",
+                           "mobilenetv2_cifar10_p70_s2", "squeezenet1.1_cifar10", "vgg11bn_cifar10_p30_s1"}) {
+    const ResolvedNet& net = s.library.get(name);
+    const NetworkAnalysis& a = cache.get(net, s.truth);
+    for (int64_t batch : {1, 4, 16, 64}) {
+      Observation o;
+      o.net = &net;
+      o.family = family_of(name);
+      o.batch = batch;
+      o.values.mem_alloc = a.sim_peak_bytes(batch);
+      o.values.mem_used = 50e6 + a.sim_peak_bytes(batch);
+      const arma::vec h = a.host_terms().at(batch), d = a.device_terms().at(batch);
+      o.values.latency_ms = 2.0 + 0.01 * h(1) + 1e-9 * d(2) + 2e-8 * d(5);
+      s.obs.push_back(o);
+    }
+  }
+}
+
+std::vector<const Observation*> all(const std::vector<Observation>& v) {
+  std::vector<const Observation*> p;
+  for (const Observation& o : v) p.push_back(&o);
+  return p;
+}
+
+std::vector<DeviceRuntime> cpu_candidates() {
+  ResultSet r;
+  r.context["p4s_device"] = "cpu";
+  r.context["p4s_threads"] = "1";
+  r.context["p4s_libtorch"] = "1.13.0";
+  return candidate_runtimes(r);
+}
+
+TEST(P4sModel, RecoversTheRuntimeAndTheCoefficientsOfSyntheticData) {
+  Synthetic s;
+  make_synthetic(s);
+  AnalysisCache cache;
+  const P4sModel m = train_p4s_model(all(s.obs), cpu_candidates(), cache);
+  EXPECT_EQ(m.runtime.relu6_inplace_copies_input, true);
+  EXPECT_EQ(m.runtime.adaptive_pool_saves_input, true);
+  ASSERT_TRUE(m.has(Target::kMemAlloc));
+  EXPECT_NEAR(m.memory.at(Target::kMemAlloc).coefficients(1), 1.0, 1e-6);
+  EXPECT_NEAR(m.memory.at(Target::kMemUsed).coefficients(0), 50e6, 1e3);
+  for (const Observation& o : s.obs) {
+    const NetworkAnalysis& a = cache.get(*o.net, m.runtime);
+    EXPECT_NEAR(*m.predict(a, o.batch, Target::kMemAlloc), *o.values.mem_alloc, 1e-6 * *o.values.mem_alloc);
+    EXPECT_NEAR(*m.predict(a, o.batch, Target::kLatencyMs), *o.values.latency_ms, 1e-6 * *o.values.latency_ms);
+  }
+  EXPECT_FALSE(m.has(Target::kMemReserved));  // no CUDA data
+  EXPECT_FALSE(m.capacity_bytes.has_value());  // nothing ran out of memory
+}
+
+TEST(P4sModel, LearnsCapacityFromOutOfMemorySteps) {
+  Synthetic s;
+  make_synthetic(s);
+  // Everything over 200 MB of simulated peak "ran out of memory".
+  for (Observation& o : s.obs)
+    if (*o.values.mem_used > 200e6) {
+      o.fits = false;
+      o.values = Measured{};
+    }
+  AnalysisCache cache;
+  const P4sModel m = train_p4s_model(all(s.obs), cpu_candidates(), cache);
+  ASSERT_TRUE(m.capacity_bytes.has_value());
+  EXPECT_EQ(m.capacity_target, Target::kMemUsed);
+  for (const Observation& o : s.obs) {
+    const double p = *m.predict(cache.get(*o.net, m.runtime), o.batch, Target::kMemUsed);
+    EXPECT_EQ(p <= *m.capacity_bytes, o.fits) << o.net->spec.name << " " << o.batch;
+  }
+}
+
+TEST(P4sModel, JsonRoundTripKeepsEveryPrediction) {
+  Synthetic s;
+  make_synthetic(s);
+  AnalysisCache cache;
+  const P4sModel m = train_p4s_model(all(s.obs), cpu_candidates(), cache);
+  const P4sModel back = P4sModel::from_json(nlohmann::json::parse(m.to_json().dump()));
+  EXPECT_EQ(back.to_json(), m.to_json());
+  for (const Observation& o : s.obs)
+    for (Target t : kAllTargets)
+      EXPECT_EQ(back.predict(cache.get(*o.net, back.runtime), o.batch, t),
+                m.predict(cache.get(*o.net, m.runtime), o.batch, t));
+}
+
+TEST(P4sModel, FromJsonRefusesMalformedModels) {
+  Synthetic s;
+  make_synthetic(s);
+  AnalysisCache cache;
+  const nlohmann::json good = train_p4s_model(all(s.obs), cpu_candidates(), cache).to_json();
+  auto refuse = [&](const std::function<void(nlohmann::json&)>& breaks, const std::string& part) {
+    nlohmann::json j = good;
+    breaks(j);
+    try {
+      P4sModel::from_json(j);
+      ADD_FAILURE() << "accepted: " << j.dump();
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+    }
+  };
+  refuse([](nlohmann::json& j) { j.erase("runtime"); }, "runtime");
+  refuse([](nlohmann::json& j) { j["runtime"]["kind"] = "tpu"; }, "kind");
+  refuse([](nlohmann::json& j) { j["targets"]["mem_alloc"]["coefficients"] = {1.0}; }, "differ in number");
+  refuse([](nlohmann::json& j) { j["targets"]["mem_alloc"]["coefficients"] = {-1.0, 1.0}; }, "non-negative");
+  refuse([](nlohmann::json& j) { j["targets"]["mem_alloc"]["features"] = {"one", "magic"}; }, "unknown feature");
+  refuse([](nlohmann::json& j) { j["targets"]["mem_alloc"]["features"] = {"one", "allocator_reserved"}; }, "CUDA");
+  refuse([](nlohmann::json& j) { j["targets"]["speed"] = nlohmann::json::object(); }, "unknown target");
+  refuse([](nlohmann::json& j) { j["targets"]["latency_ms"]["combine"] = "product"; }, "combine");
+}
+
+TEST(Evaluation, MetricsOfKnownPredictions) {
+  const Metrics m = metrics_of({110, 90, 100, 150}, {100, 100, 100, 100});
+  EXPECT_EQ(m.n, 4u);
+  EXPECT_DOUBLE_EQ(m.mape, 17.5);
+  EXPECT_DOUBLE_EQ(m.worst, 50.0);
+  EXPECT_DOUBLE_EQ(m.within10, 75.0);
+}
+
+TEST(Evaluation, LeaveOneFamilyOutPredictsEachFamilyFromTheOthers) {
+  Synthetic s;
+  make_synthetic(s);
+  EvaluationOptions eo;
+  eo.baseline = true;
+  const Evaluation ev = evaluate_leave_one_family_out(s.obs, cpu_candidates(), eo);
+  EXPECT_EQ(ev.families, (std::vector<std::string>{"mobilenetv2", "resnet18", "squeezenet1.1", "vgg11bn"}));
+  ASSERT_EQ(ev.methods.size(), 2u);
+  EXPECT_EQ(ev.methods[0].method, "p4s");
+  EXPECT_EQ(ev.methods[1].method, "perf4sight");
+  const TargetEvaluation& alloc = ev.methods[0].targets.at(Target::kMemAlloc);
+  EXPECT_EQ(alloc.overall.n, s.obs.size());
+  EXPECT_EQ(alloc.by_family.size(), 4u);
+  // The synthetic mem_alloc is the simulation itself: held out or not, it is exact.
+  EXPECT_LT(alloc.overall.worst, 1e-6);
+  std::vector<Observation> one_family;
+  for (const Observation& o : s.obs)
+    if (o.family == "resnet18") one_family.push_back(o);
+  EXPECT_THROW(evaluate_leave_one_family_out(one_family, cpu_candidates(), eo), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace p4s::fit
