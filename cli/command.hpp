@@ -12,6 +12,8 @@ namespace p4s::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadInput = 2;
+// A check found what it guards against (p4s fit --check, p4s compare --threshold).
+inline constexpr int kExitCheckFailed = 3;
 
 // Thrown by commands for bad input; main prints "p4s <command>: <what>" and exits 2.
 struct UsageError : std::runtime_error {

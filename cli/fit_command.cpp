@@ -1,11 +1,13 @@
 // `p4s fit`: learns predictors from Google Benchmark result files and writes a model file;
 // with --report, also evaluates them leave-one-family-out beside the perf4sight baseline.
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
+#include "common/atomic_file.hpp"
 #include "fit/evaluation.hpp"
 #include "fit/model_file.hpp"
 #include "fit/network_library.hpp"
@@ -33,7 +35,50 @@ constexpr const char* kUsage =
     "  --report DIR     also evaluate leave-one-family-out, ours beside the baseline, and\n"
     "                   write DIR/report.md, DIR/evaluation.json and plots\n"
     "  --no-baseline    leave the baseline out of the evaluation\n"
-    "  --seed N         seed of the baseline's trees (default 1)\n";
+    "  --seed N         seed of the baseline's trees (default 1)\n"
+    "  --check          write nothing; instead check that --out holds exactly this model and\n"
+    "                   that --report's evaluation.json is not more accurate than this fit's\n"
+    "                   (exit 3 when not): CI's guard over the committed models\n";
+
+// Compares a fresh fit with the committed files. Returns the problems found.
+std::vector<std::string> check_committed(const std::string& model_path, const std::string& model_text,
+                                         const std::string* report_dir, const fit::Evaluation* evaluation) {
+  std::vector<std::string> problems;
+  std::string committed;
+  try {
+    committed = read_file(model_path);
+  } catch (const std::runtime_error& e) {
+    return {e.what()};
+  }
+  if (committed != model_text)
+    problems.push_back(model_path + ": the committed model differs from the one these results give (regenerate it)");
+  if (!report_dir || !evaluation) return problems;
+  const std::string ev_path = *report_dir + "/evaluation.json";
+  nlohmann::json old;
+  try {
+    old = nlohmann::json::parse(read_file(ev_path));
+  } catch (const std::exception& e) {
+    problems.push_back(ev_path + ": " + e.what());
+    return problems;
+  }
+  const nlohmann::json now = fit::evaluation_to_json(*evaluation);
+  for (auto m = now["methods"].begin(); m != now["methods"].end(); ++m)
+    for (auto t = (*m)["targets"].begin(); t != (*m)["targets"].end(); ++t) {
+      const nlohmann::json* was = nullptr;
+      if (old.contains("methods") && old["methods"].contains(m.key()) && old["methods"][m.key()].contains("targets") &&
+          old["methods"][m.key()]["targets"].contains(t.key()))
+        was = &old["methods"][m.key()]["targets"][t.key()];
+      if (!was || !was->contains("mape")) continue;
+      const double before = (*was)["mape"].get<double>(), after = (*t)["mape"].get<double>();
+      if (after > before + 1e-9) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "%s: held-out %s MAPE of %s got worse: %.4f%% committed, %.4f%% now",
+                      ev_path.c_str(), t.key().c_str(), m.key().c_str(), before, after);
+        problems.push_back(buf);
+      }
+    }
+  return problems;
+}
 
 }  // namespace
 
@@ -44,7 +89,7 @@ int run_fit(const std::vector<std::string>& args) {
       return kExitOk;
     }
   const Arguments a(args, {{"--out"}, {"--netspecs", true, true}, {"--method"}, {"--report"},
-                           {"--no-baseline", false}, {"--seed"}});
+                           {"--no-baseline", false}, {"--seed"}, {"--check", false}});
   const std::string out = a.value("--out");
   if (a.positionals().empty()) throw UsageError("no result files given\n" + std::string(kUsage));
   const std::string method = a.has("--method") ? a.value("--method") : "p4s";
@@ -104,6 +149,17 @@ int run_fit(const std::vector<std::string>& args) {
     }
   }
 
+  if (a.has("--check")) {
+    const std::string report_dir = a.has("--report") ? a.value("--report") : std::string();
+    const std::vector<std::string> problems =
+        check_committed(out, fit::model_to_json(model), a.has("--report") ? &report_dir : nullptr,
+                        evaluation ? &*evaluation : nullptr);
+    for (const std::string& p : problems) std::fprintf(stderr, "p4s fit --check: %s\n", p.c_str());
+    if (!problems.empty()) return kExitCheckFailed;
+    std::printf("%s matches these results%s\n", out.c_str(),
+                evaluation ? ", and the held-out accuracy is no worse than committed" : "");
+    return kExitOk;
+  }
   fit::write_model(model, out);
   std::printf("fitted %s on %zu network cases (%zu families) from %zu file%s: ", method.c_str(),
               observations.size(), model.families.size(), results.sources.size(),
