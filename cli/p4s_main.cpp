@@ -9,6 +9,7 @@
 namespace p4s::cli {
 // Each command lives in its own file.
 int run_nets(const std::vector<std::string>& args);
+int run_compare(const std::vector<std::string>& args);
 }  // namespace p4s::cli
 
 namespace {
@@ -17,6 +18,8 @@ using p4s::cli::Command;
 
 const Command kCommands[] = {
     {"nets", "list the built-in networks and export them as NetSpec files", p4s::cli::run_nets},
+    {"compare", "compare two sets of benchmark results case by case, with significance tests",
+     p4s::cli::run_compare},
 };
 
 void print_usage(std::FILE* to) {
