@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <cstdint>
+#include <iterator>
 #include <limits>
 #include <stdexcept>
 #include <tuple>
@@ -126,10 +129,18 @@ MetricChange compare_metric(const std::string& metric, const SideValues& o, cons
   return m;
 }
 
-// Networks first, then layers; by name, then batch size or arguments.
-bool case_order(const CaseId& a, const CaseId& b) {
-  return std::make_tuple(!a.is_net, std::cref(a.name), a.batch, std::cref(a.args)) <
-         std::make_tuple(!b.is_net, std::cref(b.name), b.batch, std::cref(b.args));
+// A layer case's argument values in the order its name gives them (cin, cout, k, ..., bs).
+std::vector<int64_t> label_values(const std::string& label) {
+  std::vector<int64_t> values;
+  for (size_t colon = label.find(':'); colon != std::string::npos; colon = label.find(':', colon + 1))
+    values.push_back(std::strtoll(label.c_str() + colon + 1, nullptr, 10));
+  return values;
+}
+
+// Networks first, then layers; by name, then batch size, or arguments in the name's order.
+bool case_order(const CaseComparison& a, const CaseComparison& b) {
+  return std::make_tuple(!a.id.is_net, std::cref(a.id.name), a.id.batch, label_values(a.name)) <
+         std::make_tuple(!b.id.is_net, std::cref(b.id.name), b.id.batch, label_values(b.name));
 }
 
 }  // namespace
@@ -231,8 +242,7 @@ Comparison compare_runs(const RunSet& old_runs, const RunSet& new_runs, const Co
     out.worse_cases += c.worse;
     out.cases.push_back(std::move(c));
   }
-  std::stable_sort(out.cases.begin(), out.cases.end(),
-                   [](const CaseComparison& a, const CaseComparison& b) { return case_order(a.id, b.id); });
+  std::stable_sort(out.cases.begin(), out.cases.end(), case_order);
 
   // Per metric: the geometric mean of the ratios (as a mean of logarithms), and the counts.
   std::map<std::string, std::pair<double, MetricSummary>> sums;  // sum of log ratios, summary

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -252,11 +253,11 @@ std::string comparison_table(const Comparison& c) {
   std::set<std::pair<int, int>> underpowered_sizes;
   std::vector<std::string> failures;
   for (const CaseComparison& k : c.cases) {
+    for (const auto* s : {&k.old_side, &k.new_side})
+      if (*s && (*s)->failed > 0)
+        failures.push_back(k.name + "  " + (s == &k.old_side ? "old" : "new") + ": " + clip((*s)->failure, 100));
     if (!k.matched()) continue;
     aggregate_cases += k.old_side->aggregates_only || k.new_side->aggregates_only;
-    for (const auto* s : {&k.old_side, &k.new_side})
-      if ((*s)->failed > 0)
-        failures.push_back(k.name + "  " + (s == &k.old_side ? "old" : "new") + ": " + clip((*s)->failure, 100));
     if (k.metrics.empty()) {
       std::string note;
       if (k.stopped_running) note = "stopped running";
