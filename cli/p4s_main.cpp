@@ -11,6 +11,7 @@ namespace p4s::cli {
 int run_nets(const std::vector<std::string>& args);
 int run_fit(const std::vector<std::string>& args);
 int run_predict(const std::vector<std::string>& args);
+int run_compare(const std::vector<std::string>& args);
 }  // namespace p4s::cli
 
 namespace {
@@ -21,6 +22,8 @@ const Command kCommands[] = {
     {"fit", "learn memory and latency predictors from benchmark results", p4s::cli::run_fit},
     {"predict", "predict training-step memory and latency with a fitted model", p4s::cli::run_predict},
     {"nets", "list the built-in networks and export them as NetSpec files", p4s::cli::run_nets},
+    {"compare", "compare two sets of benchmark results case by case, with significance tests",
+     p4s::cli::run_compare},
 };
 
 void print_usage(std::FILE* to) {

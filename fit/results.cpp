@@ -56,21 +56,12 @@ std::optional<int64_t> parse_int(const std::string& s) {
   return std::stoll(s);
 }
 
-// A case's identity: a network at a batch size, or a layer kind with its arguments.
-struct CaseKey {
-  bool is_net = false;
-  std::string name;  // net name or layer kind
-  int64_t batch = 0;
-  std::map<std::string, int64_t> args;
-  bool operator<(const CaseKey& o) const {
-    return std::tie(is_net, name, batch, args) < std::tie(o.is_net, o.name, o.batch, o.args);
-  }
-};
-
-// Parses a run name; nullopt for names that are neither a network nor a layer case.
-std::optional<CaseKey> parse_case(const std::string& run_name, const std::string& where) {
+// Parses a run name; nullopt for names that are neither a network nor a layer case. Also
+// gives the name without Google Benchmark's parts, as a label.
+std::optional<std::pair<CaseId, std::string>> parse_case(const std::string& run_name,
+                                                         const std::string& where) {
   const std::vector<std::string> parts = split(run_name, '/');
-  CaseKey key;
+  CaseId key;
   if (parts[0] == "Net") {
     if (parts.size() < 3 || parts[1].empty() || parts[2].rfind("bs:", 0) != 0)
       throw ResultsError(where + ": a network case must be named Net/<net>/bs:<N>");
@@ -79,9 +70,10 @@ std::optional<CaseKey> parse_case(const std::string& run_name, const std::string
     key.is_net = true;
     key.name = parts[1];
     key.batch = *bs;
-    return key;
+    return std::make_pair(key, "Net/" + key.name + "/bs:" + std::to_string(key.batch));
   }
   key.name = parts[0];
+  std::string label = parts[0];
   for (size_t i = 1; i < parts.size(); ++i) {
     const size_t colon = parts[i].find(':');
     if (colon == std::string::npos) continue;  // manual_time, real_time, ...
@@ -90,20 +82,26 @@ std::optional<CaseKey> parse_case(const std::string& run_name, const std::string
     const std::optional<int64_t> v = parse_int(parts[i].substr(colon + 1));
     if (!v) return std::nullopt;  // not one of our layer cases
     key.args[k] = *v;
+    label += "/" + k + ":" + std::to_string(*v);
   }
   if (key.args.empty()) return std::nullopt;
-  return key;
+  return std::make_pair(key, label);
 }
 
-struct Sample {
-  Measured values;
-  int weight = 1;  // runs it stands for
-};
+// Fields Google Benchmark writes in every entry; any other numeric field is a user counter.
+bool is_benchmark_field(const std::string& key) {
+  static const char* const kFields[] = {
+      "name", "run_name", "run_type", "family_index", "per_family_instance_index", "repetitions",
+      "repetition_index", "threads", "iterations", "real_time", "cpu_time", "time_unit",
+      "aggregate_name", "aggregate_unit", "error_occurred", "error_message", "skipped", "label",
+      "big_o", "cpu_coefficient", "real_coefficient", "rms"};
+  return std::any_of(std::begin(kFields), std::end(kFields), [&](const char* f) { return key == f; });
+}
 
-struct CaseRuns {
-  std::vector<Sample> samples;
-  int out_of_memory = 0;
-};
+// Counters that read_results checks: what `p4s fit` learns from must be a non-negative number.
+bool is_checked_counter(const std::string& key) {
+  return key == "mem_alloc" || key == "mem_reserved" || key == "mem_used";
+}
 
 double median(std::vector<std::pair<double, int>> v) {
   // Weighted median: the value at which half of the total weight is reached.
@@ -121,8 +119,8 @@ double median(std::vector<std::pair<double, int>> v) {
 
 class FileReader {
  public:
-  FileReader(const std::string& source, std::map<CaseKey, CaseRuns>& cases, ResultSet& out)
-      : source_(source), cases_(cases), out_(out) {}
+  FileReader(const std::string& source, std::map<CaseId, CaseRuns>& cases, RunSet& out)
+      : source_(source), cases_(cases), out_(out), source_index_(out.sources.size() - 1) {}
 
   void read(const std::string& text) {
     json doc;
@@ -132,26 +130,23 @@ class FileReader {
       throw ResultsError(source_ + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
     }
     if (!doc.is_object() || !doc.contains("benchmarks") || !doc["benchmarks"].is_array())
-      throw ResultsError(source_ + ": not Google Benchmark output: no \"benchmarks\" list");
+      throw NotBenchmarkOutputError(source_ + ": not Google Benchmark output: no \"benchmarks\" list");
     if (out_.context.empty() && doc.contains("context") && doc["context"].is_object())
       for (auto it = doc["context"].begin(); it != doc["context"].end(); ++it)
         out_.context[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
-    // Within one file a median aggregate stands for its repetitions; iteration runs of a
-    // case that has one are not counted twice.
-    std::map<CaseKey, Sample> medians;
-    std::map<CaseKey, std::vector<Sample>> iterations;
     const json& list = doc["benchmarks"];
-    for (size_t i = 0; i < list.size(); ++i) read_entry(list[i], i, medians, iterations);
-    for (auto& [key, runs] : iterations) {
-      auto m = medians.find(key);
-      if (m != medians.end()) continue;
-      for (Sample& s : runs) cases_[key].samples.push_back(std::move(s));
+    for (size_t i = 0; i < list.size(); ++i) {
+      try {
+        read_entry(list[i], i);
+      } catch (const json::type_error& e) {
+        // A field of the wrong type where Google Benchmark writes a known one.
+        throw ResultsError(source_ + ": benchmarks[" + std::to_string(i) + "]: " + e.what());
+      }
     }
-    for (auto& [key, s] : medians) cases_[key].samples.push_back(std::move(s));
   }
 
  private:
-  std::optional<double> number(const json& e, const char* field, const std::string& where) const {
+  std::optional<double> number(const json& e, const std::string& field, const std::string& where) const {
     auto it = e.find(field);
     if (it == e.end() || it->is_null()) return std::nullopt;
     if (!it->is_number())
@@ -162,8 +157,7 @@ class FileReader {
     return v;
   }
 
-  void read_entry(const json& e, size_t index, std::map<CaseKey, Sample>& medians,
-                  std::map<CaseKey, std::vector<Sample>>& iterations) {
+  void read_entry(const json& e, size_t index) {
     std::string where = source_ + ": benchmarks[" + std::to_string(index) + "]";
     if (!e.is_object() || !e.contains("name") || !e["name"].is_string())
       throw ResultsError(where + ": an entry must be an object with a \"name\"");
@@ -177,66 +171,121 @@ class FileReader {
           run_name.compare(run_name.size() - agg.size() - 1, std::string::npos, "_" + agg) == 0)
         run_name.resize(run_name.size() - agg.size() - 1);
     }
-    const std::optional<CaseKey> key = parse_case(run_name, where);
-    if (!key) return;
+    const auto parsed = parse_case(run_name, where);
+    if (!parsed) return;
     if (run_type == "aggregate" && e.value("aggregate_name", std::string()) != "median") return;
+    const CaseId& key = parsed->first;
+    auto [slot, inserted] = cases_.try_emplace(key);
+    CaseRuns& c = slot->second;
+    if (inserted) {
+      c.id = key;
+      c.label = parsed->second;
+    }
 
     if (e.value("error_occurred", false)) {
-      if (says_out_of_memory(e.value("error_message", std::string())))
-        ++cases_[*key].out_of_memory;
-      else
-        ++out_.failed_other;
+      const std::string message = e.value("error_message", std::string());
+      if (says_out_of_memory(message)) {
+        ++c.out_of_memory;
+      } else {
+        if (c.failed++ == 0) c.failure = message.empty() ? "error without a message" : message;
+      }
       return;
     }
-    Sample s;
+    Run run;
+    run.source = source_index_;
     const std::string unit = e.value("time_unit", std::string("ns"));
     const double to_ms = time_unit_to_ms(unit);
     if (to_ms == 0.0) throw ResultsError(where + ": field \"time_unit\": unknown unit \"" + unit + "\"");
-    if (const auto t = number(e, "real_time", where)) s.values.latency_ms = *t * to_ms;
-    s.values.mem_alloc = number(e, "mem_alloc", where);
-    s.values.mem_reserved = number(e, "mem_reserved", where);
-    s.values.mem_used = number(e, "mem_used", where);
-    if (run_type == "aggregate") {
-      s.weight = std::max(1, static_cast<int>(e.value("repetitions", 1)));
-      medians[*key] = std::move(s);
-    } else {
-      iterations[*key].push_back(std::move(s));
+    if (const auto t = number(e, "real_time", where)) run.latency_ms = *t * to_ms;
+    for (auto it = e.begin(); it != e.end(); ++it) {
+      if (is_benchmark_field(it.key())) continue;
+      if (is_checked_counter(it.key())) {
+        if (const auto v = number(e, it.key(), where)) run.counters[it.key()] = *v;
+      } else if (it->is_number()) {
+        run.counters[it.key()] = it->get<double>();
+      }
     }
+    if (run_type == "aggregate") {
+      run.median_aggregate = true;
+      run.weight = std::max(1, static_cast<int>(e.value("repetitions", 1)));
+    }
+    c.runs.push_back(std::move(run));
   }
 
   const std::string& source_;
-  std::map<CaseKey, CaseRuns>& cases_;
-  ResultSet& out_;
+  std::map<CaseId, CaseRuns>& cases_;
+  RunSet& out_;
+  size_t source_index_;
 };
 
-Measured merge(const std::vector<Sample>& samples) {
+Measured measured(const Run& run) {
+  Measured m;
+  m.latency_ms = run.latency_ms;
+  for (Target t : kAllTargets) {
+    if (t == Target::kLatencyMs) continue;
+    const auto it = run.counters.find(target_name(t));
+    if (it != run.counters.end()) m.get(t) = it->second;
+  }
+  return m;
+}
+
+Measured merge(const std::vector<const Run*>& runs) {
+  std::vector<Measured> values;
+  for (const Run* r : runs) values.push_back(measured(*r));
   Measured m;
   for (Target t : kAllTargets) {
     std::vector<std::pair<double, int>> v;
-    for (const Sample& s : samples)
-      if (const auto& x = s.values.get(t)) v.emplace_back(*x, s.weight);
+    for (size_t i = 0; i < runs.size(); ++i)
+      if (const auto& x = values[i].get(t)) v.emplace_back(*x, runs[i]->weight);
     if (!v.empty()) m.get(t) = median(std::move(v));
   }
   return m;
 }
 
-ResultSet finish(std::map<CaseKey, CaseRuns>& cases, ResultSet out) {
-  for (auto& [key, runs] : cases) {
-    int n = 0;
-    for (const Sample& s : runs.samples) n += s.weight;
-    const bool fits = !runs.samples.empty();
-    const Measured values = fits ? merge(runs.samples) : Measured{};
-    const int count = fits ? n : runs.out_of_memory;
-    if (key.is_net)
-      out.nets.push_back(NetResult{key.name, key.batch, fits, values, count});
-    else
-      out.layers.push_back(LayerResult{key.name, key.args, fits, values, count});
-  }
+RunSet finish(std::map<CaseId, CaseRuns>& cases, RunSet out) {
+  out.cases.reserve(cases.size());
+  for (auto& entry : cases) out.cases.push_back(std::move(entry.second));
   return out;
 }
 
 }  // namespace
 
+bool CaseId::operator<(const CaseId& o) const {
+  return std::tie(is_net, name, batch, args) < std::tie(o.is_net, o.name, o.batch, o.args);
+}
+
+bool CaseId::operator==(const CaseId& o) const {
+  return std::tie(is_net, name, batch, args) == std::tie(o.is_net, o.name, o.batch, o.args);
+}
+
+ResultSet merge_runs(const RunSet& set) {
+  ResultSet out;
+  out.sources = set.sources;
+  out.context = set.context;
+  for (const CaseRuns& c : set.cases) {
+    out.failed_other += c.failed;
+    // Within one file a median aggregate stands for its repetitions; iteration runs of a case
+    // that has one are not counted twice.
+    std::vector<const Run*> chosen;
+    for (size_t source = 0; source < set.sources.size(); ++source) {
+      bool has_median = false;
+      for (const Run& r : c.runs) has_median |= r.source == source && r.median_aggregate;
+      for (const Run& r : c.runs)
+        if (r.source == source && r.median_aggregate == has_median) chosen.push_back(&r);
+    }
+    if (chosen.empty() && c.out_of_memory == 0) continue;  // only other failures: no data
+    int n = 0;
+    for (const Run* r : chosen) n += r->weight;
+    const bool fits = !chosen.empty();
+    const Measured values = fits ? merge(chosen) : Measured{};
+    const int count = fits ? n : c.out_of_memory;
+    if (c.id.is_net)
+      out.nets.push_back(NetResult{c.id.name, c.id.batch, fits, values, count});
+    else
+      out.layers.push_back(LayerResult{c.id.name, c.id.args, fits, values, count});
+  }
+  return out;
+}
 const char* target_name(Target t) {
   switch (t) {
     case Target::kLatencyMs: return "latency_ms";
@@ -313,18 +362,18 @@ std::string null_nonfinite_tokens(const std::string& text) {
   return out;
 }
 
-ResultSet parse_results(const std::string& json_text, const std::string& source) {
-  std::map<CaseKey, CaseRuns> cases;
-  ResultSet out;
+RunSet parse_runs(const std::string& json_text, const std::string& source) {
+  std::map<CaseId, CaseRuns> cases;
+  RunSet out;
   out.sources.push_back(source);
   FileReader(source, cases, out).read(json_text);
   return finish(cases, std::move(out));
 }
 
-ResultSet read_results(const std::vector<std::string>& paths) {
+RunSet read_runs(const std::vector<std::string>& paths, bool pass_over_other_json) {
   if (paths.empty()) throw ResultsError("no result files given");
-  std::map<CaseKey, CaseRuns> cases;
-  ResultSet out;
+  std::map<CaseId, CaseRuns> cases;
+  RunSet out;
   for (const std::string& path : paths) {
     std::string text;
     try {
@@ -335,9 +384,24 @@ ResultSet read_results(const std::vector<std::string>& paths) {
     if (text.find_first_not_of(" \t\r\n") == std::string::npos)
       throw ResultsError(path + ": the file is empty");
     out.sources.push_back(path);
-    FileReader(path, cases, out).read(text);
+    try {
+      FileReader(path, cases, out).read(text);
+    } catch (const NotBenchmarkOutputError&) {
+      if (!pass_over_other_json) throw;
+      // The check comes before any entry is read, so nothing of this file is in `cases`.
+      out.sources.pop_back();
+      out.passed_over.push_back(path);
+    }
   }
   return finish(cases, std::move(out));
+}
+
+ResultSet parse_results(const std::string& json_text, const std::string& source) {
+  return merge_runs(parse_runs(json_text, source));
+}
+
+ResultSet read_results(const std::vector<std::string>& paths) {
+  return merge_runs(read_runs(paths));
 }
 
 }  // namespace p4s::fit

@@ -1,5 +1,4 @@
-// Running the real p4s binary in tests: its exit status, stdout and stderr. P4S_EXE is the
-// binary's path, given by CMake.
+// Running the real p4s binary from a test: its exit status, stdout and stderr.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -20,38 +19,38 @@ extern char** environ;
 namespace p4s::test {
 
 struct Outcome {
-  int status = -1;  // exit status
+  int status = -1;  // exit status; -1 when the process did not exit normally
   std::string out, err;
 };
 
-// A path in the test's temporary folder, unique to this process (ctest runs tests in parallel),
-// with no file there yet.
+// A path in the test's temporary folder, unique to this process (ctest runs tests in
+// parallel), with nothing there yet.
 inline std::string temp_path(const std::string& name) {
-  const std::string path = testing::TempDir() + "/p4s_cli_" + std::to_string(getpid()) + "_" + name;
+  const std::string path = ::testing::TempDir() + "/p4s_cli_" + std::to_string(getpid()) + "_" + name;
   unlink(path.c_str());
   return path;
 }
 
-// Runs p4s with `args`, capturing stdout and stderr through files.
-inline Outcome p4s(const std::vector<std::string>& args) {
+// Runs `exe` with `args`, capturing stdout and stderr through files.
+inline Outcome run_process(const std::string& exe, const std::vector<std::string>& args) {
   const std::string out_path = temp_path("stdout.txt"), err_path = temp_path("stderr.txt");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> argv_strings = {P4S_EXE};
+  std::vector<std::string> argv_strings = {exe};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
   pid_t pid = 0;
   Outcome r;
-  if (posix_spawn(&pid, P4S_EXE, &actions, nullptr, argv.data(), environ) != 0) {
-    posix_spawn_file_actions_destroy(&actions);
-    ADD_FAILURE() << "cannot start " << P4S_EXE;
+  const int started = posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (started != 0) {
+    ADD_FAILURE() << "cannot start " << exe;
     return r;
   }
-  posix_spawn_file_actions_destroy(&actions);
   int wstatus = 0;
   waitpid(pid, &wstatus, 0);
   r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
@@ -64,5 +63,10 @@ inline bool exists(const std::string& path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0;
 }
+
+#ifdef P4S_EXE
+// Runs the p4s binary under test (P4S_EXE, given by CMake).
+inline Outcome p4s(const std::vector<std::string>& args) { return run_process(P4S_EXE, args); }
+#endif
 
 }  // namespace p4s::test

@@ -1,0 +1,191 @@
+// `p4s compare OLD NEW`: two sets of Google Benchmark results, case by case, with a
+// Mann-Whitney U test on every metric that has repetitions on both sides. The comparison
+// itself is fit/compare.hpp; its table and JSON, fit/compare_report.hpp.
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.hpp"
+#include "fit/compare.hpp"
+#include "fit/compare_report.hpp"
+#include "fit/results.hpp"
+
+namespace p4s::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kUsage =
+    "usage: p4s compare [options] OLD NEW\n"
+    "\n"
+    "Compares two sets of Google Benchmark results (e.g. one device before and after a JetPack\n"
+    "or LibTorch upgrade) case by case. OLD and NEW are each a result file, or a folder: every\n"
+    "*.json file directly in it (JSON files there that hold no results, such as NetSpecs, are\n"
+    "passed over and named). Cases are matched by name, Net/<net>/bs:<N> or a layer case,\n"
+    "without Google Benchmark's own parts such as /manual_time or /repeats:5.\n"
+    "\n"
+    "Per case that ran on both sides, every metric present on both: latency_ms (real_time) and\n"
+    "every numeric user counter (mem_alloc, mem_reserved, mem_used, kernel counters, ...), as the\n"
+    "medians of the repetitions, their relative change, and a two-sided Mann-Whitney U test where\n"
+    "both sides have at least 2 repetitions (exact when nothing is tied and a side has at most 8\n"
+    "values, else the normal approximation with tie and continuity correction, as\n"
+    "scipy.stats.mannwhitneyu). Then the geometric mean of new/old per metric, the cases on one\n"
+    "side only, and the cases that did not fit in memory.\n"
+    "\n"
+    "options:\n"
+    "  --alpha A        significance level, 0 < A < 1 (default 0.05)\n"
+    "  --threshold PCT  exit with status 3 when a case that is on both sides got worse by more\n"
+    "                   than PCT percent (PCT >= 0) on latency or a memory metric (larger is\n"
+    "                   worse), significantly; or when it ran before and now does not (out of\n"
+    "                   memory or another error). Where a metric cannot be tested (fewer than 2\n"
+    "                   repetitions on a side, or too few to ever reach p < A, as with 3 + 3),\n"
+    "                   the plain relative change of the medians decides, and the table marks\n"
+    "                   it with ~\n"
+    "  --metrics LIST   compare only these metrics, comma-separated (e.g. latency_ms,mem_alloc)\n"
+    "  --json           print one JSON object (\"schema_version\": 1) instead of the table\n"
+    "\n"
+    "exit status: 0 compared (and no case worse than --threshold), 3 a case worse than\n"
+    "--threshold, 2 bad input (a file, a folder or an option), 1 anything else.\n";
+
+struct CompareArgs {
+  std::vector<std::string> paths;
+  fit::CompareOptions options;
+  bool json = false;
+};
+
+// The whole of `text` as a finite number, or nullopt.
+std::optional<double> number(const std::string& text) {
+  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return std::nullopt;
+  errno = 0;
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::vector<std::string> split_list(const std::string& flag, const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  for (;;) {
+    const size_t comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item.empty()) throw UsageError(flag + " " + text + ": an empty metric name");
+    items.push_back(item);
+    if (comma == std::string::npos) return items;
+    start = comma + 1;
+  }
+}
+
+CompareArgs parse_args(const std::vector<std::string>& args) {
+  CompareArgs a;
+  bool have[3] = {false, false, false};  // alpha, threshold, metrics
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.empty() || arg[0] != '-' || arg == "-") {
+      a.paths.push_back(arg);
+      continue;
+    }
+    std::string key = arg;
+    std::optional<std::string> value;
+    if (const size_t eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
+      key = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+    }
+    if (key == "--json") {
+      if (value) throw UsageError("--json takes no value");
+      a.json = true;
+      continue;
+    }
+    const int slot = key == "--alpha" ? 0 : key == "--threshold" ? 1 : key == "--metrics" ? 2 : -1;
+    if (slot < 0) throw UsageError("unknown option \"" + key + "\" (see 'p4s compare --help')");
+    if (have[slot]) throw UsageError(key + ": given twice");
+    have[slot] = true;
+    if (!value) {
+      if (i + 1 >= args.size()) throw UsageError(key + ": missing value");
+      value = args[++i];
+    }
+    if (slot == 0) {
+      const std::optional<double> v = number(*value);
+      if (!v || !(*v > 0 && *v < 1)) throw UsageError("--alpha " + *value + ": must be a number between 0 and 1");
+      a.options.alpha = *v;
+    } else if (slot == 1) {
+      const std::optional<double> v = number(*value);
+      if (!v || *v < 0) throw UsageError("--threshold " + *value + ": must be a percentage >= 0");
+      a.options.threshold_pct = *v;
+    } else {
+      a.options.metrics = split_list(key, *value);
+    }
+  }
+  if (a.paths.size() != 2)
+    throw UsageError(a.paths.size() < 2 ? "give two result files or folders: OLD NEW"
+                                        : "unexpected argument \"" + a.paths[2] + "\": give two result files or folders");
+  return a;
+}
+
+// The result files a command-line path stands for: the file itself, or a folder's *.json
+// files (not its subfolders: results/<device>/<stack>/netspecs/ holds NetSpecs), by name.
+std::vector<std::string> result_files(const std::string& path, bool& is_folder) {
+  std::error_code ec;
+  is_folder = fs::is_directory(path, ec);
+  if (!is_folder) return {path};  // read_runs names a missing or unreadable file
+  std::vector<std::string> files;
+  fs::directory_iterator it(path, ec);
+  if (ec) throw UsageError(path + ": cannot list the folder: " + ec.message());
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) throw UsageError(path + ": cannot list the folder: " + ec.message());
+    if (it->path().extension() == ".json" && it->is_regular_file(ec)) files.push_back(it->path().string());
+  }
+  if (files.empty()) throw UsageError(path + ": the folder holds no *.json result files");
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+fit::RunSet read_side(const std::string& path) {
+  bool folder = false;
+  const std::vector<std::string> files = result_files(path, folder);
+  try {
+    fit::RunSet runs = fit::read_runs(files, folder);
+    if (runs.sources.empty())
+      throw UsageError(path + ": none of the folder's " + std::to_string(files.size()) +
+                       " *.json files holds Google Benchmark output");
+    return runs;
+  } catch (const fit::ResultsError& e) {
+    throw UsageError(e.what());
+  }
+}
+
+}  // namespace
+
+int run_compare(const std::vector<std::string>& args) {
+  for (const std::string& a : args)
+    if (a == "--help" || a == "-h") {
+      std::printf("%s", kUsage);
+      return kExitOk;
+    }
+  const CompareArgs a = parse_args(args);
+  const fit::RunSet old_runs = read_side(a.paths[0]);
+  const fit::RunSet new_runs = read_side(a.paths[1]);
+  fit::Comparison c = fit::compare_runs(old_runs, new_runs, a.options);
+  c.old_label = a.paths[0];
+  c.new_label = a.paths[1];
+  for (const std::string& m : a.options.metrics)
+    if (!c.old_metrics.count(m) && !c.new_metrics.count(m))
+      throw UsageError("--metrics: no case has a metric \"" + m + "\" in " + a.paths[0] + " or " + a.paths[1]);
+  if (a.json)
+    // Context strings come from the files as they are; bytes that are not UTF-8 are replaced.
+    std::printf("%s\n", fit::comparison_json(c).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  else
+    std::printf("%s", fit::comparison_table(c).c_str());
+  return fit::compare_exit_status(c);
+}
+
+}  // namespace p4s::cli
