@@ -1,34 +1,27 @@
-// The cost terms of a training step that the latency model weighs: what the host does per
-// op and per parameter (dispatch, kernel launches, the optimizer's loop) and what the device
-// does (arithmetic of convolutions and linear layers, bytes moved by memory-bound work,
-// kernels). Each term is a + b * batch; the model's coefficients are fitted (latency_model.hpp).
+// What each layer of a training step costs, in the quantities the latency model weighs: ops
+// the host dispatches (forward and backward kernels), FLOPs of convolutions and linear layers
+// with channels padded to the GEMM kernels' tiles, bytes moved by memory-bound work, and bytes of
+// depthwise convolutions (memory-bound too, on their own kernels). The optimizer's update is one
+// more "layer". Work grows with the batch; ops do not.
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <vector>
-
-#include <armadillo>
 
 #include "modelgen/netspec.hpp"
 #include "modelgen/shapes.hpp"
 
 namespace p4s::fit {
 
-struct CostTerms {
-  arma::vec fixed;       // per step, independent of the batch
-  arma::vec per_sample;  // added per sample of the batch
-  arma::vec at(int64_t batch) const { return fixed + per_sample * static_cast<double>(batch); }
+struct LayerCost {
+  double ops = 0;              // kernels dispatched per step
+  double tile_flops = 0;       // per sample
+  double bytes = 0;            // per sample
+  double depthwise_bytes = 0;  // per sample
+  double fixed_bytes = 0;      // per step (the optimizer's parameter traffic)
 };
 
-// Host terms: [1, autograd ops (forward and backward), parameter tensors].
-const std::vector<std::string>& host_term_names();
-// Device terms: [1, kernels, FLOPs of convolutions and linear layers with channels padded to
-// the GEMM tile, depthwise conv bytes, conv activation bytes, memory-bound bytes
-// (normalisation, activations, pooling, additions, concatenations, dropout, optimizer)].
-const std::vector<std::string>& device_term_names();
-
-CostTerms host_terms(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net);
-CostTerms device_terms(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net);
+// One entry per layer that runs kernels (flatten is a view), then the optimizer's.
+std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net);
 
 }  // namespace p4s::fit

@@ -10,8 +10,7 @@ NetworkAnalysis::NetworkAnalysis(const ResolvedNet& net, const DeviceRuntime& ru
       runtime_(runtime),
       backend_(runtime.backend()),
       envelope_(net.spec, net.shapes, *backend_, runtime.sim_options()),
-      host_(fit::host_terms(net.spec, net.shapes)),
-      device_(fit::device_terms(net.spec, net.shapes)) {}
+      costs_(fit::layer_costs(net.spec, net.shapes)) {}
 
 double NetworkAnalysis::allocator_reserved_bytes(int64_t batch) const {
   if (runtime_.kind != DeviceKind::kCuda)

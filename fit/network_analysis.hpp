@@ -1,7 +1,7 @@
 // Everything the project's predictors need to know about one network on one device runtime,
 // computed once: the simulated peak as a function of the batch (memory_envelope.hpp), the
 // caching allocator's reservation (replayed per batch size on first use, then remembered),
-// and the latency cost terms. Predictions then take microseconds.
+// and the per-layer latency cost quantities. Predictions then take microseconds.
 #pragma once
 
 #include <cstdint>
@@ -30,8 +30,8 @@ class NetworkAnalysis {
   // warm-up step. Precondition: a CUDA runtime.
   double allocator_reserved_bytes(int64_t batch) const;
 
-  const CostTerms& host_terms() const { return host_; }
-  const CostTerms& device_terms() const { return device_; }
+  // Per-layer latency cost quantities (cost_terms.hpp).
+  const std::vector<LayerCost>& layer_costs() const { return costs_; }
 
   // A memory feature by name: "one", "sim_peak", "allocator_reserved".
   // Throws std::invalid_argument for other names.
@@ -42,7 +42,7 @@ class NetworkAnalysis {
   DeviceRuntime runtime_;
   std::unique_ptr<MemoryBackend> backend_;
   MemoryEnvelope envelope_;
-  CostTerms host_, device_;
+  std::vector<LayerCost> costs_;
   mutable std::mutex mu_;
   mutable std::map<int64_t, double> reserved_;
 };

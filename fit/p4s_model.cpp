@@ -43,92 +43,101 @@ Fitted fit_memory(const std::vector<const Observation*>& obs, Target t,
   return r;
 }
 
-double mape_of(const std::vector<double>& pred, const std::vector<double>& y) {
-  double s = 0;
-  for (size_t i = 0; i < y.size(); ++i) s += std::abs(pred[i] - y[i]) / y[i];
-  return y.empty() ? 0 : s / static_cast<double>(y.size());
+
+// The latency features of one sample under a layer assignment: [1, ops of dispatch-bound
+// layers, tile FLOPs, bytes and depthwise bytes of work-bound layers]. With `overlap` false,
+// every layer counts on both sides.
+arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, const std::vector<bool>& dispatch_bound,
+                           bool overlap) {
+  arma::vec f(5, arma::fill::zeros);
+  f(0) = 1.0;
+  const double b = static_cast<double>(batch);
+  for (size_t l = 0; l < costs.size(); ++l) {
+    const LayerCost& c = costs[l];
+    if (!overlap || dispatch_bound[l]) f(1) += c.ops;
+    if (!overlap || !dispatch_bound[l]) {
+      f(2) += c.tile_flops * b;
+      f(3) += c.bytes * b + c.fixed_bytes;
+      f(4) += c.depthwise_bytes * b;
+    }
+  }
+  return f;
 }
 
-// Latency as max(host, device): the assignment of each sample to the side that dominates it
-// and the two non-negative fits are alternated until the assignment settles.
-LatencyModel fit_overlapped(const std::vector<arma::vec>& h, const std::vector<arma::vec>& d,
-                            const std::vector<double>& y, const std::vector<int64_t>& batch) {
-  const size_t n = y.size();
-  LatencyModel m;
-  m.overlap = true;
-  m.host = arma::zeros(h[0].n_elem);
-  m.device = arma::zeros(d[0].n_elem);
-  // Start: the smallest batches are host-bound, the rest device-bound.
-  std::vector<bool> host_bound(n);
-  for (size_t i = 0; i < n; ++i) host_bound[i] = batch[i] <= 8;
-  auto fit_side = [&](bool host) {
-    const std::vector<arma::vec>& f = host ? h : d;
-    std::vector<size_t> idx;
-    for (size_t i = 0; i < n; ++i)
-      if (host_bound[i] == host) idx.push_back(i);
-    if (idx.size() < f[0].n_elem) return arma::vec(arma::zeros(f[0].n_elem));
-    arma::mat X(f[0].n_elem, idx.size());
-    arma::rowvec yy(idx.size());
-    for (size_t k = 0; k < idx.size(); ++k) {
-      X.col(k) = f[idx[k]];
-      yy(k) = y[idx[k]];
+// Which layers are dispatch-bound under coefficients w.
+std::vector<bool> assignment(const std::vector<LayerCost>& costs, int64_t batch, const arma::vec& w) {
+  const double b = static_cast<double>(batch);
+  std::vector<bool> out(costs.size());
+  for (size_t l = 0; l < costs.size(); ++l) {
+    const LayerCost& c = costs[l];
+    const double work = w(2) * c.tile_flops * b + w(3) * (c.bytes * b + c.fixed_bytes) + w(4) * c.depthwise_bytes * b;
+    out[l] = w(1) * c.ops >= work;
+  }
+  return out;
+}
+
+struct LatencySample {
+  const std::vector<LayerCost>* costs;
+  int64_t batch;
+  double y;
+};
+
+double latency_mape(const LatencyModel& m, const std::vector<LatencySample>& s) {
+  double e = 0;
+  for (const LatencySample& x : s) {
+    const std::vector<bool> bound = assignment(*x.costs, x.batch, m.coefficients);
+    const double p = arma::dot(m.coefficients, latency_features(*x.costs, x.batch, bound, m.overlap));
+    e += std::abs(p - x.y) / x.y;
+  }
+  return e / static_cast<double>(s.size());
+}
+
+LatencyModel fit_latency_form(const std::vector<LatencySample>& s, bool overlap) {
+  auto solve = [&](const std::vector<std::vector<bool>>& bound) {
+    arma::mat X(5, s.size());
+    arma::rowvec y(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+      X.col(i) = latency_features(*s[i].costs, s[i].batch, bound[i], overlap);
+      y(i) = s[i].y;
     }
-    return fit_relative_nnls(X, yy);
+    return fit_relative_nnls(X, y);
   };
-  for (int iter = 0; iter < 100; ++iter) {
-    m.host = fit_side(true);
-    m.device = fit_side(false);
-    bool changed = false;
-    for (size_t i = 0; i < n; ++i) {
-      const bool hb = arma::dot(m.host, h[i]) > arma::dot(m.device, d[i]);
-      changed |= hb != host_bound[i];
-      host_bound[i] = hb;
-    }
-    if (!changed) break;
-  }
-  return m;
-}
-
-LatencyModel fit_summed(const std::vector<arma::vec>& h, const std::vector<arma::vec>& d,
-                        const std::vector<double>& y) {
-  const size_t nh = h[0].n_elem, nd = d[0].n_elem;
-  arma::mat X(nh + nd, y.size());
-  arma::rowvec yy(y.size());
-  for (size_t i = 0; i < y.size(); ++i) {
-    X.col(i) = arma::join_cols(h[i], d[i]);
-    yy(i) = y[i];
-  }
-  const arma::vec w = fit_relative_nnls(X, yy);
+  std::vector<std::vector<bool>> bound(s.size());
+  for (size_t i = 0; i < s.size(); ++i) bound[i].assign(s[i].costs->size(), false);
   LatencyModel m;
-  m.overlap = false;
-  m.host = w.head(nh);
-  m.device = w.tail(nd);
-  return m;
+  m.overlap = overlap;
+  m.coefficients = solve(bound);  // every layer work-bound: the summed fit, a starting point
+  if (!overlap) return m;
+  // Alternate: assign each layer to the side that dominates it, refit, until nothing moves;
+  // keep the best fit seen (the alternation can cycle).
+  LatencyModel best = m;
+  double best_err = latency_mape(m, s);
+  for (int iter = 0; iter < 100; ++iter) {
+    bool changed = false;
+    for (size_t i = 0; i < s.size(); ++i) {
+      std::vector<bool> b = assignment(*s[i].costs, s[i].batch, m.coefficients);
+      changed |= b != bound[i];
+      bound[i] = std::move(b);
+    }
+    if (!changed && iter > 0) break;
+    m.coefficients = solve(bound);
+    const double err = latency_mape(m, s);
+    if (err < best_err) {
+      best_err = err;
+      best = m;
+    }
+  }
+  return best;
 }
 
 LatencyModel fit_latency(const std::vector<const Observation*>& obs, const DeviceRuntime& runtime,
                          AnalysisCache& cache) {
-  std::vector<arma::vec> h, d;
-  std::vector<double> y;
-  std::vector<int64_t> batch;
-  for (const Observation* o : obs) {
-    const NetworkAnalysis& a = cache.get(*o->net, runtime);
-    h.push_back(a.host_terms().at(o->batch));
-    d.push_back(a.device_terms().at(o->batch));
-    y.push_back(*o->values.latency_ms);
-    batch.push_back(o->batch);
-  }
-  const LatencyModel overlapped = fit_overlapped(h, d, y, batch);
-  const LatencyModel summed = fit_summed(h, d, y);
-  auto err = [&](const LatencyModel& m) {
-    std::vector<double> p;
-    for (size_t i = 0; i < y.size(); ++i) {
-      const double hs = arma::dot(m.host, h[i]), ds = arma::dot(m.device, d[i]);
-      p.push_back(m.overlap ? std::max(hs, ds) : hs + ds);
-    }
-    return mape_of(p, y);
-  };
-  return err(overlapped) <= err(summed) ? overlapped : summed;
+  std::vector<LatencySample> s;
+  for (const Observation* o : obs)
+    s.push_back(LatencySample{&cache.get(*o->net, runtime).layer_costs(), o->batch, *o->values.latency_ms});
+  const LatencyModel overlapped = fit_latency_form(s, true);
+  const LatencyModel summed = fit_latency_form(s, false);
+  return latency_mape(overlapped, s) <= latency_mape(summed, s) ? overlapped : summed;
 }
 
 template <typename T>
@@ -157,9 +166,21 @@ double LinearMemoryModel::predict(const NetworkAnalysis& a, int64_t batch) const
 }
 
 double LatencyModel::predict(const NetworkAnalysis& a, int64_t batch) const {
-  const double h = arma::dot(host, a.host_terms().at(batch));
-  const double d = arma::dot(device, a.device_terms().at(batch));
-  return overlap ? std::max(h, d) : h + d;
+  const double b = static_cast<double>(batch);
+  const arma::vec& w = coefficients;
+  double t = w(0);
+  for (const LayerCost& c : a.layer_costs()) {
+    const double dispatch = w(1) * c.ops;
+    const double work = w(2) * c.tile_flops * b + w(3) * (c.bytes * b + c.fixed_bytes) + w(4) * c.depthwise_bytes * b;
+    t += overlap ? std::max(dispatch, work) : dispatch + work;
+  }
+  return t;
+}
+
+const std::vector<std::string>& latency_coefficient_names() {
+  static const std::vector<std::string> names{"step_ms", "per_op_ms", "per_tile_flop_ms", "per_byte_ms",
+                                              "per_depthwise_byte_ms"};
+  return names;
 }
 
 bool P4sModel::has(Target t) const {
@@ -255,10 +276,8 @@ nlohmann::json P4sModel::to_json() const {
   if (latency) {
     nlohmann::json tj;
     tj["combine"] = latency->overlap ? "max" : "sum";
-    tj["host_terms"] = host_term_names();
-    tj["host_coefficients"] = arma::conv_to<std::vector<double>>::from(latency->host);
-    tj["device_terms"] = device_term_names();
-    tj["device_coefficients"] = arma::conv_to<std::vector<double>>::from(latency->device);
+    tj["coefficient_names"] = latency_coefficient_names();
+    tj["coefficients"] = arma::conv_to<std::vector<double>>::from(latency->coefficients);
     targets[target_name(Target::kLatencyMs)] = tj;
   }
   j["targets"] = targets;
@@ -283,12 +302,10 @@ P4sModel P4sModel::from_json(const nlohmann::json& j) {
       const std::string combine = get_field<std::string>(*it, "combine", where);
       if (combine != "max" && combine != "sum") throw std::invalid_argument(where + ": combine must be \"max\" or \"sum\"");
       lm.overlap = combine == "max";
-      if (get_field<std::vector<std::string>>(*it, "host_terms", where) != host_term_names() ||
-          get_field<std::vector<std::string>>(*it, "device_terms", where) != device_term_names())
-        throw std::invalid_argument(where + ": cost terms differ from this version's");
-      lm.host = finite_vec(get_field<std::vector<double>>(*it, "host_coefficients", where), where);
-      lm.device = finite_vec(get_field<std::vector<double>>(*it, "device_coefficients", where), where);
-      if (lm.host.n_elem != host_term_names().size() || lm.device.n_elem != device_term_names().size())
+      if (get_field<std::vector<std::string>>(*it, "coefficient_names", where) != latency_coefficient_names())
+        throw std::invalid_argument(where + ": coefficient names differ from this version's");
+      lm.coefficients = finite_vec(get_field<std::vector<double>>(*it, "coefficients", where), where);
+      if (lm.coefficients.n_elem != latency_coefficient_names().size())
         throw std::invalid_argument(where + ": wrong number of coefficients");
       m.latency = lm;
     } else {

@@ -2,9 +2,10 @@
 //   memory: the simulated training step (memory_sim.hpp) under the device's runtime, and for
 //           mem_reserved the caching allocator replayed on it; a small non-negative linear
 //           part per device (fixed footprint, workspaces) fitted for relative error;
-//   latency: cost terms (cost_terms.hpp) weighed by non-negative coefficients, the host's and
-//           the device's work combined as their maximum (an asynchronous device overlaps
-//           the host's dispatching) or their sum, whichever explains the training data best.
+//   latency: per layer, the larger of what dispatching its kernels costs and what its work
+//           costs (GEMM tile FLOPs, bytes moved, depthwise bytes; cost_terms.hpp): a roofline
+//           with a dispatch floor, since an asynchronous device overlaps the host's dispatching
+//           (on a CPU, which does not overlap, the two add up); the data decides which.
 // Everything learned is linear with non-negative weights, so predictions grow with networks
 // and batches beyond the training data instead of saturating.
 #pragma once
@@ -31,13 +32,16 @@ struct LinearMemoryModel {
   double predict(const NetworkAnalysis& a, int64_t batch) const;
 };
 
-// y = max(host . host_terms(batch), device . device_terms(batch)), or their sum.
+// latency_ms = step + sum over layers of combine(per_op * ops,
+//     per_tile_flop * tile_flops * batch + per_byte * (bytes * batch + fixed_bytes)
+//     + per_depthwise_byte * depthwise_bytes * batch),
+// combine being max (overlap) or +. Coefficients in latency_coefficient_names() order, in ms.
 struct LatencyModel {
-  bool overlap = true;  // max when true, sum when false
-  arma::vec host;
-  arma::vec device;
+  bool overlap = true;
+  arma::vec coefficients;
   double predict(const NetworkAnalysis& a, int64_t batch) const;
 };
+const std::vector<std::string>& latency_coefficient_names();
 
 struct P4sModel {
   DeviceRuntime runtime;

@@ -56,13 +56,11 @@ std::string model_summary(const ModelFile& m) {
       s << "\n";
     }
     if (p.latency) {
-      s << "- `latency_ms` = " << (p.latency->overlap ? "max" : "sum") << " of host (";
-      for (size_t i = 0; i < p.latency->host.n_elem; ++i)
-        s << (i ? ", " : "") << host_term_names()[i] << " " << fmt("%.4g", p.latency->host(i));
-      s << ") and device (";
-      for (size_t i = 0; i < p.latency->device.n_elem; ++i)
-        s << (i ? ", " : "") << device_term_names()[i] << " " << fmt("%.4g", p.latency->device(i));
-      s << ")\n";
+      s << "- `latency_ms`: per layer, " << (p.latency->overlap ? "the larger" : "the sum")
+        << " of dispatch and work; coefficients:";
+      for (size_t i = 0; i < p.latency->coefficients.n_elem; ++i)
+        s << (i ? "," : "") << " " << latency_coefficient_names()[i] << " " << fmt("%.4g", p.latency->coefficients(i));
+      s << "\n";
     }
     if (p.capacity_bytes)
       s << "- fits when predicted `" << target_name(p.capacity_target) << "` <= "

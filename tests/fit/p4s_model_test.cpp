@@ -38,8 +38,11 @@ void make_synthetic(Synthetic& s) {
       o.batch = batch;
       o.values.mem_alloc = a.sim_peak_bytes(batch);
       o.values.mem_used = 50e6 + a.sim_peak_bytes(batch);
-      const arma::vec h = a.host_terms().at(batch), d = a.device_terms().at(batch);
-      o.values.latency_ms = 2.0 + 0.01 * h(1) + 1e-9 * d(2) + 2e-8 * d(5);
+      // Every layer costs its dispatch plus its work (the summed form), known coefficients.
+      double t = 2.0;
+      for (const LayerCost& c : a.layer_costs())
+        t += 0.01 * c.ops + 1e-9 * c.tile_flops * batch + 2e-8 * (c.bytes * batch + c.fixed_bytes);
+      o.values.latency_ms = t;
       s.obs.push_back(o);
     }
   }
@@ -133,6 +136,7 @@ TEST(P4sModel, FromJsonRefusesMalformedModels) {
   refuse([](nlohmann::json& j) { j["targets"]["mem_alloc"]["features"] = {"one", "allocator_reserved"}; }, "CUDA");
   refuse([](nlohmann::json& j) { j["targets"]["speed"] = nlohmann::json::object(); }, "unknown target");
   refuse([](nlohmann::json& j) { j["targets"]["latency_ms"]["combine"] = "product"; }, "combine");
+  refuse([](nlohmann::json& j) { j["targets"]["latency_ms"]["coefficients"] = {1.0, 2.0}; }, "number of coefficients");
 }
 
 TEST(Evaluation, MetricsOfKnownPredictions) {
