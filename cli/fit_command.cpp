@@ -126,7 +126,7 @@ int run_fit(const std::vector<std::string>& args) {
   try {
     if (method == "p4s") {
       fit::AnalysisCache cache;
-      model.p4s = fit::train_p4s_model(all, candidates, cache);
+      model.p4s = fit::train_p4s_model(all, results.layers, candidates, cache);
     } else {
       model.perf4sight = fit::train_perf4sight_model(all, seed);
     }
@@ -145,7 +145,7 @@ int run_fit(const std::vector<std::string>& args) {
       fit::EvaluationOptions eo;
       eo.baseline = !a.has("--no-baseline");
       eo.seed = seed;
-      evaluation = fit::evaluate_leave_one_family_out(observations, candidates, eo);
+      evaluation = fit::evaluate_leave_one_family_out(observations, results.layers, candidates, eo);
     }
   }
 

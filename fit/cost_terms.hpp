@@ -6,6 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "modelgen/netspec.hpp"
@@ -21,7 +24,14 @@ struct LayerCost {
   double fixed_bytes = 0;      // per step (the optimizer's parameter traffic)
 };
 
-// One entry per layer that runs kernels (flatten is a view), then the optimizer's.
+// One entry per layer that runs kernels (flatten is a view), then the optimizer's and the
+// loss's.
 std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net);
+
+// The costs of a bench layer case (`Conv2d`, `Linear`, `BatchNorm2d` with their arguments,
+// bench/README.md): the layer, whose input needs a gradient, the scalar loss out.mean(), and
+// the optimizer over the layer's parameters. nullopt for a kind or arguments it does not know.
+std::optional<std::vector<LayerCost>> layer_case_costs(const std::string& kind,
+                                                       const std::map<std::string, int64_t>& args);
 
 }  // namespace p4s::fit

@@ -83,6 +83,7 @@ Metrics metrics_of(const std::vector<double>& predicted, const std::vector<doubl
 }
 
 Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observations,
+                                         const std::vector<LayerResult>& layer_cases,
                                          const std::vector<DeviceRuntime>& candidates,
                                          const EvaluationOptions& options) {
   Evaluation ev;
@@ -96,7 +97,7 @@ Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observa
   for (const std::string& held_out : ev.families) {
     std::vector<const Observation*> train, test;
     for (const Observation& o : observations) (o.family == held_out ? test : train).push_back(&o);
-    const P4sModel m = train_p4s_model(train, candidates, cache);
+    const P4sModel m = train_p4s_model(train, layer_cases, candidates, cache);
     Held h{[&](const Observation& o, Target t) { return m.predict(cache.get(*o.net, m.runtime), o.batch, t); },
            m.capacity_bytes, m.capacity_target};
     add_points(ours, test, h);

@@ -64,8 +64,10 @@ struct EvaluationOptions {
   uint64_t seed = 1;     // the baseline's trees
 };
 
-// Leave-one-family-out. Throws std::invalid_argument with fewer than two families.
+// Leave-one-family-out over the network cases; the layer cases (may be empty), which belong to
+// no family, are part of every fit. Throws std::invalid_argument with fewer than two families.
 Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observations,
+                                         const std::vector<LayerResult>& layer_cases,
                                          const std::vector<DeviceRuntime>& candidates,
                                          const EvaluationOptions& options = {});
 

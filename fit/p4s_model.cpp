@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "fit/capacity.hpp"
+#include "fit/cost_terms.hpp"
 #include "fit/nnls.hpp"
 
 namespace p4s::fit {
@@ -82,11 +83,22 @@ struct LatencySample {
   double y;
 };
 
+// The sum over layers of a sample's costs under coefficients w (without the step constant).
+double layer_sum(const std::vector<LayerCost>& costs, int64_t batch, const arma::vec& w, bool overlap) {
+  const double b = static_cast<double>(batch);
+  double t = 0;
+  for (const LayerCost& c : costs) {
+    const double dispatch = w(1) * c.ops;
+    const double work = w(2) * c.tile_flops * b + w(3) * (c.bytes * b + c.fixed_bytes) + w(4) * c.depthwise_bytes * b;
+    t += overlap ? std::max(dispatch, work) : dispatch + work;
+  }
+  return t;
+}
+
 double latency_mape(const LatencyModel& m, const std::vector<LatencySample>& s) {
   double e = 0;
   for (const LatencySample& x : s) {
-    const std::vector<bool> bound = assignment(*x.costs, x.batch, m.coefficients);
-    const double p = arma::dot(m.coefficients, latency_features(*x.costs, x.batch, bound, m.overlap));
+    const double p = m.coefficients(0) + layer_sum(*x.costs, x.batch, m.coefficients, m.overlap);
     e += std::abs(p - x.y) / x.y;
   }
   return e / static_cast<double>(s.size());
@@ -130,14 +142,49 @@ LatencyModel fit_latency_form(const std::vector<LatencySample>& s, bool overlap)
   return best;
 }
 
-LatencyModel fit_latency(const std::vector<const Observation*>& obs, const DeviceRuntime& runtime,
-                         AnalysisCache& cache) {
-  std::vector<LatencySample> s;
+LatencyModel fit_latency(const std::vector<const Observation*>& obs, const std::vector<LayerResult>& layer_cases,
+                         const DeviceRuntime& runtime, AnalysisCache& cache) {
+  std::vector<LatencySample> nets;
   for (const Observation* o : obs)
-    s.push_back(LatencySample{&cache.get(*o->net, runtime).layer_costs(), o->batch, *o->values.latency_ms});
-  const LatencyModel overlapped = fit_latency_form(s, true);
-  const LatencyModel summed = fit_latency_form(s, false);
-  return latency_mape(overlapped, s) <= latency_mape(summed, s) ? overlapped : summed;
+    nets.push_back(LatencySample{&cache.get(*o->net, runtime).layer_costs(), o->batch, *o->values.latency_ms});
+  // Layer cases, where the results have enough of them.
+  std::vector<std::vector<LayerCost>> case_costs;
+  std::vector<std::pair<size_t, const LayerResult*>> usable;
+  for (const LayerResult& lr : layer_cases) {
+    if (!lr.fits || !lr.values.latency_ms || *lr.values.latency_ms <= 0 || !lr.args.count("bs")) continue;
+    std::optional<std::vector<LayerCost>> c = layer_case_costs(lr.kind, lr.args);
+    if (!c) continue;
+    case_costs.push_back(std::move(*c));
+    usable.emplace_back(case_costs.size() - 1, &lr);
+  }
+  constexpr size_t kMinLayerCases = 8;
+  const bool compositional = usable.size() >= kMinLayerCases;
+  std::vector<LatencySample> fit_on;
+  if (compositional)
+    for (const auto& [i, lr] : usable) fit_on.push_back(LatencySample{&case_costs[i], lr->args.at("bs"), *lr->values.latency_ms});
+  else
+    fit_on = nets;
+
+  const LatencyModel overlapped = fit_latency_form(fit_on, true);
+  const LatencyModel summed = fit_latency_form(fit_on, false);
+  LatencyModel m = latency_mape(overlapped, fit_on) <= latency_mape(summed, fit_on) ? overlapped : summed;
+  m.step_ms = m.coefficients(0);
+  m.scale = 1.0;
+  if (compositional) {
+    // The network as the sum of its layers, plus what a network step costs beyond them.
+    m.from_layer_cases = true;
+    arma::mat X(2, nets.size());
+    arma::rowvec y(nets.size());
+    for (size_t i = 0; i < nets.size(); ++i) {
+      X(0, i) = 1.0;
+      X(1, i) = layer_sum(*nets[i].costs, nets[i].batch, m.coefficients, m.overlap);
+      y(i) = nets[i].y;
+    }
+    const arma::vec w = fit_relative_nnls(X, y);
+    m.step_ms = w(0);
+    m.scale = w(1);
+  }
+  return m;
 }
 
 template <typename T>
@@ -166,15 +213,7 @@ double LinearMemoryModel::predict(const NetworkAnalysis& a, int64_t batch) const
 }
 
 double LatencyModel::predict(const NetworkAnalysis& a, int64_t batch) const {
-  const double b = static_cast<double>(batch);
-  const arma::vec& w = coefficients;
-  double t = w(0);
-  for (const LayerCost& c : a.layer_costs()) {
-    const double dispatch = w(1) * c.ops;
-    const double work = w(2) * c.tile_flops * b + w(3) * (c.bytes * b + c.fixed_bytes) + w(4) * c.depthwise_bytes * b;
-    t += overlap ? std::max(dispatch, work) : dispatch + work;
-  }
-  return t;
+  return step_ms + scale * layer_sum(a.layer_costs(), batch, coefficients, overlap);
 }
 
 const std::vector<std::string>& latency_coefficient_names() {
@@ -198,6 +237,7 @@ std::optional<double> P4sModel::predict(const NetworkAnalysis& a, int64_t batch,
 }
 
 P4sModel train_p4s_model(const std::vector<const Observation*>& train,
+                         const std::vector<LayerResult>& layer_cases,
                          const std::vector<DeviceRuntime>& candidates, AnalysisCache& cache) {
   if (candidates.empty()) throw std::invalid_argument("train_p4s_model: no candidate runtimes");
   P4sModel m;
@@ -245,7 +285,7 @@ P4sModel train_p4s_model(const std::vector<const Observation*>& train,
   }
   const auto latency_obs = with_target(train, Target::kLatencyMs);
   if (!latency_obs.empty()) {
-    m.latency = fit_latency(latency_obs, m.runtime, cache);
+    m.latency = fit_latency(latency_obs, layer_cases, m.runtime, cache);
     anything = true;
   }
   if (!anything) throw std::invalid_argument("train_p4s_model: no measurements to fit");
@@ -278,6 +318,9 @@ nlohmann::json P4sModel::to_json() const {
     tj["combine"] = latency->overlap ? "max" : "sum";
     tj["coefficient_names"] = latency_coefficient_names();
     tj["coefficients"] = arma::conv_to<std::vector<double>>::from(latency->coefficients);
+    tj["step_ms"] = latency->step_ms;
+    tj["scale"] = latency->scale;
+    tj["fitted_on"] = latency->from_layer_cases ? "layer cases" : "network cases";
     targets[target_name(Target::kLatencyMs)] = tj;
   }
   j["targets"] = targets;
@@ -307,6 +350,14 @@ P4sModel P4sModel::from_json(const nlohmann::json& j) {
       lm.coefficients = finite_vec(get_field<std::vector<double>>(*it, "coefficients", where), where);
       if (lm.coefficients.n_elem != latency_coefficient_names().size())
         throw std::invalid_argument(where + ": wrong number of coefficients");
+      lm.step_ms = get_field<double>(*it, "step_ms", where);
+      lm.scale = get_field<double>(*it, "scale", where);
+      if (!std::isfinite(lm.step_ms) || lm.step_ms < 0 || !std::isfinite(lm.scale) || lm.scale < 0)
+        throw std::invalid_argument(where + ": step_ms and scale must be finite and non-negative");
+      const std::string on = get_field<std::string>(*it, "fitted_on", where);
+      if (on != "layer cases" && on != "network cases")
+        throw std::invalid_argument(where + ": fitted_on must be \"layer cases\" or \"network cases\"");
+      lm.from_layer_cases = on == "layer cases";
       m.latency = lm;
     } else {
       LinearMemoryModel lm;

@@ -32,13 +32,19 @@ struct LinearMemoryModel {
   double predict(const NetworkAnalysis& a, int64_t batch) const;
 };
 
-// latency_ms = step + sum over layers of combine(per_op * ops,
+// latency_ms = step_ms + scale * sum over layers of combine(per_op * ops,
 //     per_tile_flop * tile_flops * batch + per_byte * (bytes * batch + fixed_bytes)
 //     + per_depthwise_byte * depthwise_bytes * batch),
 // combine being max (overlap) or +. Coefficients in latency_coefficient_names() order, in ms.
+// Fitted on network cases alone, step_ms is coefficients(0) and scale 1. Where the results
+// have layer cases, the coefficients are fitted on them (a compositional predictor: the
+// network is the sum of its layers) and step_ms and scale on the network cases.
 struct LatencyModel {
   bool overlap = true;
   arma::vec coefficients;
+  double step_ms = 0;
+  double scale = 1.0;
+  bool from_layer_cases = false;
   double predict(const NetworkAnalysis& a, int64_t batch) const;
 };
 const std::vector<std::string>& latency_coefficient_names();
@@ -63,7 +69,10 @@ struct P4sModel {
 // Fits the model on `train` (steps that ran and did not; each target from the observations
 // that have it), choosing the runtime among `candidates`. Throws std::invalid_argument when
 // there is nothing to fit.
+// `layer_cases` (may be empty): the results' layer cases, for the compositional latency
+// predictor.
 P4sModel train_p4s_model(const std::vector<const Observation*>& train,
+                         const std::vector<LayerResult>& layer_cases,
                          const std::vector<DeviceRuntime>& candidates, AnalysisCache& cache);
 
 }  // namespace p4s::fit

@@ -56,8 +56,10 @@ std::string model_summary(const ModelFile& m) {
       s << "\n";
     }
     if (p.latency) {
-      s << "- `latency_ms`: per layer, " << (p.latency->overlap ? "the larger" : "the sum")
-        << " of dispatch and work; coefficients:";
+      s << "- `latency_ms` = " << fmt("%.4g", p.latency->step_ms) << " ms + " << fmt("%.4g", p.latency->scale)
+        << " x the sum over layers of " << (p.latency->overlap ? "the larger" : "the sum")
+        << " of dispatch and work, fitted on " << (p.latency->from_layer_cases ? "layer cases" : "network cases")
+        << "; coefficients:";
       for (size_t i = 0; i < p.latency->coefficients.n_elem; ++i)
         s << (i ? "," : "") << " " << latency_coefficient_names()[i] << " " << fmt("%.4g", p.latency->coefficients(i));
       s << "\n";

@@ -27,7 +27,7 @@ ModelFile fit_model(Fitted& f) {
   m.measurements = f.obs.size();
   m.families = families_of(f.obs);
   m.device = f.results.context;
-  m.p4s = train_p4s_model(all, candidate_runtimes(f.results), cache);
+  m.p4s = train_p4s_model(all, f.results.layers, candidate_runtimes(f.results), cache);
   return m;
 }
 

@@ -66,7 +66,7 @@ TEST(P4sModel, RecoversTheRuntimeAndTheCoefficientsOfSyntheticData) {
   Synthetic s;
   make_synthetic(s);
   AnalysisCache cache;
-  const P4sModel m = train_p4s_model(all(s.obs), cpu_candidates(), cache);
+  const P4sModel m = train_p4s_model(all(s.obs), {}, cpu_candidates(), cache);
   EXPECT_EQ(m.runtime.relu6_inplace_copies_input, true);
   EXPECT_EQ(m.runtime.adaptive_pool_saves_input, true);
   ASSERT_TRUE(m.has(Target::kMemAlloc));
@@ -91,7 +91,7 @@ TEST(P4sModel, LearnsCapacityFromOutOfMemorySteps) {
       o.values = Measured{};
     }
   AnalysisCache cache;
-  const P4sModel m = train_p4s_model(all(s.obs), cpu_candidates(), cache);
+  const P4sModel m = train_p4s_model(all(s.obs), {}, cpu_candidates(), cache);
   ASSERT_TRUE(m.capacity_bytes.has_value());
   EXPECT_EQ(m.capacity_target, Target::kMemUsed);
   for (const Observation& o : s.obs) {
@@ -104,7 +104,7 @@ TEST(P4sModel, JsonRoundTripKeepsEveryPrediction) {
   Synthetic s;
   make_synthetic(s);
   AnalysisCache cache;
-  const P4sModel m = train_p4s_model(all(s.obs), cpu_candidates(), cache);
+  const P4sModel m = train_p4s_model(all(s.obs), {}, cpu_candidates(), cache);
   const P4sModel back = P4sModel::from_json(nlohmann::json::parse(m.to_json().dump()));
   EXPECT_EQ(back.to_json(), m.to_json());
   for (const Observation& o : s.obs)
@@ -117,7 +117,7 @@ TEST(P4sModel, FromJsonRefusesMalformedModels) {
   Synthetic s;
   make_synthetic(s);
   AnalysisCache cache;
-  const nlohmann::json good = train_p4s_model(all(s.obs), cpu_candidates(), cache).to_json();
+  const nlohmann::json good = train_p4s_model(all(s.obs), {}, cpu_candidates(), cache).to_json();
   auto refuse = [&](const std::function<void(nlohmann::json&)>& breaks, const std::string& part) {
     nlohmann::json j = good;
     breaks(j);
@@ -152,7 +152,7 @@ TEST(Evaluation, LeaveOneFamilyOutPredictsEachFamilyFromTheOthers) {
   make_synthetic(s);
   EvaluationOptions eo;
   eo.baseline = true;
-  const Evaluation ev = evaluate_leave_one_family_out(s.obs, cpu_candidates(), eo);
+  const Evaluation ev = evaluate_leave_one_family_out(s.obs, {}, cpu_candidates(), eo);
   EXPECT_EQ(ev.families, (std::vector<std::string>{"mobilenetv2", "resnet18", "squeezenet1.1", "vgg11bn"}));
   ASSERT_EQ(ev.methods.size(), 2u);
   EXPECT_EQ(ev.methods[0].method, "p4s");
@@ -165,7 +165,7 @@ TEST(Evaluation, LeaveOneFamilyOutPredictsEachFamilyFromTheOthers) {
   std::vector<Observation> one_family;
   for (const Observation& o : s.obs)
     if (o.family == "resnet18") one_family.push_back(o);
-  EXPECT_THROW(evaluate_leave_one_family_out(one_family, cpu_candidates(), eo), std::invalid_argument);
+  EXPECT_THROW(evaluate_leave_one_family_out(one_family, {}, cpu_candidates(), eo), std::invalid_argument);
 }
 
 }  // namespace
