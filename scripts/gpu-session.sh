@@ -10,7 +10,7 @@
 #   scripts/gpu-session.sh quick        quick sweep on the GPU with a kernel trace; CUPTI's
 #                                       overhead (capture off/on medians); mem_alloc against
 #                                       PyTorch's torch.cuda.max_memory_allocated
-#   scripts/gpu-session.sh standard     the standard sweep with six networks
+#   scripts/gpu-session.sh standard     the standard sweep: six networks, then the layer cases
 #
 # A stage builds first where build-gpu/ is missing or stale (a machine given back between calls
 # starts bare), so each stage also works alone, at the cost of the build. Needs the carried
@@ -157,8 +157,13 @@ case $stage in
     choose_cupti
     netspecs resnet18 resnet50 mobilenetv2 squeezenet1.0 googlenet mnasnet1.0
     mapfile -t nets < <(netspec_flags)
-    step 540 standard-sweep "$build/bench/bench" --p4s_device=cuda --p4s_sweep=standard "${nets[@]}" \
-      --benchmark_out="$out/standard_cuda.json" --benchmark_out_format=json
+    # Two runs, networks first: a run stopped at its limit writes no results, so the part the
+    # fit needs most is not put at risk by the longer one.
+    step 220 standard-nets "$build/bench/bench" --p4s_device=cuda --p4s_sweep=standard "${nets[@]}" \
+      --benchmark_filter='^Net/' --benchmark_out="$out/standard_nets_cuda.json" --benchmark_out_format=json
+    step 540 standard-layers "$build/bench/bench" --p4s_device=cuda --p4s_sweep=standard \
+      --benchmark_filter='^(Conv2d|Linear|BatchNorm2d)/' \
+      --benchmark_out="$out/standard_layers_cuda.json" --benchmark_out_format=json
     ;;
   *)
     echo "gpu-session: unknown stage '$stage' (build-test, quick, standard)" >&2
