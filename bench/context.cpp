@@ -49,6 +49,50 @@ std::optional<std::string> l4t_release(const std::string& tegra_release_text) {
   return first.front() == '#' ? trim(first.substr(1)) : first;
 }
 
+std::optional<std::string> jetpack_release(const std::string& dpkg_status_text) {
+  // Paragraphs separated by blank lines; the package's own paragraph has its Status and Version.
+  std::istringstream lines(dpkg_status_text);
+  std::string line, package, status, version;
+  auto finish = [&]() -> std::optional<std::string> {
+    // "install ok installed": the last of the three words is the package's state.
+    const bool installed = status.substr(status.rfind(' ') + 1) == "installed";
+    if (package == "nvidia-jetpack" && installed && !version.empty()) return version;
+    package.clear();
+    status.clear();
+    version.clear();
+    return std::nullopt;
+  };
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) {
+      if (auto v = finish()) return v;
+      continue;
+    }
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos || line[0] == ' ') continue;
+    const std::string key = line.substr(0, colon), value = trim(line.substr(colon + 1));
+    if (key == "Package") package = value;
+    if (key == "Status") status = value;
+    if (key == "Version") version = value;
+  }
+  return finish();
+}
+
+std::string nvidia_driver_version(const std::string& proc_version_text) {
+  std::smatch m;
+  static const std::regex kModule(R"(Kernel Module(?: for [^ ]+)?\s+([0-9]+(?:\.[0-9]+)+))");
+  if (std::regex_search(proc_version_text, m, kModule)) return m[1].str();
+  return {};
+}
+
+std::string cudnn_version_string(int64_t v) {
+  if (v <= 0) return "none";
+  const bool nine = v >= 90000;
+  const int64_t major = nine ? v / 10000 : v / 1000;
+  const int64_t minor = nine ? v % 10000 / 100 : v % 1000 / 100;
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(v % 100);
+}
+
 std::vector<std::pair<std::string, std::string>> make_context(const ContextInputs& in) {
   std::vector<std::pair<std::string, std::string>> c = {
       {"p4s_schema_version", kSchemaVersion},
@@ -59,16 +103,27 @@ std::vector<std::pair<std::string, std::string>> make_context(const ContextInput
       {"p4s_sweep", in.sweep},
   };
   if (in.mem_limit_bytes) c.emplace_back("p4s_mem_limit", std::to_string(*in.mem_limit_bytes));
+  if (in.mem_limit_bytes && in.mem_limit_method) c.emplace_back("p4s_mem_limit_method", *in.mem_limit_method);
   c.emplace_back("p4s_mem_used_method", in.mem_used_method);
+  if (in.allocator_protocol) c.emplace_back("p4s_allocator_protocol", *in.allocator_protocol);
+  c.emplace_back("p4s_kernel_capture", in.kernel_capture);
   if (in.gpu) {
     c.emplace_back("p4s_gpu_name", in.gpu->name);
+    c.emplace_back("p4s_gpu_index", std::to_string(in.gpu->index));
+    c.emplace_back("p4s_gpu_compute_capability", in.gpu->compute_capability);
+    c.emplace_back("p4s_gpu_memory", std::to_string(in.gpu->memory_bytes));
     c.emplace_back("p4s_gpu_driver", in.gpu->driver);
+    c.emplace_back("p4s_cuda_driver", in.gpu->cuda_driver);
     c.emplace_back("p4s_cuda", in.gpu->cuda);
     c.emplace_back("p4s_cudnn", in.gpu->cudnn);
+    c.emplace_back("p4s_cuda_allocator", in.gpu->allocator);
   }
   if (in.tegra_release_text)
     if (const std::optional<std::string> l4t = l4t_release(*in.tegra_release_text))
       c.emplace_back("p4s_l4t_release", *l4t);
+  if (in.dpkg_status_text)
+    if (const std::optional<std::string> jetpack = jetpack_release(*in.dpkg_status_text))
+      c.emplace_back("p4s_jetpack", *jetpack);
   return c;
 }
 
@@ -76,6 +131,8 @@ ContextInputs read_machine_context() {
   ContextInputs in;
   in.cpuinfo_text = read_text("/proc/cpuinfo").value_or("");
   in.tegra_release_text = read_text("/etc/nv_tegra_release");
+  // JetPack is a package on the board's own Ubuntu; look only where the board says it is one.
+  if (in.tegra_release_text) in.dpkg_status_text = read_text("/var/lib/dpkg/status");
   in.threads = at::get_num_threads();
   in.libtorch_version = TORCH_VERSION;
   return in;

@@ -13,8 +13,16 @@ namespace p4s::bench {
 
 inline constexpr const char* kSchemaVersion = "1";
 
-struct GpuInfo {  // filled by a GPU path; absent on the CPU
-  std::string name, driver, cuda, cudnn;
+struct GpuInfo {  // filled by the CUDA path (cuda_device.hpp); absent on the CPU
+  std::string name;                // "NVIDIA H100 80GB HBM3"
+  std::string driver;              // the NVIDIA driver, as nvidia-smi says it: "580.65.06"
+  std::string cuda;                // the CUDA runtime: "13.0"
+  std::string cudnn;               // "9.10.2", or "none"
+  std::string cuda_driver;         // the newest CUDA the driver supports: "13.0"
+  std::string compute_capability;  // "9.0"
+  int64_t memory_bytes = 0;        // the device's total memory
+  int index = 0;                   // CUDA device index
+  std::string allocator;           // the caching allocator's backend: "native", "cudaMallocAsync"
 };
 
 struct ContextInputs {
@@ -27,6 +35,10 @@ struct ContextInputs {
   std::optional<int64_t> mem_limit_bytes;
   std::string mem_used_method;
   std::optional<GpuInfo> gpu;
+  std::optional<std::string> allocator_protocol;  // GPU runs: when the cache is emptied
+  std::optional<std::string> mem_limit_method;    // with a limit: how it is enforced
+  std::string kernel_capture;                     // the kernel capture line ("kernel capture ...")
+  std::optional<std::string> dpkg_status_text;    // /var/lib/dpkg/status, read for JetPack
 };
 
 // The context entries, in a fixed order; absent inputs give absent keys.
@@ -40,8 +52,20 @@ std::string cpu_model(const std::string& cpuinfo_text);
 // the line itself when it has another form; nullopt for empty text.
 std::optional<std::string> l4t_release(const std::string& tegra_release_text);
 
-// Reads the machine's part of the inputs: /proc/cpuinfo, /etc/nv_tegra_release, LibTorch's
-// thread count and version. The caller fills sweep, mem_limit_bytes and mem_used_method.
+// The JetPack release from the text of /var/lib/dpkg/status: the Version of the installed
+// "nvidia-jetpack" package ("6.0+b106" -> "6.0+b106"), or nullopt when it is not installed.
+std::optional<std::string> jetpack_release(const std::string& dpkg_status_text);
+
+// The driver version in /proc/driver/nvidia/version ("NVRM version: NVIDIA UNIX x86_64 Kernel
+// Module  580.65.06  Sun Jul ..." -> "580.65.06"), or "" when the text has none.
+std::string nvidia_driver_version(const std::string& proc_version_text);
+
+// cuDNN's version number as text: 91002 -> "9.10.2" (cuDNN 9 numbers major * 10000 + minor * 100
+// + patch), 8907 -> "8.9.7" (cuDNN 8 and older: major * 1000 + minor * 100 + patch).
+std::string cudnn_version_string(int64_t version);
+
+// Reads the machine's part of the inputs: /proc/cpuinfo, /etc/nv_tegra_release (and, where it
+// exists, /var/lib/dpkg/status), LibTorch's thread count and version. The caller fills the rest.
 ContextInputs read_machine_context();
 
 }  // namespace p4s::bench

@@ -37,6 +37,14 @@ std::string_view layer_kind_name(LayerKind kind) {
   return "?";
 }
 
+std::string layer_case_name(LayerKind kind, const std::vector<int64_t>& args) {
+  const std::vector<std::string>& names = layer_arg_names(kind);
+  std::string name(layer_kind_name(kind));
+  for (size_t i = 0; i < args.size() && i < names.size(); ++i)
+    name += "/" + names[i] + ":" + std::to_string(args[i]);
+  return name;
+}
+
 const std::vector<std::string>& layer_arg_names(LayerKind kind) {
   static const std::vector<std::string> conv{"cin", "cout", "k", "s", "g", "hw", "bs"};
   static const std::vector<std::string> linear{"in", "out", "bs"};

@@ -25,6 +25,10 @@ std::string_view layer_kind_name(LayerKind kind);
 //   BatchNorm2d: c, hw, bs
 const std::vector<std::string>& layer_arg_names(LayerKind kind);
 
+// The case's name as Google Benchmark writes it, without its suffixes:
+// "Conv2d/cin:64/cout:64/k:3/s:1/g:1/hw:56/bs:32". `args` in layer_arg_names order.
+std::string layer_case_name(LayerKind kind, const std::vector<int64_t>& args);
+
 // The layer shapes of the sweeps, without the batch size.
 struct Conv2dShape {  // k x k kernel, stride s, padding k / 2, groups g, no bias; hw x hw input
   int64_t cin, cout, k, s, g, hw;

@@ -1,6 +1,7 @@
 // How a case's memory counters are measured, as a seam between the measuring loop and the
-// device: the CPU meter reads the allocation tracker and /proc; a GPU meter would read the
-// caching allocator's statistics and the device's memory in the same calls.
+// device: the CPU meter reads the allocation tracker and /proc; the GPU meter
+// (device_memory_meter.hpp) reads the caching allocator's statistics and the device's memory in
+// the same calls.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,9 @@ class MemoryMeter {
   virtual void after_step() = 0;
   // After the last measured step.
   virtual MemoryCounters after_measure() = 0;
+  // After every case, succeeded or failed, once what it built is destroyed: gives back what the
+  // device still caches for it (on a GPU, the caching allocator's free blocks).
+  virtual void after_case() {}
 };
 
 // mem_alloc from the CPU allocation tracker; mem_used from the process's resident memory:

@@ -39,7 +39,27 @@ std::vector<int64_t> parse_batches(std::string_view text) {
   return out;
 }
 
+// "cpu", "cuda", "cuda:N" (N a decimal integer from 0 to 1023, no sign or leading zeros).
+DeviceChoice parse_device(const std::string& text) {
+  if (text == "cpu") return DeviceChoice{DeviceKind::kCpu, 0};
+  if (text == "cuda") return DeviceChoice{DeviceKind::kCuda, 0};
+  const std::string prefix = "cuda:";
+  if (text.compare(0, prefix.size(), prefix) == 0) {
+    const std::string n = text.substr(prefix.size());
+    if (n == "0") return DeviceChoice{DeviceKind::kCuda, 0};
+    const bool leading_zero = !n.empty() && n[0] == '0';
+    const std::optional<int64_t> v = leading_zero ? std::nullopt : parse_positive(n, 1023);
+    if (v) return DeviceChoice{DeviceKind::kCuda, static_cast<int>(*v)};
+  }
+  throw std::invalid_argument("\"" + text + "\" is not a device (cpu, cuda or cuda:N)");
+}
+
 }  // namespace
+
+std::string DeviceChoice::text() const {
+  if (kind == DeviceKind::kCpu) return "cpu";
+  return index == 0 ? "cuda" : "cuda:" + std::to_string(index);
+}
 
 int64_t parse_bytes(std::string_view text) {
   int64_t unit = 1;
@@ -72,7 +92,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
     const size_t eq = arg.find('=');
     const std::string flag = arg.substr(0, eq);
     const std::string name = flag.substr(kPrefix.size());
-    static const std::vector<std::string> kNames = {"sweep", "batch", "netspec", "mem_limit", "threads"};
+    static const std::vector<std::string> kNames = {"sweep",   "batch",  "netspec",        "mem_limit",
+                                                    "threads", "device", "kernel_capture", "kernel_trace"};
     bool known = false;
     for (const std::string& n : kNames) known |= n == name;
     if (!known) throw OptionError(flag + ": unknown flag (see --help)");
@@ -94,6 +115,14 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
         const std::optional<int64_t> n = parse_positive(value, 4096);
         if (!n) throw std::invalid_argument("\"" + value + "\" is not a thread count from 1 to 4096");
         o.threads = static_cast<int>(*n);
+      } else if (name == "device") {
+        o.device = parse_device(value);
+      } else if (name == "kernel_capture") {
+        if (value != "on" && value != "off") throw std::invalid_argument("\"" + value + "\" is not on or off");
+        o.kernel_capture = value == "on";
+      } else if (name == "kernel_trace") {
+        if (value.empty()) throw std::invalid_argument("needs a file name");
+        o.kernel_trace_path = value;
       }
     } catch (const std::invalid_argument& e) {
       throw OptionError(flag + ": " + e.what());
@@ -107,8 +136,11 @@ std::string options_help() {
          "  --p4s_sweep=quick|standard|full  layer shapes, batch sizes and repetitions (default quick)\n"
          "  --p4s_netspec=FILE               add Net/<name>/bs:N cases for a NetSpec file (repeatable)\n"
          "  --p4s_batch=N[,N...]             the batch sizes of network cases (default: the sweep's)\n"
-         "  --p4s_mem_limit=BYTES            refuse CPU allocations beyond BYTES (suffix K, M, G, T)\n"
-         "  --p4s_threads=N                  LibTorch intra-op threads (default: LibTorch's)\n";
+         "  --p4s_mem_limit=BYTES            emulate a device of BYTES (suffix K, M, G, T)\n"
+         "  --p4s_threads=N                  LibTorch intra-op threads (default: LibTorch's)\n"
+         "  --p4s_device=cpu|cuda|cuda:N     where the cases run (default: cuda when usable, else cpu)\n"
+         "  --p4s_kernel_capture=on|off      CUPTI kernel counters where capture is available (default on)\n"
+         "  --p4s_kernel_trace=FILE          write the kernels of the first measured steps of each case\n";
 }
 
 }  // namespace p4s::bench

@@ -18,12 +18,27 @@ class OptionError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+enum class DeviceKind { kCpu, kCuda };
+
+// --p4s_device=cpu, cuda (device 0) or cuda:N.
+struct DeviceChoice {
+  DeviceKind kind = DeviceKind::kCpu;
+  int index = 0;  // CUDA device index
+  std::string text() const;  // as the flag spells it: "cpu", "cuda", "cuda:1"
+  friend bool operator==(const DeviceChoice& a, const DeviceChoice& b) {
+    return a.kind == b.kind && a.index == b.index;
+  }
+};
+
 struct Options {
   std::string sweep = "quick";                      // --p4s_sweep: a preset of sweep.hpp
   std::optional<std::vector<int64_t>> net_batches;  // --p4s_batch=2,8,32: overrides the preset's
   std::vector<std::string> netspec_paths;           // --p4s_netspec=FILE, repeatable, in order
   std::optional<int64_t> mem_limit_bytes;           // --p4s_mem_limit=BYTES (suffix K, M, G, T)
   std::optional<int> threads;                       // --p4s_threads=N: LibTorch's intra-op threads
+  std::optional<DeviceChoice> device;               // --p4s_device: default CUDA where usable
+  bool kernel_capture = true;                       // --p4s_kernel_capture=on|off
+  std::optional<std::string> kernel_trace_path;     // --p4s_kernel_trace=FILE
 };
 
 struct ParsedArgs {

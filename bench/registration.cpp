@@ -26,16 +26,16 @@ void register_layer_kind(LayerKind kind, const std::vector<Shape>& shapes, const
   const std::string name(layer_kind_name(kind));
   for (const Shape& shape : shapes) {
     auto* b = benchmark::RegisterBenchmark(name.c_str(), [kind, settings](benchmark::State& state) {
-      run_case(state, [&state, kind] {
+      run_case(state, [&state, kind, device = settings.device] {
         std::vector<int64_t> args(layer_arg_names(kind).size());
         for (size_t i = 0; i < args.size(); ++i) args[i] = state.range(static_cast<int>(i));
         const LayerCase c = make_layer_case(kind, args);
         PreparedCase p;
         p.params = c.params;
         p.flops = c.flops;
-        p.build = [c]() -> Step {
-          auto step = std::make_shared<modelgen_torch::LayerTrainingStep>(c.layer, c.input, c.batch,
-                                                                           c10::Device(c10::kCPU));
+        p.name = layer_case_name(kind, args);
+        p.build = [c, device]() -> Step {
+          auto step = std::make_shared<modelgen_torch::LayerTrainingStep>(c.layer, c.input, c.batch, device);
           return [step] { step->run(); };
         };
         return p;
@@ -59,14 +59,15 @@ void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
     auto shared = std::make_shared<const BenchNet>(net);
     auto* b = benchmark::RegisterBenchmark(
         ("Net/" + net.spec.name).c_str(), [shared, settings](benchmark::State& state) {
-          run_case(state, [&state, shared] {
+          run_case(state, [&state, shared, device = settings.device] {
             const int64_t batch = state.range(0);
             PreparedCase p;
             p.params = shared->shapes.params;
             p.flops = shared->shapes.training_flops(batch);
-            p.build = [shared, batch]() -> Step {
-              auto step = std::make_shared<modelgen_torch::TrainingStep>(
-                  shared->spec, batch, c10::Device(c10::kCPU), shared->source);
+            p.name = "Net/" + shared->spec.name + "/bs:" + std::to_string(batch);
+            p.build = [shared, batch, device]() -> Step {
+              auto step = std::make_shared<modelgen_torch::TrainingStep>(shared->spec, batch, device,
+                                                                         shared->source);
               return [step] { step->run(); };
             };
             return p;

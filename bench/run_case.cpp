@@ -4,6 +4,9 @@
 
 #include <new>
 #include <optional>
+#include <string>
+
+#include "modelgen/torch/step_phases.hpp"
 
 namespace p4s::bench {
 namespace {
@@ -29,10 +32,14 @@ std::string one_line(std::string s) {
   return s;
 }
 
-void set_counter(benchmark::State& state, const char* name, int64_t value, bool bytes) {
+void set_counter(benchmark::State& state, const std::string& name, double value, bool bytes) {
   // kDefaults: the value as it is, neither a rate nor averaged over iterations.
-  state.counters[name] = benchmark::Counter(static_cast<double>(value), benchmark::Counter::kDefaults,
+  state.counters[name] = benchmark::Counter(value, benchmark::Counter::kDefaults,
                                             bytes ? benchmark::Counter::kIs1024 : benchmark::Counter::kIs1000);
+}
+
+void set_counter(benchmark::State& state, const std::string& name, int64_t value, bool bytes) {
+  set_counter(state, name, static_cast<double>(value), bytes);
 }
 
 }  // namespace
@@ -46,8 +53,9 @@ bool is_out_of_memory(const std::exception_ptr& e) {
     return true;
   } catch (const c10::Error& err) {
     const std::string msg = err.what_without_backtrace();
-    return msg.find("out of memory") != std::string::npos ||
-           msg.find("not enough memory") != std::string::npos;
+    for (const char* wording : {"out of memory", "not enough memory", "STATUS_ALLOC_FAILED"})
+      if (msg.find(wording) != std::string::npos) return true;
+    return false;
   } catch (...) {
     return false;
   }
@@ -62,17 +70,29 @@ std::string failure_message(const std::exception_ptr& e) {
 void run_case(benchmark::State& state, const std::function<PreparedCase()>& prepare,
               const RunSettings& settings) {
   std::exception_ptr failure;
+  StepObserver* const observer = settings.observer;
+  bool observing = false;
   try {
     const PreparedCase prepared = prepare();
     settings.meter->before_build();
     Step step = prepared.build();
     for (int i = 0; i < settings.warmup_steps; ++i) step();
     settings.meter->before_measure();
-    for (auto _ : state) {
-      settings.timer->start();
-      step();
-      state.SetIterationTime(settings.timer->stop_seconds());
-      settings.meter->after_step();
+    if (observer != nullptr) {
+      observer->before_measure(prepared.name);
+      observing = true;
+    }
+    {
+      const modelgen_torch::ScopedPhaseObserver phases(observer != nullptr ? observer->phases() : nullptr);
+      for (auto _ : state) {
+        if (observer != nullptr) observer->before_step();
+        settings.timer->start();
+        step();
+        const double seconds = settings.timer->stop_seconds();
+        if (observer != nullptr) observer->after_step();
+        state.SetIterationTime(seconds);
+        settings.meter->after_step();
+      }
     }
     const MemoryCounters m = settings.meter->after_measure();
     set_counter(state, "mem_alloc", m.mem_alloc, true);
@@ -80,9 +100,19 @@ void run_case(benchmark::State& state, const std::function<PreparedCase()>& prep
     set_counter(state, "mem_used", m.mem_used, true);
     set_counter(state, "flops", prepared.flops, false);
     set_counter(state, "params", prepared.params, false);
+    if (observer != nullptr) {
+      observing = false;
+      for (const ObservedCounter& c : observer->after_measure()) set_counter(state, c.name, c.value, c.bytes);
+    }
   } catch (...) {
     // Reported once the step and its tensors are gone, so the next case starts clean.
     failure = std::current_exception();
+  }
+  if (observing) observer->abandon();
+  try {
+    settings.meter->after_case();
+  } catch (...) {
+    if (!failure) failure = std::current_exception();
   }
   if (failure) state.SkipWithError(failure_message(failure).c_str());
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <benchmark/benchmark.h>
+#include <c10/core/Device.h>
 
 #include <cstdint>
 #include <exception>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "bench/memory_meter.hpp"
+#include "bench/step_observer.hpp"
 #include "bench/step_timer.hpp"
 
 namespace p4s::bench {
@@ -23,24 +25,34 @@ struct PreparedCase {
   int64_t params = 0;  // the params counter
   int64_t flops = 0;   // the flops counter: floating-point operations of one step
   std::function<Step()> build;  // builds the case (weights, batch) and returns its step
+  std::string name;    // the case's name without Google Benchmark's suffixes (labels traces)
 };
 
 struct RunSettings {
   int warmup_steps = 1;  // >= 1
   MemoryMeter* meter = nullptr;
   StepTimer* timer = nullptr;
+  c10::Device device = c10::Device(c10::kCPU);  // where cases build their modules and batches
+  StepObserver* observer = nullptr;              // optional: kernel capture
 };
 
 // Runs the case: prepare() (counters; may throw for bad arguments), meter.before_build(),
-// build(), warm-up steps, meter.before_measure(), then one step per benchmark iteration with
-// its time from the timer. Sets the counters mem_alloc, mem_used (and mem_reserved where the
-// meter has it), flops and params, as plain values (not rates). Any exception ends the case
-// with state.SkipWithError(failure_message(...)); the built case is destroyed first.
+// build(), warm-up steps, meter.before_measure() and observer.before_measure(), then one step
+// per benchmark iteration with its time from the timer; the observer's before_step/after_step
+// and the meter's after_step surround each step outside the timed region, and the observer's
+// phase marks are installed on this thread during the measured steps. Sets the counters
+// mem_alloc, mem_used (and mem_reserved where the meter has it), flops, params and the
+// observer's, as plain values (not rates). Any exception ends the case with
+// state.SkipWithError(failure_message(...)); the built case is destroyed first. In every case
+// meter.after_case() runs last, once the built case is destroyed (on a GPU it empties the
+// allocator's cache, which an out-of-memory case leaves full).
 void run_case(benchmark::State& state, const std::function<PreparedCase()>& prepare,
               const RunSettings& settings);
 
-// Whether the exception is an allocation failure: std::bad_alloc, or a c10::Error whose
-// message says "out of memory" or "not enough memory" (LibTorch's CPU wording).
+// Whether the exception is an allocation failure: std::bad_alloc, c10::OutOfMemoryError (the
+// CUDA caching allocator's), or a c10::Error whose message says "out of memory" (CUDA's own
+// cudaErrorMemoryAllocation, "CUDA error: out of memory"), "not enough memory" (LibTorch's CPU
+// wording) or that cuBLAS or cuDNN could not allocate (*_STATUS_ALLOC_FAILED).
 bool is_out_of_memory(const std::exception_ptr& e);
 
 // The error message for a failed case: "out of memory: <what>" for allocation failures,

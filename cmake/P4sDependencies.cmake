@@ -40,23 +40,48 @@ if(NOT P4S_WITH_TORCH STREQUAL "OFF")
   endif()
 endif()
 
-# CUDA path: a LibTorch built with CUDA exports the torch_cuda target.
+# CUDA path: a LibTorch built with CUDA (its config sets TORCH_CUDA_LIBRARIES and exports
+# torch_cuda; from 2.x it also finds the CUDA toolkit itself), and the toolkit's runtime for the
+# bench's own CUDA calls.
+set(_cuda_roots "${CUDAToolkit_ROOT}" "$ENV{CUDA_HOME}" "$ENV{CUDA_PATH}" /usr/local/cuda)
 set(P4S_HAVE_CUDA OFF)
+set(P4S_CUDA_COMPILE_CHECK OFF)
 set(P4S_CUDA_NOTE "LibTorch has no CUDA")
 if(P4S_WITH_CUDA STREQUAL "OFF")
   set(P4S_CUDA_NOTE "P4S_WITH_CUDA=OFF")
 elseif(P4S_HAVE_TORCH AND (TARGET torch_cuda OR TORCH_CUDA_LIBRARIES))
-  set(P4S_HAVE_CUDA ON)
-  set(P4S_CUDA_NOTE "CUDA-enabled LibTorch")
+  find_package(CUDAToolkit QUIET)
+  if(TARGET CUDA::cudart)
+    set(P4S_HAVE_CUDA ON)
+    set(P4S_CUDA_NOTE "CUDA-enabled LibTorch, CUDA toolkit ${CUDAToolkit_VERSION} (${CUDAToolkit_LIBRARY_DIR})")
+  elseif(P4S_WITH_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "P4S_WITH_CUDA=ON: the LibTorch found has CUDA, but no CUDA toolkit was "
+                        "found for the bench's own CUDA calls; set CUDAToolkit_ROOT")
+  else()
+    set(P4S_CUDA_NOTE "LibTorch has CUDA, but no CUDA toolkit was found (set CUDAToolkit_ROOT)")
+  endif()
 elseif(P4S_WITH_CUDA STREQUAL "ON")
   message(FATAL_ERROR "P4S_WITH_CUDA=ON but the LibTorch found has no CUDA (${P4S_TORCH_NOTE})")
+endif()
+# Without the CUDA path, its sources are still compiled (never linked) where LibTorch ships its
+# c10/cuda headers and a toolkit's runtime headers are found, so that they stay compilable on
+# machines without a GPU.
+if(P4S_HAVE_TORCH AND NOT P4S_HAVE_CUDA AND NOT P4S_WITH_CUDA STREQUAL "OFF")
+  find_path(P4S_TORCH_C10_CUDA_INCLUDE_DIR c10/cuda/CUDACachingAllocator.h
+            PATHS ${TORCH_INCLUDE_DIRS} NO_DEFAULT_PATH)
+  find_path(P4S_CUDA_RUNTIME_INCLUDE_DIR cuda_runtime_api.h
+            HINTS ${_cuda_roots} PATH_SUFFIXES include targets/x86_64-linux/include targets/sbsa-linux/include)
+  if(P4S_TORCH_C10_CUDA_INCLUDE_DIR AND P4S_CUDA_RUNTIME_INCLUDE_DIR)
+    set(P4S_CUDA_COMPILE_CHECK ON)
+    string(APPEND P4S_CUDA_NOTE "; its sources compile-checked against LibTorch's c10/cuda headers "
+                                "and ${P4S_CUDA_RUNTIME_INCLUDE_DIR}")
+  endif()
 endif()
 
 # CUPTI: header and library from the CUDA toolkit, without needing a GPU or nvcc.
 set(P4S_HAVE_CUPTI OFF)
 set(P4S_CUPTI_NOTE "P4S_WITH_CUPTI=OFF")
 if(NOT P4S_WITH_CUPTI STREQUAL "OFF")
-  set(_cuda_roots "${CUDAToolkit_ROOT}" "$ENV{CUDA_HOME}" "$ENV{CUDA_PATH}" /usr/local/cuda)
   find_path(P4S_CUPTI_INCLUDE_DIR cupti_activity.h
             HINTS ${_cuda_roots} PATH_SUFFIXES include extras/CUPTI/include
                   targets/x86_64-linux/include targets/sbsa-linux/include)

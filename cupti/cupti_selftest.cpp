@@ -285,7 +285,7 @@ void Selftest::check(const CaptureResult& r, const StepWindow& w, CUdeviceptr a,
              std::to_string(both) + "), cuda_malloc_peak " + std::to_string(agg.memory.peak_bytes));
 
   if (!options_.kernel_trace_path.empty()) {
-    KernelTrace trace{report_.availability_line, r.dropped_records, {w}, r.records};
+    KernelTrace trace{report_.availability_line, r.dropped_records, {w}, r.records, {}};
     try {
       write_kernel_trace(options_.kernel_trace_path, trace);
       report_.checks.push_back("kernel trace written to " + options_.kernel_trace_path);

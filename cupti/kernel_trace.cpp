@@ -117,14 +117,21 @@ std::string kernel_trace_json(const KernelTrace& t) {
   doc["capture"] = t.capture;
   doc["dropped_records"] = t.dropped_records;
 
+  if (!t.step_labels.empty() && t.step_labels.size() != t.steps.size()) {
+    throw std::invalid_argument("kernel trace: " + std::to_string(t.step_labels.size()) +
+                                " step labels for " + std::to_string(t.steps.size()) + " steps");
+  }
   json steps = json::array();
-  for (const StepWindow& w : t.steps) {
+  for (size_t i = 0; i < t.steps.size(); ++i) {
+    const StepWindow& w = t.steps[i];
     json phases = json::array();
     for (const PhaseSpan& p : w.phases) {
       phases.push_back(
           {{"phase", std::string(phase_name(p.phase))}, {"start_ns", p.start_ns}, {"end_ns", p.end_ns}});
     }
-    steps.push_back({{"start_ns", w.start_ns}, {"end_ns", w.end_ns}, {"phases", phases}});
+    json step = {{"start_ns", w.start_ns}, {"end_ns", w.end_ns}, {"phases", phases}};
+    if (!t.step_labels.empty()) step["label"] = t.step_labels[i];
+    steps.push_back(std::move(step));
   }
   doc["steps"] = std::move(steps);
 
@@ -248,6 +255,7 @@ KernelTrace parse_kernel_trace(const std::string& text, const std::string& sourc
   t.dropped_records = rd.unsigned_value<uint64_t>(doc, "dropped_records", "trace");
 
   const json& steps = rd.array(doc, "steps", "trace");
+  const bool labelled = !steps.empty() && steps[0].is_object() && steps[0].contains("label");
   for (size_t i = 0; i < steps.size(); ++i) {
     const std::string where = "steps[" + std::to_string(i) + "]";
     StepWindow w;
@@ -263,6 +271,9 @@ KernelTrace parse_kernel_trace(const std::string& text, const std::string& sourc
                           rd.unsigned_value<uint64_t>(phases[j], "end_ns", pw)});
     }
     if (const std::string why = w.check(); !why.empty()) rd.fail(where, why);
+    // Labels are optional, but on every step or on none, so that they stay parallel to them.
+    if (steps[i].contains("label") != labelled) rd.fail(where + ".label", "every step or none has a label");
+    if (labelled) t.step_labels.push_back(rd.string_value(steps[i], "label", where));
     t.steps.push_back(std::move(w));
   }
 

@@ -3,7 +3,8 @@
 //
 //   {"format": "p4s_kernel_trace", "schema_version": 1, "clock": "cupti_ns",
 //    "capture": "kernel capture on: ...", "dropped_records": 0,
-//    "steps":   [{"start_ns", "end_ns", "phases": [{"phase", "start_ns", "end_ns"}]}],
+//    "steps":   [{"start_ns", "end_ns", "phases": [{"phase", "start_ns", "end_ns"}],
+//                 "label"}],   // "label" optional, on every step or on none
 //    "kernels": [{"name", "family", "start_ns", "end_ns", "device", "context", "stream",
 //                 "correlation_id", "grid": [x,y,z], "block": [x,y,z], "registers_per_thread",
 //                 "static_shared_bytes", "dynamic_shared_bytes", "graph_node_id",
@@ -39,9 +40,12 @@ struct KernelTrace {
   uint64_t dropped_records = 0;
   std::vector<StepWindow> steps;
   ActivityRecords records;
+  // What each step was (e.g. the benchmark case it belongs to): empty, or one per step.
+  std::vector<std::string> step_labels;
 };
 
-// The trace as JSON text (pretty-printed, ends with a newline).
+// The trace as JSON text (pretty-printed, ends with a newline). Throws std::invalid_argument
+// when step_labels is neither empty nor one per step.
 std::string kernel_trace_json(const KernelTrace& trace);
 // Writes the trace atomically (common/atomic_file.hpp). Throws std::runtime_error naming the
 // path when it cannot; the file is then left as it was.

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "modelgen/torch/step_phases.hpp"
+
 namespace p4s::modelgen_torch {
 
 torch::optim::SGDOptions training_sgd_options() {
@@ -37,11 +39,16 @@ TrainingStep::TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::
 }
 
 void TrainingStep::run() {
+  mark_phase(StepPhase::kForward);
   // The logits are a temporary, freed once the loss holds what its backward needs.
   torch::Tensor loss = at::cross_entropy_loss(net_->forward(inputs_), labels_);
+  mark_phase(StepPhase::kZeroGrad);
   zero_grad_in_place(*optimizer_);
+  mark_phase(StepPhase::kBackward);
   loss.backward();
+  mark_phase(StepPhase::kOptimizerStep);
   optimizer_->step();
+  mark_phases_end();
   loss_ = loss.detach();
 }
 
@@ -64,10 +71,15 @@ LayerTrainingStep::LayerTrainingStep(const modelgen::Layer& layer,
 
 void LayerTrainingStep::run() {
   input_.mutable_grad().reset();
+  mark_phase(StepPhase::kForward);
   torch::Tensor loss = layer_.run({input_}, root_->is_training()).mean();
+  mark_phase(StepPhase::kZeroGrad);
   zero_grad_in_place(*optimizer_);
+  mark_phase(StepPhase::kBackward);
   loss.backward();
+  mark_phase(StepPhase::kOptimizerStep);
   optimizer_->step();
+  mark_phases_end();
   loss_ = loss.detach();
 }
 

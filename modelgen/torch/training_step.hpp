@@ -39,7 +39,8 @@ class TrainingStep {
                const std::string& source = "<netspec>");
 
   // One step: forward, loss, zero_grad, backward, SGD step. Leaves the gradients and the
-  // momentum buffers allocated, as they are between steps of a training loop.
+  // momentum buffers allocated, as they are between steps of a training loop. Announces its
+  // phases to this thread's PhaseObserver (step_phases.hpp).
   void run();
 
   NetImpl& net() { return *net_; }
@@ -71,6 +72,7 @@ class LayerTrainingStep {
                     int64_t batch, torch::Device device);
 
   // One step; the input's gradient is dropped first so that each step allocates its own.
+  // Announces its phases as TrainingStep::run does.
   void run();
 
   torch::nn::Module& module() { return *root_; }

@@ -55,6 +55,14 @@ Result run_bench(const std::vector<std::string>& args) {
   return r;
 }
 
+int count_lines_with(const std::string& text, const std::string& part) {
+  std::istringstream lines(text);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) n += line.find(part) != std::string::npos;
+  return n;
+}
+
 // conv -> relu -> pool -> flatten -> linear, with `width` hidden units before the classifier.
 std::string write_net(const std::string& name, int64_t width) {
   const std::string path = temp_path(name + ".json");
@@ -139,12 +147,17 @@ TEST_F(BenchBinary, WritesCountersAndContextToJson) {
   ASSERT_FALSE(conv.empty()) << listing.out;
 
   const std::string out = temp_path("run.json");
-  const Result r = run_bench({"--p4s_netspec=" + tiny_, "--p4s_batch=2,3", "--benchmark_filter=^(Net/|" + conv + ")",
-                              "--benchmark_min_time=0.01", "--benchmark_out=" + out,
-                              "--benchmark_out_format=json"});
+  const Result r = run_bench({"--p4s_device=cpu", "--p4s_netspec=" + tiny_, "--p4s_batch=2,3",
+                              "--benchmark_filter=^(Net/|" + conv + ")", "--benchmark_min_time=0.01",
+                              "--benchmark_out=" + out, "--benchmark_out_format=json"});
   ASSERT_EQ(r.status, 0) << r.err;
   const json j = json::parse(slurp(out));
   std::remove(out.c_str());
+
+  // One line says that kernel capture is off, and why.
+  const std::regex off_line(R"((^|\n)bench: kernel capture off: [^\n]+\n)");
+  EXPECT_TRUE(std::regex_search(r.err, off_line)) << r.err;
+  EXPECT_EQ(count_lines_with(r.err, "bench: kernel capture"), 1) << r.err;
 
   const json& ctx = j.at("context");
   EXPECT_EQ(ctx.at("p4s_schema_version"), "1");
@@ -152,7 +165,9 @@ TEST_F(BenchBinary, WritesCountersAndContextToJson) {
   EXPECT_EQ(ctx.at("p4s_sweep"), "quick");
   for (const char* key : {"p4s_cpu_model", "p4s_threads", "p4s_libtorch", "p4s_mem_used_method"})
     EXPECT_TRUE(ctx.contains(key)) << key;
-  for (const char* key : {"p4s_mem_limit", "p4s_gpu_name", "p4s_cuda", "p4s_cudnn"})
+  EXPECT_EQ(ctx.at("p4s_kernel_capture").get<std::string>().rfind("kernel capture off: ", 0), 0u);
+  EXPECT_NE(r.err.find(ctx.at("p4s_kernel_capture").get<std::string>()), std::string::npos);
+  for (const char* key : {"p4s_mem_limit", "p4s_gpu_name", "p4s_cuda", "p4s_cudnn", "p4s_allocator_protocol"})
     EXPECT_FALSE(ctx.contains(key)) << key;
 
   const modelgen::ShapedNet tiny = modelgen::infer_shapes(modelgen::read_netspec(tiny_));
@@ -165,6 +180,8 @@ TEST_F(BenchBinary, WritesCountersAndContextToJson) {
     EXPECT_GT(b.at("mem_alloc").get<double>(), 0);
     EXPECT_TRUE(b.contains("mem_used"));
     EXPECT_FALSE(b.contains("mem_reserved"));
+    for (const char* kernel_counter : {"kernels", "kernel_time", "gpu_busy", "cuda_malloc_peak"})
+      EXPECT_FALSE(b.contains(kernel_counter)) << kernel_counter;
     EXPECT_GT(b.at("flops").get<double>(), 0);
     EXPECT_GT(b.at("real_time").get<double>(), 0);
     EXPECT_EQ(b.at("time_unit"), "ms");
@@ -187,7 +204,7 @@ TEST_F(BenchBinary, WritesCountersAndContextToJson) {
 TEST_F(BenchBinary, ImpossibleMemoryLimitGivesAnOutOfMemoryEntryAndTheRunGoesOn) {
   const std::string big = write_net("p4s_big", 1 << 16);  // 2.7 M parameters: 10 MB of weights
   const std::string out = temp_path("oom.json");
-  const Result r = run_bench({"--p4s_netspec=" + big, "--p4s_netspec=" + tiny_, "--p4s_batch=2",
+  const Result r = run_bench({"--p4s_device=cpu", "--p4s_netspec=" + big, "--p4s_netspec=" + tiny_, "--p4s_batch=2",
                               "--p4s_mem_limit=4M", "--benchmark_filter=^Net/", "--benchmark_min_time=0.01",
                               "--benchmark_out=" + out, "--benchmark_out_format=json"});
   std::remove(big.c_str());
@@ -225,6 +242,11 @@ TEST_F(BenchBinary, BadInputExitsWith2NamingItBeforeAnythingRuns) {
   expect_bad({"--p4s_batch=2,-8"}, "--p4s_batch");
   expect_bad({"--p4s_threads=0"}, "--p4s_threads");
   expect_bad({"--p4s_color=red"}, "--p4s_color");
+  expect_bad({"--p4s_device=tpu"}, "--p4s_device");
+  // No machine has 1024 CUDA devices: refused here for want of CUDA, elsewhere for the index.
+  expect_bad({"--p4s_device=cuda:1023"}, "--p4s_device=cuda:1023: ");
+  expect_bad({"--p4s_kernel_capture=maybe"}, "--p4s_kernel_capture");
+  expect_bad({"--p4s_kernel_trace=" + temp_path("no_such_folder") + "/trace.json"}, "does not exist");
   expect_bad({"--p4s_netspec=" + temp_path("missing.json")}, temp_path("missing.json"));
   const std::string bad = temp_path("bad.json");
   write_file_atomically(bad, R"({"netspec": 1, "name": "bad", "classes": 10,
@@ -233,6 +255,97 @@ TEST_F(BenchBinary, BadInputExitsWith2NamingItBeforeAnythingRuns) {
   expect_bad({"--p4s_netspec=" + tiny_, "--p4s_netspec=" + bad}, bad);
   expect_bad({"--p4s_netspec=" + tiny_, "--p4s_netspec=" + tiny_}, "already the name of");
   std::remove(bad.c_str());
+}
+
+TEST_F(BenchBinary, CaptureOffAndKernelTraceOnTheCpuStillWriteAValidTrace) {
+  const std::string trace = temp_path("trace.json");
+  const Result r = run_bench({"--p4s_device=cpu", "--p4s_kernel_capture=off", "--p4s_kernel_trace=" + trace,
+                              "--p4s_netspec=" + tiny_, "--p4s_batch=2", "--benchmark_filter=^Net/",
+                              "--benchmark_min_time=0.01"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("bench: kernel capture off: --p4s_kernel_capture=off\n"), std::string::npos) << r.err;
+  const json t = json::parse(slurp(trace));
+  std::remove(trace.c_str());
+  EXPECT_EQ(t.at("format"), "p4s_kernel_trace");
+  EXPECT_EQ(t.at("capture"), "kernel capture off: --p4s_kernel_capture=off");
+  EXPECT_TRUE(t.at("steps").empty());
+  EXPECT_TRUE(t.at("kernels").empty());
+}
+
+// The CUDA path, run only where this bench can use a GPU: it asks the binary itself.
+class BenchBinaryCuda : public BenchBinary {
+ protected:
+  void SetUp() override {
+    BenchBinary::SetUp();
+    const Result probe = run_bench({"--p4s_device=cuda", "--benchmark_list_tests"});
+    if (probe.status != 0) GTEST_SKIP() << "no usable CUDA device: " << probe.err;
+  }
+};
+
+TEST_F(BenchBinaryCuda, NetworkAndLayerCasesRunOnTheGpuWithAllocatorAndKernelCounters) {
+  const std::string out = temp_path("cuda.json");
+  const std::string trace = temp_path("cuda_trace.json");
+  const Result r = run_bench({"--p4s_device=cuda", "--p4s_netspec=" + tiny_, "--p4s_batch=2,8",
+                              "--benchmark_filter=^(Net/|Linear/in:512/out:1000/bs:16)", "--benchmark_min_time=0.01",
+                              "--p4s_kernel_trace=" + trace, "--benchmark_out=" + out,
+                              "--benchmark_out_format=json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json j = json::parse(slurp(out));
+  std::remove(out.c_str());
+  const json& ctx = j.at("context");
+  EXPECT_EQ(ctx.at("p4s_device"), "cuda");
+  for (const char* key : {"p4s_gpu_name", "p4s_gpu_driver", "p4s_cuda", "p4s_cudnn", "p4s_cuda_driver",
+                          "p4s_gpu_compute_capability", "p4s_gpu_memory", "p4s_allocator_protocol",
+                          "p4s_cuda_allocator"})
+    EXPECT_TRUE(ctx.contains(key)) << key;
+  const bool capture = ctx.at("p4s_kernel_capture").get<std::string>().rfind("kernel capture on: ", 0) == 0;
+  EXPECT_EQ(count_lines_with(r.err, "bench: kernel capture"), 1) << r.err;
+  ASSERT_FALSE(j.at("benchmarks").empty());
+  for (const json& b : j.at("benchmarks")) {
+    SCOPED_TRACE(b.at("name").get<std::string>());
+    ASSERT_FALSE(b.value("error_occurred", false)) << b.value("error_message", "");
+    const double real_ms = b.at("real_time").get<double>();
+    EXPECT_GT(real_ms, 0);
+    EXPECT_GT(b.at("mem_alloc").get<double>(), 0);
+    EXPECT_GE(b.at("mem_reserved").get<double>(), b.at("mem_alloc").get<double>());
+    EXPECT_GE(b.at("mem_used").get<double>(), 0);
+    if (!capture) continue;
+    EXPECT_GT(b.at("kernels").get<double>(), 0);
+    EXPECT_GT(b.at("kernel_time").get<double>(), 0);
+    EXPECT_LE(b.at("kernel_time").get<double>(), real_ms * 1.05 + 0.05);
+    EXPECT_GT(b.at("gpu_busy").get<double>(), 0);
+    EXPECT_LE(b.at("gpu_busy").get<double>(), 1);
+    for (const char* phase : {"fwd_time", "bwd_time", "step_time"}) EXPECT_GT(b.at(phase).get<double>(), 0) << phase;
+    EXPECT_GT(b.at("cuda_malloc_peak").get<double>(), 0);
+  }
+  const json t = json::parse(slurp(trace));
+  std::remove(trace.c_str());
+  EXPECT_EQ(t.at("capture"), ctx.at("p4s_kernel_capture"));
+  if (capture) {
+    ASSERT_FALSE(t.at("steps").empty());
+    EXPECT_EQ(t.at("steps")[0].at("label").get<std::string>().rfind("Linear/in:512/out:1000/bs:16", 0), 0u);
+    EXPECT_FALSE(t.at("kernels").empty());
+  }
+}
+
+TEST_F(BenchBinaryCuda, OutOfMemoryOnTheGpuIsAnEntryAndTheSweepGoesOn) {
+  // 11 M parameters: weights, gradients and momentum take 132 MB, over a 64 MiB device.
+  const std::string big = write_net("p4s_gpu_big", 1 << 18);
+  const std::string out = temp_path("cuda_oom.json");
+  const Result r = run_bench({"--p4s_device=cuda", "--p4s_netspec=" + big, "--p4s_netspec=" + tiny_,
+                              "--p4s_batch=2", "--p4s_mem_limit=64M", "--benchmark_filter=^Net/",
+                              "--benchmark_min_time=0.01", "--benchmark_out=" + out, "--benchmark_out_format=json"});
+  std::remove(big.c_str());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json j = json::parse(slurp(out));
+  std::remove(out.c_str());
+  EXPECT_EQ(j.at("context").at("p4s_mem_limit"), std::to_string(64 << 20));
+  const json& runs = j.at("benchmarks");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_TRUE(runs[0].at("error_occurred").get<bool>());
+  EXPECT_EQ(runs[0].at("error_message").get<std::string>().rfind("out of memory: ", 0), 0u) << runs[0];
+  EXPECT_FALSE(runs[1].value("error_occurred", false)) << runs[1];
+  EXPECT_LE(runs[1].at("mem_reserved").get<double>(), 64 << 20);
 }
 
 }  // namespace

@@ -66,6 +66,33 @@ TEST(Options, BadValuesNameTheFlag) {
   EXPECT_EQ(error_of({"bench", "--p4s_netspec="}).rfind("--p4s_netspec: ", 0), 0u);
 }
 
+TEST(Options, DeviceCaptureAndTraceFlags) {
+  const ParsedArgs defaults = parse_args({"bench"});
+  EXPECT_FALSE(defaults.options.device);
+  EXPECT_TRUE(defaults.options.kernel_capture);
+  EXPECT_FALSE(defaults.options.kernel_trace_path);
+
+  const ParsedArgs p = parse_args({"bench", "--p4s_device=cuda:3", "--p4s_kernel_capture=off",
+                                   "--p4s_kernel_trace=out/trace.json"});
+  EXPECT_EQ(*p.options.device, (DeviceChoice{DeviceKind::kCuda, 3}));
+  EXPECT_FALSE(p.options.kernel_capture);
+  EXPECT_EQ(*p.options.kernel_trace_path, "out/trace.json");
+  EXPECT_EQ(*parse_args({"bench", "--p4s_device=cpu"}).options.device, (DeviceChoice{DeviceKind::kCpu, 0}));
+  EXPECT_EQ(*parse_args({"bench", "--p4s_device=cuda"}).options.device, (DeviceChoice{DeviceKind::kCuda, 0}));
+  EXPECT_EQ(*parse_args({"bench", "--p4s_device=cuda:0"}).options.device, (DeviceChoice{DeviceKind::kCuda, 0}));
+  EXPECT_TRUE(parse_args({"bench", "--p4s_kernel_capture=on"}).options.kernel_capture);
+  EXPECT_EQ((DeviceChoice{DeviceKind::kCuda, 0}).text(), "cuda");
+  EXPECT_EQ((DeviceChoice{DeviceKind::kCuda, 2}).text(), "cuda:2");
+  EXPECT_EQ((DeviceChoice{DeviceKind::kCpu, 0}).text(), "cpu");
+
+  for (const char* bad : {"gpu", "CUDA", "cuda:", "cuda:01", "cuda:-1", "cuda:1024", "cuda:x", "cpu:0", ""})
+    EXPECT_EQ(error_of({"bench", std::string("--p4s_device=") + bad}),
+              std::string("--p4s_device: \"") + bad + "\" is not a device (cpu, cuda or cuda:N)")
+        << bad;
+  EXPECT_EQ(error_of({"bench", "--p4s_kernel_capture=yes"}), "--p4s_kernel_capture: \"yes\" is not on or off");
+  EXPECT_EQ(error_of({"bench", "--p4s_kernel_trace="}), "--p4s_kernel_trace: needs a file name");
+}
+
 TEST(Options, FlagWithoutValueIsAnError) {
   EXPECT_NE(error_of({"bench", "--p4s_sweep"}).find("needs a value"), std::string::npos);
   EXPECT_NE(error_of({"bench", "--p4s_netspec", "a.json"}).find("needs a value"), std::string::npos);
@@ -77,7 +104,8 @@ TEST(Options, UnknownP4sFlagIsAnError) {
 }
 
 TEST(Options, HelpNamesEveryFlag) {
-  for (const char* flag : {"--p4s_sweep", "--p4s_netspec", "--p4s_batch", "--p4s_mem_limit", "--p4s_threads"})
+  for (const char* flag : {"--p4s_sweep", "--p4s_netspec", "--p4s_batch", "--p4s_mem_limit", "--p4s_threads",
+                           "--p4s_device", "--p4s_kernel_capture", "--p4s_kernel_trace"})
     EXPECT_NE(options_help().find(flag), std::string::npos) << flag;
 }
 

@@ -95,6 +95,15 @@ KernelTrace sample_trace() {
   return t;
 }
 
+void expect_refused(const std::string& text, const std::string& message) {
+  try {
+    parse_kernel_trace(text, "t.json");
+    ADD_FAILURE() << "accepted: " << text;
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), message);
+  }
+}
+
 TEST(KernelTrace, WritesAVersionedDocumentThatNlohmannReads) {
   const std::string path = temp_path("write.json");
   write_kernel_trace(path, sample_trace());
@@ -138,6 +147,24 @@ TEST(KernelTrace, RoundTripsThroughTheReader) {
   EXPECT_EQ(kernel_trace_json(back), kernel_trace_json(t));
 }
 
+TEST(KernelTrace, StepLabelsAreWrittenAndReadBackOnEveryStepOrNone) {
+  KernelTrace t = sample_trace();
+  EXPECT_FALSE(json::parse(kernel_trace_json(t)).at("steps")[0].contains("label"));
+  t.steps.push_back({3000, 4000, {}});
+  t.step_labels = {"Net/resnet18/bs:2", "Conv2d/cin:64/cout:64/k:3/s:1/g:1/hw:56/bs:8"};
+  const json doc = json::parse(kernel_trace_json(t));
+  EXPECT_EQ(doc.at("steps")[1].at("label"), "Conv2d/cin:64/cout:64/k:3/s:1/g:1/hw:56/bs:8");
+  const KernelTrace back = parse_kernel_trace(doc.dump(), "labels.json");
+  EXPECT_EQ(back.step_labels, t.step_labels);
+  EXPECT_EQ(back.steps, t.steps);
+
+  json half = doc;
+  half["steps"][1].erase("label");
+  expect_refused(half.dump(), "t.json: steps[1].label: every step or none has a label");
+  t.step_labels.pop_back();
+  EXPECT_THROW(kernel_trace_json(t), std::invalid_argument);
+}
+
 TEST(KernelTrace, AnEmptyCaptureIsAValidTrace) {
   KernelTrace t;
   t.capture = "kernel capture off: no CUDA driver (libcuda.so.1 not found)";
@@ -153,15 +180,6 @@ TEST(KernelTrace, KernelNamesThatAreNotUtf8DoNotBreakTheWriter) {
   t.records.kernels = {k};
   const json doc = json::parse(kernel_trace_json(t));
   EXPECT_EQ(doc.at("kernels")[0].at("name").get<std::string>().substr(0, 3), "bad");
-}
-
-void expect_refused(const std::string& text, const std::string& message) {
-  try {
-    parse_kernel_trace(text, "t.json");
-    ADD_FAILURE() << "accepted: " << text;
-  } catch (const std::runtime_error& e) {
-    EXPECT_EQ(std::string(e.what()), message);
-  }
 }
 
 TEST(KernelTrace, RefusesOtherVersionsAndMalformedFieldsNamingThem) {
