@@ -16,6 +16,9 @@ if(NOT TARGET p4s::armadillo)
     INTERFACE_LINK_LIBRARIES "${ARMADILLO_LIBRARIES}")
 endif()
 
+# Google Benchmark: the bench suite (with LibTorch) and the torch-free prediction benchmark.
+find_package(benchmark QUIET)
+
 # LibTorch.
 set(P4S_HAVE_TORCH OFF)
 set(P4S_TORCH_NOTE "P4S_WITH_TORCH=OFF")
@@ -26,7 +29,6 @@ if(NOT P4S_WITH_TORCH STREQUAL "OFF")
     find_package(Torch QUIET)
   endif()
   if(Torch_FOUND)
-    find_package(benchmark QUIET)
     if(benchmark_FOUND)
       set(P4S_HAVE_TORCH ON)
       set(P4S_TORCH_NOTE "LibTorch ${Torch_VERSION} at ${TORCH_INSTALL_PREFIX}")
