@@ -43,7 +43,7 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
     case Op::kLinear:
       param_tensors += l.linear().bias ? 2 : 1;
       c.ops = passes;
-      c.tile_flops = 2.0 * padded(l.linear().in_features) * padded(l.linear().out_features) * passes;
+      c.linear_flops = 2.0 * padded(l.linear().in_features) * padded(l.linear().out_features) * passes;
       c.bytes = (in + o) * passes;
       break;
     case Op::kBatchNorm2d:

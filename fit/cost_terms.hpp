@@ -18,7 +18,8 @@ namespace p4s::fit {
 
 struct LayerCost {
   double ops = 0;              // kernels dispatched per step
-  double tile_flops = 0;       // per sample
+  double tile_flops = 0;       // per sample: convolutions
+  double linear_flops = 0;     // per sample: linear layers (BLAS GEMMs), tile-padded too
   double bytes = 0;            // per sample
   double depthwise_bytes = 0;  // per sample
   double fixed_bytes = 0;      // per step (the optimizer's parameter traffic)

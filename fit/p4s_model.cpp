@@ -45,12 +45,21 @@ Fitted fit_memory(const std::vector<const Observation*>& obs, Target t,
 }
 
 
+constexpr size_t kLatencyCoefficients = 6;
+
+// What a layer's work costs under coefficients w (latency_coefficient_names() order).
+double work_ms(const LayerCost& c, double batch, const arma::vec& w) {
+  return w(2) * c.tile_flops * batch + w(3) * (c.bytes * batch + c.fixed_bytes) + w(4) * c.depthwise_bytes * batch +
+         w(5) * c.linear_flops * batch;
+}
+
 // The latency features of one sample under a layer assignment: [1, ops of dispatch-bound
-// layers, tile FLOPs, bytes and depthwise bytes of work-bound layers]. With `overlap` false,
-// every layer counts on both sides.
+// layers, conv tile FLOPs, bytes, depthwise bytes and linear FLOPs of work-bound layers].
+// With `overlap` false, every layer counts on both sides. Without `separate_linear`, linear
+// FLOPs count as conv FLOPs.
 arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, const std::vector<bool>& dispatch_bound,
-                           bool overlap) {
-  arma::vec f(5, arma::fill::zeros);
+                           bool overlap, bool separate_linear) {
+  arma::vec f(kLatencyCoefficients, arma::fill::zeros);
   f(0) = 1.0;
   const double b = static_cast<double>(batch);
   for (size_t l = 0; l < costs.size(); ++l) {
@@ -60,6 +69,7 @@ arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, c
       f(2) += c.tile_flops * b;
       f(3) += c.bytes * b + c.fixed_bytes;
       f(4) += c.depthwise_bytes * b;
+      f(separate_linear ? 5 : 2) += c.linear_flops * b;
     }
   }
   return f;
@@ -67,13 +77,8 @@ arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, c
 
 // Which layers are dispatch-bound under coefficients w.
 std::vector<bool> assignment(const std::vector<LayerCost>& costs, int64_t batch, const arma::vec& w) {
-  const double b = static_cast<double>(batch);
   std::vector<bool> out(costs.size());
-  for (size_t l = 0; l < costs.size(); ++l) {
-    const LayerCost& c = costs[l];
-    const double work = w(2) * c.tile_flops * b + w(3) * (c.bytes * b + c.fixed_bytes) + w(4) * c.depthwise_bytes * b;
-    out[l] = w(1) * c.ops >= work;
-  }
+  for (size_t l = 0; l < costs.size(); ++l) out[l] = w(1) * costs[l].ops >= work_ms(costs[l], static_cast<double>(batch), w);
   return out;
 }
 
@@ -85,11 +90,10 @@ struct LatencySample {
 
 // The sum over layers of a sample's costs under coefficients w (without the step constant).
 double layer_sum(const std::vector<LayerCost>& costs, int64_t batch, const arma::vec& w, bool overlap) {
-  const double b = static_cast<double>(batch);
   double t = 0;
   for (const LayerCost& c : costs) {
     const double dispatch = w(1) * c.ops;
-    const double work = w(2) * c.tile_flops * b + w(3) * (c.bytes * b + c.fixed_bytes) + w(4) * c.depthwise_bytes * b;
+    const double work = work_ms(c, static_cast<double>(batch), w);
     t += overlap ? std::max(dispatch, work) : dispatch + work;
   }
   return t;
@@ -104,15 +108,19 @@ double latency_mape(const LatencyModel& m, const std::vector<LatencySample>& s) 
   return e / static_cast<double>(s.size());
 }
 
-LatencyModel fit_latency_form(const std::vector<LatencySample>& s, bool overlap) {
+// Fits one form (overlapped or summed). Linear layers get a coefficient of their own only
+// where the samples can tell it apart (layer cases with Linear); else they cost as convs do.
+LatencyModel fit_latency_form(const std::vector<LatencySample>& s, bool overlap, bool separate_linear) {
   auto solve = [&](const std::vector<std::vector<bool>>& bound) {
-    arma::mat X(5, s.size());
+    arma::mat X(kLatencyCoefficients, s.size());
     arma::rowvec y(s.size());
     for (size_t i = 0; i < s.size(); ++i) {
-      X.col(i) = latency_features(*s[i].costs, s[i].batch, bound[i], overlap);
+      X.col(i) = latency_features(*s[i].costs, s[i].batch, bound[i], overlap, separate_linear);
       y(i) = s[i].y;
     }
-    return fit_relative_nnls(X, y);
+    arma::vec w = fit_relative_nnls(X, y);
+    if (!separate_linear) w(5) = w(2);
+    return w;
   };
   std::vector<std::vector<bool>> bound(s.size());
   for (size_t i = 0; i < s.size(); ++i) bound[i].assign(s[i].costs->size(), false);
@@ -165,8 +173,11 @@ LatencyModel fit_latency(const std::vector<const Observation*>& obs, const std::
   else
     fit_on = nets;
 
-  const LatencyModel overlapped = fit_latency_form(fit_on, true);
-  const LatencyModel summed = fit_latency_form(fit_on, false);
+  bool separate_linear = false;
+  if (compositional)
+    for (const auto& [i, lr] : usable) separate_linear |= lr->kind == "Linear";
+  const LatencyModel overlapped = fit_latency_form(fit_on, true, separate_linear);
+  const LatencyModel summed = fit_latency_form(fit_on, false, separate_linear);
   LatencyModel m = latency_mape(overlapped, fit_on) <= latency_mape(summed, fit_on) ? overlapped : summed;
   m.step_ms = m.coefficients(0);
   m.scale = 1.0;
@@ -217,8 +228,9 @@ double LatencyModel::predict(const NetworkAnalysis& a, int64_t batch) const {
 }
 
 const std::vector<std::string>& latency_coefficient_names() {
-  static const std::vector<std::string> names{"step_ms", "per_op_ms", "per_tile_flop_ms", "per_byte_ms",
-                                              "per_depthwise_byte_ms"};
+  static const std::vector<std::string> names{"step_ms",     "per_op_ms",
+                                              "per_tile_flop_ms", "per_byte_ms",
+                                              "per_depthwise_byte_ms", "per_linear_flop_ms"};
   return names;
 }
 

@@ -34,7 +34,7 @@ struct LinearMemoryModel {
 
 // latency_ms = step_ms + scale * sum over layers of combine(per_op * ops,
 //     per_tile_flop * tile_flops * batch + per_byte * (bytes * batch + fixed_bytes)
-//     + per_depthwise_byte * depthwise_bytes * batch),
+//     + per_depthwise_byte * depthwise_bytes * batch + per_linear_flop * linear_flops * batch),
 // combine being max (overlap) or +. Coefficients in latency_coefficient_names() order, in ms.
 // Fitted on network cases alone, step_ms is coefficients(0) and scale 1. Where the results
 // have layer cases, the coefficients are fitted on them (a compositional predictor: the

@@ -41,7 +41,7 @@ void make_synthetic(Synthetic& s) {
       // Every layer costs its dispatch plus its work (the summed form), known coefficients.
       double t = 2.0;
       for (const LayerCost& c : a.layer_costs())
-        t += 0.01 * c.ops + 1e-9 * c.tile_flops * batch + 2e-8 * (c.bytes * batch + c.fixed_bytes);
+        t += 0.01 * c.ops + 1e-9 * (c.tile_flops + c.linear_flops) * batch + 2e-8 * (c.bytes * batch + c.fixed_bytes);
       o.values.latency_ms = t;
       s.obs.push_back(o);
     }
