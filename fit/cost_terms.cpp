@@ -18,8 +18,19 @@ bool is_depthwise(const modelgen::Conv2dAttrs& a) { return a.groups > 1 && a.gro
 
 // The cost of one layer given its per-sample input and output shapes; `param_tensors` counts
 // the layer's parameter tensors. Precondition: the op is not flatten.
+// LibTorch 1.13's CPU convolution path (at::_convolution's use_mkldnn, as in
+// memory_backend.cpp): oneDNN, except for 1x1 stride-1 convolutions of batches under 16 on one
+// thread, and single samples of small inputs, which run im2col and a BLAS GEMM.
+int64_t cpu_blas_below_batch(const modelgen::Conv2dAttrs& a, const modelgen::TensorShape& input, int threads) {
+  const bool pointwise = a.kernel == modelgen::Hw{1, 1} && a.stride == modelgen::Hw{1, 1} &&
+                         a.dilation == modelgen::Hw{1, 1};
+  if (pointwise && threads <= 1) return 16;
+  if (a.groups == 1 && !(a.kernel.h > 3 && a.kernel.w > 3) && input.numel() <= 20480) return 2;
+  return 0;
+}
+
 LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, const modelgen::TensorShape& output,
-                  bool input_grad, double& param_tensors) {
+                  bool input_grad, double& param_tensors, const CostOptions& options) {
   const double in = input.numel() * kFloat;  // per sample
   const double o = output.numel() * kFloat;
   // Forward, weight gradient, and input gradient when one is needed.
@@ -37,6 +48,7 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
         c.tile_flops = 2.0 * g * padded(a.in_channels / g) * padded(a.out_channels / g) * a.kernel.h * a.kernel.w *
                        output.height * output.width * passes;
         c.bytes = (in + o) * passes;
+        if (options.cpu) c.blas_below_batch = cpu_blas_below_batch(a, input, options.cpu_threads);
       }
       break;
     }
@@ -91,7 +103,8 @@ LayerCost optimizer_cost(double param_tensors, double params) {
 
 }  // namespace
 
-std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net) {
+std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net,
+                                   const CostOptions& options) {
   std::vector<LayerCost> out;
   double param_tensors = 0;
   for (size_t i = 0; i < spec.layers.size(); ++i) {
@@ -99,7 +112,7 @@ std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen
     if (l.op == Op::kFlatten) continue;  // a view: no kernel
     const auto& s = net.layers[i];
     const bool input_grad = s.inputs[0] >= 0 && net.layers[static_cast<size_t>(s.inputs[0])].requires_grad;
-    out.push_back(cost_of(l, net.shape_of(s.inputs[0]), s.out, input_grad, param_tensors));
+    out.push_back(cost_of(l, net.shape_of(s.inputs[0]), s.out, input_grad, param_tensors, options));
   }
   out.push_back(optimizer_cost(param_tensors, static_cast<double>(net.params)));
   // The loss (log-softmax and NLL, forward and backward).
@@ -111,7 +124,8 @@ std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen
 }
 
 std::optional<std::vector<LayerCost>> layer_case_costs(const std::string& kind,
-                                                       const std::map<std::string, int64_t>& args) {
+                                                       const std::map<std::string, int64_t>& args,
+                                                       const CostOptions& options) {
   auto arg = [&](const char* k) -> int64_t {
     auto it = args.find(k);
     return it == args.end() ? 0 : it->second;
@@ -152,7 +166,7 @@ std::optional<std::vector<LayerCost>> layer_case_costs(const std::string& kind,
     return std::nullopt;
   }
   double param_tensors = 0;
-  std::vector<LayerCost> costs{cost_of(l, in, out, true, param_tensors)};
+  std::vector<LayerCost> costs{cost_of(l, in, out, true, param_tensors, options)};
   double params = 0;
   if (l.op == Op::kConv2d) params = static_cast<double>(l.conv().out_channels) * (l.conv().in_channels / l.conv().groups) * l.conv().kernel.h * l.conv().kernel.w;
   if (l.op == Op::kLinear) params = static_cast<double>(l.linear().in_features + 1) * l.linear().out_features;

@@ -23,16 +23,27 @@ struct LayerCost {
   double bytes = 0;            // per sample
   double depthwise_bytes = 0;  // per sample
   double fixed_bytes = 0;      // per step (the optimizer's parameter traffic)
+  // Below this batch size the convolution runs as a plain GEMM on the BLAS (LibTorch's native
+  // CPU path), costing as linear layers do; 0: never.
+  int64_t blas_below_batch = 0;
+};
+
+// Where the step runs, as far as kernel paths are concerned.
+struct CostOptions {
+  bool cpu = false;
+  int cpu_threads = 1;
 };
 
 // One entry per layer that runs kernels (flatten is a view), then the optimizer's and the
 // loss's.
-std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net);
+std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net,
+                                   const CostOptions& options = {});
 
 // The costs of a bench layer case (`Conv2d`, `Linear`, `BatchNorm2d` with their arguments,
 // bench/README.md): the layer, whose input needs a gradient, the scalar loss out.mean(), and
 // the optimizer over the layer's parameters. nullopt for a kind or arguments it does not know.
 std::optional<std::vector<LayerCost>> layer_case_costs(const std::string& kind,
-                                                       const std::map<std::string, int64_t>& args);
+                                                       const std::map<std::string, int64_t>& args,
+                                                       const CostOptions& options = {});
 
 }  // namespace p4s::fit

@@ -5,12 +5,19 @@
 
 namespace p4s::fit {
 
+CostOptions cost_options(const DeviceRuntime& runtime) {
+  CostOptions o;
+  o.cpu = runtime.kind == DeviceKind::kCpu;
+  o.cpu_threads = runtime.cpu_threads;
+  return o;
+}
+
 NetworkAnalysis::NetworkAnalysis(const ResolvedNet& net, const DeviceRuntime& runtime)
     : net_(net),
       runtime_(runtime),
       backend_(runtime.backend()),
       envelope_(net.spec, net.shapes, *backend_, runtime.sim_options()),
-      costs_(fit::layer_costs(net.spec, net.shapes)) {}
+      costs_(fit::layer_costs(net.spec, net.shapes, cost_options(runtime))) {}
 
 double NetworkAnalysis::allocator_reserved_bytes(int64_t batch) const {
   if (runtime_.kind != DeviceKind::kCuda)

@@ -47,6 +47,9 @@ class NetworkAnalysis {
   mutable std::map<int64_t, double> reserved_;
 };
 
+// The kernel-path options of a runtime for the latency cost terms.
+CostOptions cost_options(const DeviceRuntime& runtime);
+
 // Analyses by (network, runtime), made on first use.
 class AnalysisCache {
  public:

@@ -49,8 +49,9 @@ constexpr size_t kLatencyCoefficients = 6;
 
 // What a layer's work costs under coefficients w (latency_coefficient_names() order).
 double work_ms(const LayerCost& c, double batch, const arma::vec& w) {
-  return w(2) * c.tile_flops * batch + w(3) * (c.bytes * batch + c.fixed_bytes) + w(4) * c.depthwise_bytes * batch +
-         w(5) * c.linear_flops * batch;
+  const bool blas = batch < static_cast<double>(c.blas_below_batch);
+  return (blas ? w(5) : w(2)) * c.tile_flops * batch + w(3) * (c.bytes * batch + c.fixed_bytes) +
+         w(4) * c.depthwise_bytes * batch + w(5) * c.linear_flops * batch;
 }
 
 // The latency features of one sample under a layer assignment: [1, ops of dispatch-bound
@@ -66,7 +67,8 @@ arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, c
     const LayerCost& c = costs[l];
     if (!overlap || dispatch_bound[l]) f(1) += c.ops;
     if (!overlap || !dispatch_bound[l]) {
-      f(2) += c.tile_flops * b;
+      const bool blas = batch < c.blas_below_batch;
+      f(blas && separate_linear ? 5 : 2) += c.tile_flops * b;
       f(3) += c.bytes * b + c.fixed_bytes;
       f(4) += c.depthwise_bytes * b;
       f(separate_linear ? 5 : 2) += c.linear_flops * b;
@@ -160,7 +162,7 @@ LatencyModel fit_latency(const std::vector<const Observation*>& obs, const std::
   std::vector<std::pair<size_t, const LayerResult*>> usable;
   for (const LayerResult& lr : layer_cases) {
     if (!lr.fits || !lr.values.latency_ms || *lr.values.latency_ms <= 0 || !lr.args.count("bs")) continue;
-    std::optional<std::vector<LayerCost>> c = layer_case_costs(lr.kind, lr.args);
+    std::optional<std::vector<LayerCost>> c = layer_case_costs(lr.kind, lr.args, cost_options(runtime));
     if (!c) continue;
     case_costs.push_back(std::move(*c));
     usable.emplace_back(case_costs.size() - 1, &lr);
@@ -175,7 +177,9 @@ LatencyModel fit_latency(const std::vector<const Observation*>& obs, const std::
 
   bool separate_linear = false;
   if (compositional)
-    for (const auto& [i, lr] : usable) separate_linear |= lr->kind == "Linear";
+    for (const auto& [i, lr] : usable)
+      for (const LayerCost& c : case_costs[i])
+        separate_linear |= c.linear_flops > 0 || (c.blas_below_batch > 0 && lr->args.at("bs") < c.blas_below_batch);
   const LatencyModel overlapped = fit_latency_form(fit_on, true, separate_linear);
   const LatencyModel summed = fit_latency_form(fit_on, false, separate_linear);
   LatencyModel m = latency_mape(overlapped, fit_on) <= latency_mape(summed, fit_on) ? overlapped : summed;
