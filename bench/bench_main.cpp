@@ -32,7 +32,7 @@ int run(int argc, char** argv) {
   std::vector<BenchNet> nets;
   try {
     parsed = parse_args(std::vector<std::string>(argv, argv + argc));
-    nets = load_networks(parsed.options.netspec_paths);
+    nets = load_networks(parsed.options);
   } catch (const OptionError& e) {
     std::cerr << "bench: " << e.what() << "\n";
     return kExitBadInput;
