@@ -244,6 +244,7 @@ int run_show(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+#ifdef P4S_HAVE_TORCH_IMPORT
 // The folder of the running executable, from /proc/self/exe.
 std::string own_folder() {
   char buf[PATH_MAX];
@@ -252,6 +253,8 @@ std::string own_folder() {
   const std::string exe(buf, static_cast<size_t>(n));
   return exe.substr(0, exe.find_last_of('/'));
 }
+
+#endif
 
 // Replaces this process with `p4s-torch nets import ...`, which exits with its own status.
 int run_import(const std::vector<std::string>& args) {

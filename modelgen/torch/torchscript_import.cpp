@@ -203,16 +203,17 @@ class Importer {
       for (const IValue& e : v.toTupleRef().elements()) collect(e, out);
     }
   }
-  // Marks every tensor inside v that is not yet an activation as `a`.
-  void mark(const IValue& v, Activation a) {
+  // Marks every tensor inside v as `a`: only those that are not activations yet, or, with
+  // `overwrite`, all of them (an op outside NetSpec v1 that changed its input in place).
+  void mark(const IValue& v, Activation a, bool overwrite = false) {
     if (v.isTensor()) {
-      if (v.toTensor().defined() && !act_of(v)) keep(v.toTensor(), a);
+      if (v.toTensor().defined() && (overwrite || !act_of(v))) keep(v.toTensor(), a);
     } else if (v.isTensorList()) {
-      for (const at::Tensor& t : v.toTensorVector()) mark(IValue(t), a);
+      for (const at::Tensor& t : v.toTensorVector()) mark(IValue(t), a, overwrite);
     } else if (v.isList()) {
-      for (const IValue& e : v.toListRef()) mark(e, a);
+      for (const IValue& e : v.toListRef()) mark(e, a, overwrite);
     } else if (v.isTuple()) {
-      for (const IValue& e : v.toTupleRef().elements()) mark(e, a);
+      for (const IValue& e : v.toTupleRef().elements()) mark(e, a, overwrite);
     }
   }
 
@@ -472,7 +473,7 @@ class Importer {
       unsupported_.push_back(kind + location(n, f.module_path) +
                              (problem->reason.empty() ? "" : " (" + problem->reason + ")"));
     if (problem || poisoned)
-      for (const IValue& o : out) mark(o, Activation{-1, true});
+      for (const IValue& o : out) mark(o, Activation{-1, true}, /*overwrite=*/true);
   }
 
   // ---- the ops of NetSpec v1 ----
@@ -783,14 +784,24 @@ std::string stem(const std::string& path) {
 
 }  // namespace
 
-modelgen::NetSpec import_torchscript_module(torch::jit::Module module, const std::string& source,
-                                            const ImportOptions& options) {
+namespace {
+
+// Imports a module that nothing else holds: the walk runs it (BN statistics change) in
+// training mode.
+modelgen::NetSpec import_owned(torch::jit::Module module, const std::string& source, const ImportOptions& options) {
   const std::string name = options.name.empty() ? stem(source) : options.name;
   try {
     return Importer(source, options).run(std::move(module), name);
   } catch (const c10::Error& e) {
     throw ImportError(source + ": " + first_line(e.what_without_backtrace()));
   }
+}
+
+}  // namespace
+
+modelgen::NetSpec import_torchscript_module(torch::jit::Module module, const std::string& source,
+                                            const ImportOptions& options) {
+  return import_owned(module.deepcopy(), source, options);  // the caller's module stays as it is
 }
 
 modelgen::NetSpec import_torchscript(const std::string& path, const ImportOptions& options) {
@@ -807,7 +818,7 @@ modelgen::NetSpec import_torchscript(const std::string& path, const ImportOption
   } catch (const std::exception& e) {
     throw ImportError(path + ": not a TorchScript file LibTorch can load: " + first_line(e.what()));
   }
-  return import_torchscript_module(std::move(module), path, options);
+  return import_owned(std::move(module), path, options);
 }
 
 }  // namespace p4s::modelgen_torch

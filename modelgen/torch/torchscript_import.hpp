@@ -65,8 +65,8 @@ inline constexpr int64_t kImportBatch = 3;
 // output that is not one [N, classes] tensor made by a layer.
 modelgen::NetSpec import_torchscript(const std::string& path, const ImportOptions& options = {});
 
-// As import_torchscript, for a module already loaded; `source` names it in errors and gives
-// the default name.
+// As import_torchscript, for a module already loaded (a deep copy runs; `module` is left as it
+// is); `source` names it in errors and gives the default name.
 modelgen::NetSpec import_torchscript_module(torch::jit::Module module, const std::string& source,
                                             const ImportOptions& options = {});
 
