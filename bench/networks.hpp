@@ -23,9 +23,9 @@ class NetworkError : public std::runtime_error {
 
 struct BenchNet {
   modelgen::NetSpec spec;
-  modelgen::ShapedNet shapes;    // for the params and flops counters
-  std::string source;            // where it came from, named in errors: a file, "--p4s_net=NAME",
-                                 // or "sweep standard"
+  modelgen::ShapedNet shapes;         // for the params and flops counters
+  std::string source;                 // where it came from, named in errors: a file,
+                                      // "--p4s_net=NAME", or "sweep standard"
   std::vector<int64_t> batches = {};  // the batch sizes it runs at; empty: the caller's
 };
 

@@ -133,9 +133,10 @@ std::vector<SweepNetwork> quick_networks() {
   });
 }
 
-// standard: training data for the fit stage that a CPU measures in about an hour (README):
-// nine families (the fit holds one out at a time), CIFAR-10 variants at six pruning levels
-// and seeds up to batch 32..128, ImageNet variants at three up to batch 2..16, and CIFAR-100.
+// standard: training data for the fit stage that a 2-core CPU measures in about half an hour
+// (README, "Run times"): nine families (the fit holds one out at a time), CIFAR-10 variants at
+// six pruning levels and seeds up to batch 32..128, ImageNet variants at three up to batch
+// 2..16, and CIFAR-100.
 std::vector<SweepNetwork> standard_networks() {
   const std::vector<Variant> cifar = {{0, 0}, {25, 1}, {50, 1}, {50, 2}, {75, 1}, {90, 1}};
   const std::vector<Variant> imagenet = {{0, 0}, {50, 1}, {75, 2}};
