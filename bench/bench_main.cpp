@@ -79,7 +79,7 @@ int run(int argc, char** argv) {
   std::optional<double> memory_fraction;
   try {
     parsed = parse_args(std::vector<std::string>(argv, argv + argc));
-    nets = load_networks(parsed.options.netspec_paths);
+    nets = load_networks(parsed.options);
     if (parsed.options.kernel_trace_path)
       check_output_folder("--p4s_kernel_trace", *parsed.options.kernel_trace_path);
     device = resolve_device(parsed.options.device, cuda_status());

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "bench/sweep.hpp"
+#include "modelgen/network_name.hpp"
 
 namespace p4s::bench {
 namespace {
@@ -92,7 +93,7 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
     const size_t eq = arg.find('=');
     const std::string flag = arg.substr(0, eq);
     const std::string name = flag.substr(kPrefix.size());
-    static const std::vector<std::string> kNames = {"sweep",   "batch",  "netspec",        "mem_limit",
+    static const std::vector<std::string> kNames = {"sweep",   "batch",  "netspec", "net",  "mem_limit",
                                                     "threads", "device", "kernel_capture", "kernel_trace"};
     bool known = false;
     for (const std::string& n : kNames) known |= n == name;
@@ -109,6 +110,14 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
       } else if (name == "netspec") {
         if (value.empty()) throw std::invalid_argument("needs a file name");
         o.netspec_paths.push_back(value);
+      } else if (name == "net") {
+        if (value.empty()) throw std::invalid_argument("needs a network name (see p4s nets list)");
+        try {
+          modelgen::parse_network_name(value);
+        } catch (const modelgen::NetworkNameError& e) {
+          throw std::invalid_argument(e.what());
+        }
+        o.net_names.push_back(value);
       } else if (name == "mem_limit") {
         o.mem_limit_bytes = parse_bytes(value);
       } else if (name == "threads") {
@@ -135,6 +144,8 @@ std::string options_help() {
   return "perf4sight bench flags (before Google Benchmark's own):\n"
          "  --p4s_sweep=quick|standard|full  layer shapes, batch sizes and repetitions (default quick)\n"
          "  --p4s_netspec=FILE               add Net/<name>/bs:N cases for a NetSpec file (repeatable)\n"
+         "  --p4s_net=NAME                   add Net/<name>/bs:N cases for a built-in network, e.g.\n"
+         "                                   resnet18_p50_s1 (repeatable; see p4s nets list)\n"
          "  --p4s_batch=N[,N...]             the batch sizes of network cases (default: the sweep's)\n"
          "  --p4s_mem_limit=BYTES            emulate a device of BYTES (suffix K, M, G, T)\n"
          "  --p4s_threads=N                  LibTorch intra-op threads (default: LibTorch's)\n"

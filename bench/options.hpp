@@ -34,6 +34,7 @@ struct Options {
   std::string sweep = "quick";                      // --p4s_sweep: a preset of sweep.hpp
   std::optional<std::vector<int64_t>> net_batches;  // --p4s_batch=2,8,32: overrides the preset's
   std::vector<std::string> netspec_paths;           // --p4s_netspec=FILE, repeatable, in order
+  std::vector<std::string> net_names;               // --p4s_net=NAME: built-in networks, in order
   std::optional<int64_t> mem_limit_bytes;           // --p4s_mem_limit=BYTES (suffix K, M, G, T)
   std::optional<int> threads;                       // --p4s_threads=N: LibTorch's intra-op threads
   std::optional<DeviceChoice> device;               // --p4s_device: default CUDA where usable
@@ -47,7 +48,8 @@ struct ParsedArgs {
 };
 
 // Splits argv into our flags and the rest. Throws OptionError for an unknown --p4s_ flag, a
-// flag without "=value", or a bad value.
+// flag without "=value", or a bad value (a --p4s_net name that breaks the name grammar among
+// them; whether a pruning level can be reached is known only once the network is built).
 ParsedArgs parse_args(const std::vector<std::string>& args);
 
 // "4096", "512K", "512M", "4G", "1T" (binary: K = 1024) -> bytes. Throws

@@ -74,7 +74,7 @@ void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
           }, settings);
         });
     b->ArgName("bs");
-    for (int64_t batch : net_batches) b->Arg(batch);
+    for (int64_t batch : net.batches.empty() ? net_batches : net.batches) b->Arg(batch);
     configure(b);
   }
 }

@@ -1,8 +1,12 @@
 #include "bench/sweep.hpp"
 
+#include <cstdint>
 #include <locale>
 #include <sstream>
 #include <stdexcept>
+
+#include "modelgen/families.hpp"
+#include "modelgen/network_name.hpp"
 
 namespace p4s::bench {
 namespace {
@@ -95,6 +99,76 @@ const std::vector<Conv2dShape> kConvQuick = {
 const std::vector<LinearShape> kLinearQuick = {{512, 1000}, {1280, 1000}};
 const std::vector<BatchNorm2dShape> kBatchNormQuick = {{64, 56}, {32, 112}, {512, 7}};
 
+// Built-in networks: a group is some base networks (a family with its dataset and width, e.g.
+// "resnet18_cifar10"), each in some pruning variants, each variant at the group's batch sizes.
+struct Variant {
+  int level_percent;  // 0: unpruned
+  uint64_t seed;
+};
+struct NetworkGroup {
+  std::vector<std::string> bases;
+  std::vector<Variant> variants;
+  std::vector<int64_t> batches;
+};
+
+std::vector<SweepNetwork> expand(const std::vector<NetworkGroup>& groups) {
+  std::vector<SweepNetwork> out;
+  for (const NetworkGroup& g : groups)
+    for (const std::string& base : g.bases)
+      for (const Variant& v : g.variants) {
+        modelgen::NetworkId id = modelgen::parse_network_name(base);
+        id.prune_percent = v.level_percent;
+        id.seed = v.level_percent > 0 ? v.seed : 0;
+        out.push_back(SweepNetwork{modelgen::network_name(id), g.batches});
+      }
+  return out;
+}
+
+// quick: four families at CIFAR size, pruned and not, and ResNet-18 at ImageNet size.
+std::vector<SweepNetwork> quick_networks() {
+  return expand({
+      {{"resnet18_cifar10", "mobilenetv2_cifar10"}, {{0, 0}, {50, 1}}, {2, 8}},
+      {{"squeezenet1.1_cifar10", "vgg11bn_cifar10"}, {{0, 0}}, {2, 8}},
+      {{"resnet18"}, {{50, 1}}, {2}},
+  });
+}
+
+// standard: training data for the fit stage that a 2-core CPU measures in about half an hour
+// (README, "Run times"): nine families (the fit holds one out at a time), CIFAR-10 variants at
+// six pruning levels and seeds up to batch 32..128, ImageNet variants at three up to batch
+// 2..16, and CIFAR-100.
+std::vector<SweepNetwork> standard_networks() {
+  const std::vector<Variant> cifar = {{0, 0}, {25, 1}, {50, 1}, {50, 2}, {75, 1}, {90, 1}};
+  const std::vector<Variant> imagenet = {{0, 0}, {50, 1}, {75, 2}};
+  return expand({
+      {{"resnet18_cifar10"}, cifar, {1, 4, 16, 64}},
+      {{"vgg11bn_cifar10", "squeezenet1.1_cifar10", "alexnet_cifar10"}, cifar, {1, 4, 16, 64, 128}},
+      {{"mobilenetv2_cifar10", "mnasnet1.0_cifar10"}, cifar, {1, 4, 16, 32}},
+      {{"resnet18_cifar100"}, {{0, 0}, {50, 1}}, {1, 16, 64}},
+      {{"resnet18", "alexnet", "squeezenet1.1", "mobilenetv2"}, imagenet, {1, 4, 16}},
+      {{"googlenet", "mnasnet1.0"}, imagenet, {1, 4}},
+      {{"resnet50", "vgg16"}, imagenet, {1, 2}},
+  });
+}
+
+// full: every family at ImageNet and CIFAR-10 size, unpruned and at five levels (two of them
+// with a second seed), at batch sizes up to 128 (ImageNet) and 256 (CIFAR): for devices where
+// a step takes milliseconds. Cases that do not fit the device are out-of-memory entries.
+std::vector<SweepNetwork> full_networks() {
+  std::vector<std::string> families, cifar;
+  for (const modelgen::Family& f : modelgen::families()) {
+    families.emplace_back(f.id);
+    cifar.push_back(std::string(f.id) + "_cifar10");
+  }
+  const std::vector<Variant> variants = {{0, 0},  {10, 1}, {30, 1}, {30, 2},
+                                         {50, 1}, {70, 1}, {70, 2}, {90, 1}};
+  return expand({
+      {families, variants, {1, 2, 4, 8, 16, 32, 64, 128}},
+      {cifar, variants, {1, 2, 4, 8, 16, 32, 64, 128, 256}},
+      {{"resnet18_cifar100", "mobilenetv2_cifar100"}, {{0, 0}, {50, 1}}, {1, 4, 16, 64, 256}},
+  });
+}
+
 }  // namespace
 
 bool is_sweep_name(std::string_view name) {
@@ -113,6 +187,7 @@ Sweep sweep_preset(std::string_view name) {
     s.linear = kLinearQuick;
     s.batchnorm2d = kBatchNormQuick;
     s.layer_batches = {1, 4, 16};
+    s.networks = quick_networks();
     s.net_batches = {2, 8};
     s.warmup_steps = 1;
     s.repetitions = 1;
@@ -122,6 +197,7 @@ Sweep sweep_preset(std::string_view name) {
     s.linear = kLinearAll;
     s.batchnorm2d = kBatchNormAll;
     s.layer_batches = {1, 8, 32};
+    s.networks = standard_networks();
     s.net_batches = {2, 4, 8, 16, 32};
     s.warmup_steps = 2;
     s.repetitions = 3;
@@ -131,6 +207,7 @@ Sweep sweep_preset(std::string_view name) {
     s.linear = kLinearAll;
     s.batchnorm2d = kBatchNormAll;
     s.layer_batches = {1, 2, 4, 8, 16, 32, 64};
+    s.networks = full_networks();
     s.net_batches = {2, 4, 8, 16, 32, 64, 128, 256};
     s.warmup_steps = 3;
     s.repetitions = 5;

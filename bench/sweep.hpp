@@ -1,5 +1,5 @@
-// Sweep presets: which layer shapes and batch sizes run, and how each case is measured.
-// quick covers every case kind in minutes; standard and full profile a device.
+// Sweep presets: which layer shapes, built-in networks and batch sizes run, and how each case
+// is measured. quick covers every case kind in minutes; standard and full profile a device.
 #pragma once
 
 #include <cstdint>
@@ -11,13 +11,22 @@
 
 namespace p4s::bench {
 
+// A built-in network (modelgen's name grammar: resnet18_cifar10_p50_s1) and the batch sizes
+// it runs at.
+struct SweepNetwork {
+  std::string name;
+  std::vector<int64_t> batches;
+};
+
 struct Sweep {
   std::string name;
   std::vector<Conv2dShape> conv2d;
   std::vector<LinearShape> linear;
   std::vector<BatchNorm2dShape> batchnorm2d;
   std::vector<int64_t> layer_batches;  // every layer shape runs at each
-  std::vector<int64_t> net_batches;    // every network runs at each (--p4s_batch overrides)
+  std::vector<SweepNetwork> networks;  // built-in networks, each at its own batch sizes
+  std::vector<int64_t> net_batches;    // NetSpec files and --p4s_net networks run at each
+                                       // (--p4s_batch overrides these and the networks' own)
   int warmup_steps = 1;                // unmeasured steps before the measured ones
   int repetitions = 1;                 // > 1: Google Benchmark reports mean, median, stddev
   double min_time_s = 0.1;             // measured steps run until they take this long (>= 1 step)

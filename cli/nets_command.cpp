@@ -1,7 +1,13 @@
 // `p4s nets`: the built-in networks. `list` shows the families and the name grammar, `export`
 // writes one network as a NetSpec v1 file, `show` prints its layers with shapes, parameters
-// and MACs.
+// and MACs. `import` turns a TorchScript file into a NetSpec; it needs LibTorch, which p4s does
+// not link, so p4s hands it to p4s-torch, installed beside it when LibTorch was found.
+#include <limits.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdint>
 #include <cstdio>
 #include <iterator>
@@ -29,10 +35,14 @@ constexpr const char* kUsage =
     "usage: p4s nets list\n"
     "       p4s nets export <name-or-family> [options] -o FILE\n"
     "       p4s nets show <name-or-family> [options]\n"
+    "       p4s nets import MODEL.pt [--input C,H,W] [--name NAME] [-o FILE]\n"
     "\n"
     "list    the families, their ImageNet parameter counts, and the network name grammar\n"
     "export  write the network as a NetSpec v1 file (atomically)\n"
     "show    print the network's layers: op, output shape, parameters, MACs per sample\n"
+    "import  turn a traced or scripted CNN (torch.jit.save) into a NetSpec v1 file, or print it\n"
+    "        without -o; the model runs once on a random batch of --input (default 3,224,224;\n"
+    "        one size N means 3,N,N); --name sets the NetSpec's name (default: the file's)\n"
     "\n"
     "options (with a bare family id; a full name already says all of them):\n"
     "  --prune P     remove P percent (0..95) of the parameters by random channel pruning\n"
@@ -234,10 +244,43 @@ int run_show(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+#ifdef P4S_HAVE_TORCH_IMPORT
+// The folder of the running executable, from /proc/self/exe.
+std::string own_folder() {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) throw std::runtime_error(std::string("cannot find the p4s executable: ") + std::strerror(errno));
+  const std::string exe(buf, static_cast<size_t>(n));
+  return exe.substr(0, exe.find_last_of('/'));
+}
+
+#endif
+
+// Replaces this process with `p4s-torch nets import ...`, which exits with its own status.
+int run_import(const std::vector<std::string>& args) {
+#ifdef P4S_HAVE_TORCH_IMPORT
+  const std::string exe = own_folder() + "/p4s-torch";
+  if (access(exe.c_str(), X_OK) != 0)
+    throw UsageError("import runs p4s-torch, the LibTorch half of p4s, which should be at " + exe +
+                     " but is not (" + std::strerror(errno) + ")");
+  std::vector<std::string> argv_strings = {exe, "nets"};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::fflush(stdout);
+  execv(exe.c_str(), argv.data());
+  throw std::runtime_error("cannot run " + exe + ": " + std::strerror(errno));
+#else
+  (void)args;
+  throw UsageError("import needs LibTorch, and this installation of p4s was built without it (no p4s-torch)");
+#endif
+}
+
 }  // namespace
 
 int run_nets(const std::vector<std::string>& args) {
-  if (args.empty()) throw UsageError("missing subcommand: list, export or show (see 'p4s nets --help')");
+  if (args.empty()) throw UsageError("missing subcommand: list, export, show or import (see 'p4s nets --help')");
   const std::string& sub = args[0];
   if (sub == "--help" || sub == "-h" || sub == "help") {
     std::printf("%s\n%s", kUsage, kGrammar);
@@ -246,7 +289,8 @@ int run_nets(const std::vector<std::string>& args) {
   if (sub == "list") return run_list(args);
   if (sub == "export") return run_export(args);
   if (sub == "show") return run_show(args);
-  throw UsageError("unknown subcommand \"" + sub + "\": expected list, export or show");
+  if (sub == "import") return run_import(args);
+  throw UsageError("unknown subcommand \"" + sub + "\": expected list, export, show or import");
 }
 
 }  // namespace p4s::cli

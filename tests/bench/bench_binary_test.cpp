@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -135,9 +136,31 @@ TEST_F(BenchBinary, ListedNamesFollowTheGrammar) {
   EXPECT_GT(conv, 0);
   EXPECT_GT(linear, 0);
   EXPECT_GT(bn, 0);
-  EXPECT_EQ(net, 2);
-  EXPECT_NE(r.out.find("Net/p4s_tiny/bs:2/manual_time\n"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("Net/p4s_tiny/bs:8/manual_time\n"), std::string::npos) << r.out;
+  // The file's network first, at the two batch sizes; then the quick sweep's built-in networks,
+  // at the same batch sizes (--p4s_batch replaces their own).
+  std::vector<std::string> nets;
+  std::istringstream again(r.out);
+  while (std::getline(again, line))
+    if (line.rfind("Net/", 0) == 0) nets.push_back(line);
+  ASSERT_EQ(static_cast<int>(nets.size()), net);
+  ASSERT_GT(nets.size(), 2u + 6u);
+  EXPECT_EQ(nets[0], "Net/p4s_tiny/bs:2/manual_time");
+  EXPECT_EQ(nets[1], "Net/p4s_tiny/bs:8/manual_time");
+  for (const char* name : {"resnet18_cifar10", "resnet18_cifar10_p50_s1", "mobilenetv2_cifar10_p50_s1"})
+    for (const char* bs : {"2", "8"}) {
+      const std::string entry = std::string("Net/") + name + "/bs:" + bs + "/manual_time";
+      EXPECT_NE(std::find(nets.begin(), nets.end(), entry), nets.end()) << entry;
+    }
+}
+
+TEST_F(BenchBinary, BuiltInNetworksByNameRunAtTheBatchSizesGiven) {
+  const Result r = run_bench({"--p4s_net=squeezenet1.1_cifar10_p50_s3", "--p4s_net=resnet18_w0.5",
+                              "--p4s_batch=1,4", "--benchmark_list_tests", "--benchmark_filter=^Net/"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("Net/squeezenet1.1_cifar10_p50_s3/bs:1/manual_time\n"
+                        "Net/squeezenet1.1_cifar10_p50_s3/bs:4/manual_time\n"
+                        "Net/resnet18_w0.5/bs:1/manual_time\n"
+                        "Net/resnet18_w0.5/bs:4/manual_time\n", 0), 0u) << r.out;
 }
 
 TEST_F(BenchBinary, WritesCountersAndContextToJson) {
@@ -148,7 +171,7 @@ TEST_F(BenchBinary, WritesCountersAndContextToJson) {
 
   const std::string out = temp_path("run.json");
   const Result r = run_bench({"--p4s_device=cpu", "--p4s_netspec=" + tiny_, "--p4s_batch=2,3",
-                              "--benchmark_filter=^(Net/|" + conv + ")", "--benchmark_min_time=0.01",
+                              "--benchmark_filter=^(Net/p4s_tiny/|" + conv + ")", "--benchmark_min_time=0.01",
                               "--benchmark_out=" + out, "--benchmark_out_format=json"});
   ASSERT_EQ(r.status, 0) << r.err;
   const json j = json::parse(slurp(out));
@@ -205,7 +228,7 @@ TEST_F(BenchBinary, ImpossibleMemoryLimitGivesAnOutOfMemoryEntryAndTheRunGoesOn)
   const std::string big = write_net("p4s_big", 1 << 16);  // 2.7 M parameters: 10 MB of weights
   const std::string out = temp_path("oom.json");
   const Result r = run_bench({"--p4s_device=cpu", "--p4s_netspec=" + big, "--p4s_netspec=" + tiny_, "--p4s_batch=2",
-                              "--p4s_mem_limit=4M", "--benchmark_filter=^Net/", "--benchmark_min_time=0.01",
+                              "--p4s_mem_limit=4M", "--benchmark_filter=^Net/p4s_", "--benchmark_min_time=0.01",
                               "--benchmark_out=" + out, "--benchmark_out_format=json"});
   std::remove(big.c_str());
   ASSERT_EQ(r.status, 0) << r.err;
@@ -221,6 +244,41 @@ TEST_F(BenchBinary, ImpossibleMemoryLimitGivesAnOutOfMemoryEntryAndTheRunGoesOn)
   EXPECT_FALSE(runs[1].value("error_occurred", false)) << runs[1];
   EXPECT_GT(runs[1].at("mem_alloc").get<double>(), 0);
   EXPECT_LE(runs[1].at("mem_alloc").get<double>(), 4 << 20);
+}
+
+// A network sweep under a memory limit, as a smaller device: every step whose tensors would
+// go over it is an out-of-memory entry, the others are measured as usual, and the run goes on
+// through the sweep. Two built-in networks at batch sizes 1 and 2 (13 MB of live tensors or
+// less) and 64 and 128 (118 MB or more, measured without a limit).
+TEST_F(BenchBinary, NetworkSweepUnderAMemoryLimitHasOutOfMemoryEntriesWhereItWouldNotFit) {
+  const std::string out = temp_path("sweep_limit.json");
+  const int64_t limit = int64_t{64} << 20;
+  const Result r = run_bench({"--p4s_net=squeezenet1.1_cifar10", "--p4s_net=mobilenetv2_cifar10_p90_s1",
+                              "--p4s_batch=1,64,2,128", "--p4s_mem_limit=64M",
+                              "--benchmark_filter=^Net/(squeezenet1.1_cifar10|mobilenetv2_cifar10_p90_s1)/",
+                              "--benchmark_min_time=0.01", "--benchmark_out=" + out, "--benchmark_out_format=json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json j = json::parse(slurp(out));
+  std::remove(out.c_str());
+  EXPECT_EQ(j.at("context").at("p4s_mem_limit"), std::to_string(limit));
+  const json& runs = j.at("benchmarks");
+  ASSERT_EQ(runs.size(), 8u);
+  size_t i = 0;
+  for (const char* net : {"squeezenet1.1_cifar10", "mobilenetv2_cifar10_p90_s1"})
+    for (int bs : {1, 64, 2, 128}) {
+      const json& b = runs[i++];
+      SCOPED_TRACE(b.dump());
+      EXPECT_EQ(b.at("name"), std::string("Net/") + net + "/bs:" + std::to_string(bs) + "/manual_time");
+      if (bs > 2) {
+        EXPECT_TRUE(b.value("error_occurred", false));
+        EXPECT_EQ(b.value("error_message", "").rfind("out of memory: ", 0), 0u);
+      } else {
+        EXPECT_FALSE(b.value("error_occurred", false));
+        EXPECT_GT(b.at("mem_alloc").get<double>(), 0);
+        EXPECT_LE(b.at("mem_alloc").get<double>(), static_cast<double>(limit));
+        EXPECT_GT(b.at("real_time").get<double>(), 0);
+      }
+    }
 }
 
 TEST_F(BenchBinary, BadInputExitsWith2NamingItBeforeAnythingRuns) {
@@ -254,6 +312,9 @@ TEST_F(BenchBinary, BadInputExitsWith2NamingItBeforeAnythingRuns) {
     "layers": [{"name": "x", "op": "conv3d", "inputs": ["input"]}], "output": "x"})");
   expect_bad({"--p4s_netspec=" + tiny_, "--p4s_netspec=" + bad}, bad);
   expect_bad({"--p4s_netspec=" + tiny_, "--p4s_netspec=" + tiny_}, "already the name of");
+  expect_bad({"--p4s_net=resnet19"}, "--p4s_net: \"resnet19\": ");
+  expect_bad({"--p4s_net=resnet18_p50"}, "--p4s_net: ");
+  expect_bad({"--p4s_net=squeezenet1.0_w0.1_p95_s1"}, "--p4s_net=squeezenet1.0_w0.1_p95_s1: ");
   std::remove(bad.c_str());
 }
 

@@ -25,6 +25,7 @@ TEST(Options, DefaultsWithoutFlags) {
   EXPECT_EQ(p.options.sweep, "quick");
   EXPECT_FALSE(p.options.net_batches);
   EXPECT_TRUE(p.options.netspec_paths.empty());
+  EXPECT_TRUE(p.options.net_names.empty());
   EXPECT_FALSE(p.options.mem_limit_bytes);
   EXPECT_FALSE(p.options.threads);
   EXPECT_EQ(p.rest, std::vector<std::string>{"bench"});
@@ -33,10 +34,12 @@ TEST(Options, DefaultsWithoutFlags) {
 TEST(Options, ParsesEveryFlagAndPassesTheRestInOrder) {
   const ParsedArgs p = parse_args({"bench", "--benchmark_filter=Net", "--p4s_sweep=full",
                                    "--p4s_batch=2,8,32", "--p4s_netspec=a.json", "--benchmark_out=x",
-                                   "--p4s_netspec=b.json", "--p4s_mem_limit=4G", "--p4s_threads=3"});
+                                   "--p4s_netspec=b.json", "--p4s_mem_limit=4G", "--p4s_threads=3",
+                                   "--p4s_net=resnet18_p50_s1", "--p4s_net=mobilenetv2_cifar10"});
   EXPECT_EQ(p.options.sweep, "full");
   EXPECT_EQ(*p.options.net_batches, (std::vector<int64_t>{2, 8, 32}));
   EXPECT_EQ(p.options.netspec_paths, (std::vector<std::string>{"a.json", "b.json"}));
+  EXPECT_EQ(p.options.net_names, (std::vector<std::string>{"resnet18_p50_s1", "mobilenetv2_cifar10"}));
   EXPECT_EQ(*p.options.mem_limit_bytes, int64_t{4} << 30);
   EXPECT_EQ(*p.options.threads, 3);
   EXPECT_EQ(p.rest, (std::vector<std::string>{"bench", "--benchmark_filter=Net", "--benchmark_out=x"}));
@@ -64,6 +67,18 @@ TEST(Options, BadValuesNameTheFlag) {
   EXPECT_EQ(error_of({"bench", "--p4s_threads=0"}).rfind("--p4s_threads: ", 0), 0u);
   EXPECT_EQ(error_of({"bench", "--p4s_threads=two"}).rfind("--p4s_threads: ", 0), 0u);
   EXPECT_EQ(error_of({"bench", "--p4s_netspec="}).rfind("--p4s_netspec: ", 0), 0u);
+  EXPECT_EQ(error_of({"bench", "--p4s_net="}).rfind("--p4s_net: ", 0), 0u);
+}
+
+TEST(Options, BuiltInNetworkNamesFollowTheGrammar) {
+  // The name grammar's own one-line reasons, after the flag.
+  EXPECT_EQ(error_of({"bench", "--p4s_net=resnet19"}).rfind("--p4s_net: \"resnet19\": ", 0), 0u)
+      << error_of({"bench", "--p4s_net=resnet19"});
+  EXPECT_NE(error_of({"bench", "--p4s_net=resnet18_p50"}).find("seed"), std::string::npos);
+  EXPECT_NE(error_of({"bench", "--p4s_net=resnet18_w1"}).find("resnet18"), std::string::npos);
+  for (const char* bad : {"resnet18_p50", "resnet18_w1", "resnet18_p0_s3", "resnet18_cifar10_p96_s1", "vgg16/x"})
+    EXPECT_EQ(error_of({"bench", std::string("--p4s_net=") + bad}).rfind("--p4s_net: ", 0), 0u) << bad;
+  EXPECT_EQ(error_of({"bench", "--p4s_net=resnet18_cifar100_w0.5_p30_s7"}), "");
 }
 
 TEST(Options, DeviceCaptureAndTraceFlags) {
@@ -104,7 +119,7 @@ TEST(Options, UnknownP4sFlagIsAnError) {
 }
 
 TEST(Options, HelpNamesEveryFlag) {
-  for (const char* flag : {"--p4s_sweep", "--p4s_netspec", "--p4s_batch", "--p4s_mem_limit", "--p4s_threads",
+  for (const char* flag : {"--p4s_sweep", "--p4s_netspec", "--p4s_net", "--p4s_batch", "--p4s_mem_limit", "--p4s_threads",
                            "--p4s_device", "--p4s_kernel_capture", "--p4s_kernel_trace"})
     EXPECT_NE(options_help().find(flag), std::string::npos) << flag;
 }

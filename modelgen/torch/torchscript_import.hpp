@@ -1,0 +1,73 @@
+// TorchScript -> NetSpec v1: a traced or scripted CNN (torch.jit.save / torch::jit::Module::save)
+// as the list of layers that NetSpec v1 can say.
+//
+// The model's forward graph is walked as it runs: every node is executed by LibTorch itself on
+// a random batch of the given input size (so sizes, list arithmetic and control flow that
+// depend on attributes or shapes come out exactly as at training time), calls into submodules
+// and TorchScript functions are followed (their module paths name the layers, as torchvision's
+// module names: layer1.0.conv1 -> layer1_0_conv1), and each op on the network's activations
+// becomes a layer whose attributes come from its arguments and its parameters' shapes:
+//
+//   conv2d            aten::_convolution, aten::convolution, aten::conv2d (not transposed)
+//   batchnorm2d       aten::batch_norm with affine parameters and running statistics
+//   linear            aten::linear; aten::addmm; aten::matmul / aten::mm, with a following
+//                     add of a bias vector folded in
+//   relu, relu6       aten::relu(_), aten::hardtanh(_) over [0, 6], aten::relu6(_)
+//   maxpool2d         aten::max_pool2d (dilation 1)
+//   avgpool2d         aten::avg_pool2d (counting padding, as NetSpec's avgpool2d does)
+//   adaptive_avgpool2d aten::adaptive_avg_pool2d; aten::mean over height and width (then a
+//                     flatten unless keepdim)
+//   add               aten::add(_) of two activations (in place or not: NetSpec's add is out of
+//                     place)
+//   concat            aten::cat along channels
+//   flatten           aten::flatten from dimension 1; aten::view / aten::reshape to [N, -1]
+//   dropout           aten::dropout(_)
+//
+// Ops that only move or inspect activations (size, dim, lists and tuples of tensors,
+// contiguous) and ops that never touch them (parameter bookkeeping such as BN's
+// num_batches_tracked, integer arithmetic) make no layers. Any other op on an activation is
+// outside NetSpec v1: every such op is listed, with its source location (or its graph node
+// when the file has none) and module, in one ImportError.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "modelgen/netspec.hpp"
+
+namespace torch::jit {
+struct Module;
+}
+
+namespace p4s::modelgen_torch {
+
+// A model that cannot be imported. what() is one line: "<file>: <problem>".
+class ImportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ImportOptions {
+  // The network's input, per sample (NetSpec's "input"); the model runs on a batch of it.
+  modelgen::InputSpec input{3, 224, 224};
+  // NetSpec's "name"; empty: the file's name without folders and extension.
+  std::string name;
+};
+
+// The batch size the model runs at during import (an odd size, so that a view to [3, -1]
+// is told apart from one to a batch size written into the model only by chance).
+inline constexpr int64_t kImportBatch = 3;
+
+// Loads the TorchScript file at `path` (CPU) and imports it. The module is put in training
+// mode first: NetSpec describes the training step. Throws ImportError for a file that
+// LibTorch cannot load, a forward that does not take one tensor, ops outside NetSpec v1, a
+// model that fails to run on the input size (the message says to give the right one), or an
+// output that is not one [N, classes] tensor made by a layer.
+modelgen::NetSpec import_torchscript(const std::string& path, const ImportOptions& options = {});
+
+// As import_torchscript, for a module already loaded (a deep copy runs; `module` is left as it
+// is); `source` names it in errors and gives the default name.
+modelgen::NetSpec import_torchscript_module(torch::jit::Module module, const std::string& source,
+                                            const ImportOptions& options = {});
+
+}  // namespace p4s::modelgen_torch
