@@ -224,7 +224,8 @@ std::vector<std::string> benchmark_flags(const Sweep& sweep) {
   min_time << sweep.min_time_s;
   std::vector<std::string> flags = {"--benchmark_min_time=" + min_time.str(),
                                     "--benchmark_repetitions=" + std::to_string(sweep.repetitions)};
-  if (sweep.repetitions > 1) flags.push_back("--benchmark_report_aggregates_only=true");
+  // The console shows the aggregates; the file keeps every repetition too (p4s compare tests them).
+  if (sweep.repetitions > 1) flags.push_back("--benchmark_display_aggregates_only=true");
   return flags;
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is missing, builds, profiles this machine with the
-# quick sweep (layer cases and small networks of four families), fits predictors on it, and
+# quick sweep (layer cases and built-in networks of four families), fits predictors on it, and
 # shows predicted against measured for each family held out of the fit, beside the perf4sight
 # baseline. Everything it writes goes to out/main-job/ (or $P4S_OUT).
 set -euo pipefail
@@ -12,24 +12,13 @@ build=${P4S_BUILD_DIR:-$root/build}
 "$root/scripts/build.sh"
 [[ -x "$build/bench/bench" ]] || { echo "main-job: bench was not built (is LibTorch installed?)" >&2; exit 1; }
 
-mkdir -p "$out/netspecs"
-# Small CIFAR-sized networks of four families, unpruned and pruned, so that each family can be
-# held out of the fit and predicted from the others.
-nets=(resnet18_cifar10 resnet18_cifar10_p50_s1 mobilenetv2_cifar10 mobilenetv2_cifar10_p50_s1
-      squeezenet1.1_cifar10 squeezenet1.1_cifar10_p50_s1 vgg11bn_cifar10_p50_s1 vgg11bn_cifar10_p80_s1)
-netspec_flags=()
-for n in "${nets[@]}"; do
-  "$build/cli/p4s" nets export "$n" -o "$out/netspecs/$n.json" > /dev/null
-  netspec_flags+=("--p4s_netspec=$out/netspecs/$n.json")
-done
-
-echo "== profiling this machine (quick sweep: layer cases and ${#nets[@]} networks)"
-"$build/bench/bench" "${netspec_flags[@]}" --p4s_batch=1,4,16,32 \
-  --benchmark_out="$out/quick.json" --benchmark_out_format=json
+mkdir -p "$out"
+echo "== profiling this machine (the quick sweep: layer cases and networks of four families)"
+"$build/bench/bench" --benchmark_out="$out/quick.json" --benchmark_out_format=json
 
 echo
 echo "== fitting, and predicting each family held out of the fit"
-"$build/cli/p4s" fit --out "$out/model.json" --netspecs "$out/netspecs" --report "$out/report" "$out/quick.json"
+"$build/cli/p4s" fit --out "$out/model.json" --report "$out/report" "$out/quick.json"
 
 echo
 echo "== predictions of the fitted model (p4s predict)"

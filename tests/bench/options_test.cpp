@@ -175,7 +175,7 @@ TEST(Sweep, BenchmarkFlagsCarryMinTimeAndRepetitions) {
   EXPECT_EQ(benchmark_flags(s), (std::vector<std::string>{"--benchmark_min_time=0.25", "--benchmark_repetitions=1"}));
   s.repetitions = 3;
   EXPECT_EQ(benchmark_flags(s), (std::vector<std::string>{"--benchmark_min_time=0.25", "--benchmark_repetitions=3",
-                                                          "--benchmark_report_aggregates_only=true"}));
+                                                          "--benchmark_display_aggregates_only=true"}));
 }
 
 }  // namespace
