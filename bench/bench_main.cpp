@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bench/benchmark_args.hpp"
+#include "bench/case_limits.hpp"
 #include "bench/checkpoint_reporter.hpp"
 #include "bench/context.hpp"
 #include "bench/cuda_device.hpp"
@@ -37,8 +38,10 @@ constexpr int kExitFailure = 1;
 
 using namespace p4s::bench;
 
-// The folder a file is to be written in must exist before a long run starts.
+// The folder a file is to be written in must exist before a long run starts, and the file must
+// not be a folder.
 void check_output_folder(const std::string& flag, const std::string& path) {
+  if (std::filesystem::is_directory(path)) throw OptionError(flag + "=" + path + ": is a folder, not a file");
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty() && !std::filesystem::is_directory(parent))
     throw OptionError(flag + "=" + path + ": the folder " + parent.string() + " does not exist");
@@ -87,6 +90,8 @@ int run(int argc, char** argv) {
     user_gb = check_benchmark_args(std::vector<std::string>(parsed.rest.begin() + 1, parsed.rest.end()),
                                    benchmark_environment());
     nets = load_networks(parsed.options.netspec_paths);
+    check_network_batches(nets, parsed.options.net_batches.value_or(sweep_preset(parsed.options.sweep).net_batches),
+                          parsed.options.net_batches ? "--p4s_batch" : "--p4s_sweep=" + parsed.options.sweep);
     if (parsed.options.kernel_trace_path)
       check_output_folder("--p4s_kernel_trace", *parsed.options.kernel_trace_path);
     device = resolve_device(parsed.options.device, cuda_status());

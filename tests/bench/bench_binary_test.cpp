@@ -229,15 +229,16 @@ TEST_F(BenchBinary, ImpossibleMemoryLimitGivesAnOutOfMemoryEntryAndTheRunGoesOn)
   EXPECT_LE(runs[1].at("mem_alloc").get<double>(), 4 << 20);
 }
 
-// conv -> relu -> pool -> flatten -> linear, as write_net, but with a classifier of
-// `in_features` x `out_features`: weights far beyond any memory limit the tests set.
-std::string write_wide_net(const std::string& name, int64_t in_features, int64_t out_features) {
+// conv (1x1, to `in_features` channels over `hw` x `hw`) -> pool -> flatten -> linear
+// `in_features` x `out_features`: weights or activations far beyond what the tests allow.
+std::string write_wide_net(const std::string& name, int64_t in_features, int64_t out_features, int64_t hw = 16) {
   const std::string path = temp_path(name + ".json");
+  const std::string side = std::to_string(hw);
   write_file_atomically(path, R"({"netspec": 1, "name": ")" + name + R"(", "classes": )" +
                                   std::to_string(out_features) + R"(,
-    "input": {"channels": 3, "height": 16, "width": 16},
+    "input": {"channels": 1, "height": )" + side + R"(, "width": )" + side + R"(},
     "layers": [
-      {"name": "conv", "op": "conv2d", "inputs": ["input"], "in_channels": 3, "out_channels": )" +
+      {"name": "conv", "op": "conv2d", "inputs": ["input"], "in_channels": 1, "out_channels": )" +
                                   std::to_string(in_features) + R"(, "kernel": 1, "bias": false},
       {"name": "pool", "op": "adaptive_avgpool2d", "inputs": ["conv"], "output_size": [1, 1]},
       {"name": "flat", "op": "flatten", "inputs": ["pool"]},
@@ -371,6 +372,7 @@ TEST_F(BenchBinary, BadInputExitsWith2NamingItBeforeAnythingRuns) {
   expect_bad({"--p4s_device=cuda:1023"}, "--p4s_device=cuda:1023: ");
   expect_bad({"--p4s_kernel_capture=maybe"}, "--p4s_kernel_capture");
   expect_bad({"--p4s_kernel_trace=" + temp_path("no_such_folder") + "/trace.json"}, "does not exist");
+  expect_bad({"--p4s_kernel_trace=" + ::testing::TempDir()}, "is a folder, not a file");
   expect_bad({"--p4s_netspec=" + temp_path("missing.json")}, temp_path("missing.json"));
   const std::string bad = temp_path("bad.json");
   write_file_atomically(bad, R"({"netspec": 1, "name": "bad", "classes": 10,
@@ -404,7 +406,11 @@ TEST_F(BenchBinary, BadInputExitsWith2NamingItBeforeAnythingRuns) {
   }
   std::remove(bad.c_str());
 
-  // Absurd sizes.
+  // Absurd sizes, and a network whose tensors would overflow 64-bit counts at a batch.
+  const std::string wide = write_wide_net("p4s_wide", 1 << 15, 10, 1 << 12);  // 2^39 floats per sample
+  expect_bad({"--p4s_netspec=" + wide, "--p4s_batch=2,4194304"},
+             "--p4s_batch: " + wide + ": network \"p4s_wide\" at batch 4194304: its tensors or its step's FLOPs");
+  std::remove(wide.c_str());
   expect_bad({"--p4s_batch=99999999999"}, "--p4s_batch: \"99999999999\" is not a batch size");
   expect_bad({"--p4s_mem_limit=0"}, "--p4s_mem_limit");
   expect_bad({"--p4s_mem_limit=99999999999T"}, "more bytes than a 64-bit count holds");
