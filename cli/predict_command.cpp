@@ -142,9 +142,9 @@ int run_predict(const std::vector<std::string>& args) {
       p["batch"] = b;
       for (fit::Target t : targets) {
         const double v = *predict(*net, b, t);
-        if (!std::isfinite(v))  // a model file holds finite, non-negative numbers only
-          throw std::runtime_error(std::string(fit::target_name(t)) + " of " + net->spec.name + " at batch " +
-                                   std::to_string(b) + " is not a finite number");
+        if (!std::isfinite(v) || v > 1e30)  // finite coefficients, but far out of any range
+          throw UsageError(a.value("--model") + ": its " + fit::target_name(t) + " for " + net->spec.name +
+                           " at batch " + std::to_string(b) + " is not a finite number: coefficients out of range");
         if (t == fit::Target::kLatencyMs)
           p[fit::target_name(t)] = v;
         else

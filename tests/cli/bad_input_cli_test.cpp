@@ -191,6 +191,7 @@ TEST_F(BadInputCli, Predict) {
   const std::string nan_model = with("nan_model.json", "\"step_ms\": ", "\"step_ms\": NaN, \"x\": ");
   const std::string null_coef = with("null_model.json", "\"coefficients\": [", "\"coefficients\": [null, ");
   const std::string neg_scale = with("neg_model.json", "\"scale\": ", "\"scale\": -1, \"was\": ");
+  const std::string huge_scale = with("huge_model.json", "\"scale\": ", "\"scale\": 1e308, \"was\": ");
   const std::string empty = f.write("empty_model.json", "");
   const std::string broken = f.write("broken_model.json", "{\"format\": ");
   const std::string netspec_empty = f.write("empty_net.json", "");
@@ -219,6 +220,8 @@ TEST_F(BadInputCli, Predict) {
       {{"predict", "--model", nan_model, "--batch", "2", "resnet18"}, nan_model + ": not valid JSON"},
       {{"predict", "--model", null_coef, "--batch", "2", "resnet18"}, null_coef + ": model: target"},
       {{"predict", "--model", neg_scale, "--batch", "2", "resnet18"}, "step_ms and scale must be finite and non-negative"},
+      {{"predict", "--model", huge_scale, "--batch", "2", "resnet18"},
+       huge_scale + ": its latency_ms for resnet18 at batch 2 is not a finite number: coefficients out of range"},
       {args({"--batch", "0", "resnet18"}), "--batch: must be positive, got 0"},
       {args({"--batch", "-1", "resnet18"}), "--batch: \"-1\" is not a positive integer"},
       {args({"--batch", "two", "resnet18"}), "--batch: \"two\" is not a positive integer"},
