@@ -99,7 +99,7 @@ int run_fit(const std::vector<std::string>& args) {
   const Arguments a(args, {{"--out"}, {"--netspecs", true, true}, {"--method"}, {"--report"},
                            {"--no-baseline", false}, {"--seed"}, {"--check", false}});
   const std::string out = a.value("--out");
-  if (a.positionals().empty()) throw UsageError("no result files given\n" + std::string(kUsage));
+  if (a.positionals().empty()) throw UsageError("no result files given (see 'p4s fit --help')");
   const std::string method = a.has("--method") ? a.value("--method") : "p4s";
   if (method != "p4s" && method != "perf4sight")
     throw UsageError("--method: must be p4s or perf4sight, got \"" + method + "\"");

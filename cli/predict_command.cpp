@@ -91,7 +91,7 @@ int run_predict(const std::vector<std::string>& args) {
     }
   const Arguments a(args, {{"--model"}, {"--batch"}, {"--json", false}, {"--netspecs", true, true}, {"--budget"}});
   const std::vector<int64_t> batches = parse_int_list(a.value("--batch"), "--batch", kMaxBatch);
-  if (a.positionals().empty()) throw UsageError("no network given\n" + std::string(kUsage));
+  if (a.positionals().empty()) throw UsageError("no network given (see 'p4s predict --help')");
   const bool has_budget = a.has("--budget");
   const double budget = has_budget ? parse_bytes(a.value("--budget"), "--budget") : 0.0;
 
