@@ -11,10 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/benchmark_args.hpp"
+#include "bench/case_limits.hpp"
+#include "bench/checkpoint_reporter.hpp"
 #include "bench/context.hpp"
 #include "bench/cuda_device.hpp"
 #include "bench/device.hpp"
 #include "bench/device_memory_meter.hpp"
+#include "bench/display_reporter.hpp"
 #include "bench/kernel_counters.hpp"
 #include "bench/mem_alloc.hpp"
 #include "bench/memory_meter.hpp"
@@ -34,8 +38,10 @@ constexpr int kExitFailure = 1;
 
 using namespace p4s::bench;
 
-// The folder a file is to be written in must exist before a long run starts.
+// The folder a file is to be written in must exist before a long run starts, and the file must
+// not be a folder.
 void check_output_folder(const std::string& flag, const std::string& path) {
+  if (std::filesystem::is_directory(path)) throw OptionError(flag + "=" + path + ": is a folder, not a file");
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty() && !std::filesystem::is_directory(parent))
     throw OptionError(flag + "=" + path + ": the folder " + parent.string() + " does not exist");
@@ -73,13 +79,23 @@ int run(int argc, char** argv) {
   CpuAllocationTracker& tracker = CpuAllocationTracker::install();
 
   ParsedArgs parsed;
+  BenchmarkArgs user_gb;
   std::vector<BenchNet> nets;
   ResolvedDevice device;
   std::unique_ptr<CudaDevice> cuda;
   std::optional<double> memory_fraction;
   try {
     parsed = parse_args(std::vector<std::string>(argv, argv + argc));
+    if (parsed.rest.empty()) parsed.rest.push_back("bench");  // argc == 0
+    user_gb = check_benchmark_args(std::vector<std::string>(parsed.rest.begin() + 1, parsed.rest.end()),
+                                   benchmark_environment());
     nets = load_networks(parsed.options);
+    {
+      const std::vector<int64_t> fallback =
+          parsed.options.net_batches.value_or(sweep_preset(parsed.options.sweep).net_batches);
+      const std::string flag = parsed.options.net_batches ? "--p4s_batch" : "--p4s_sweep=" + parsed.options.sweep;
+      for (const BenchNet& net : nets) check_network_batches({net}, net.batches.empty() ? fallback : net.batches, flag);
+    }
     if (parsed.options.kernel_trace_path)
       check_output_folder("--p4s_kernel_trace", *parsed.options.kernel_trace_path);
     device = resolve_device(parsed.options.device, cuda_status());
@@ -103,15 +119,20 @@ int run(int argc, char** argv) {
   // Google Benchmark's flags: the sweep's first, then the user's, which override them.
   // Google Benchmark exits itself for --help.
   std::vector<std::string> gb_args = benchmark_flags(sweep);
-  if (parsed.rest.empty()) parsed.rest.push_back("bench");  // argc == 0
   gb_args.insert(gb_args.begin(), parsed.rest.front());
-  gb_args.insert(gb_args.end(), parsed.rest.begin() + 1, parsed.rest.end());
+  gb_args.insert(gb_args.end(), user_gb.args.begin(), user_gb.args.end());
   std::vector<char*> gb_argv;
   for (std::string& arg : gb_args) gb_argv.push_back(arg.data());
   int gb_argc = static_cast<int>(gb_argv.size());
   gb_argv.push_back(nullptr);
   benchmark::Initialize(&gb_argc, gb_argv.data());
-  if (benchmark::ReportUnrecognizedArguments(gb_argc, gb_argv.data())) return kExitBadInput;
+  if (gb_argc > 1) {
+    // What Google Benchmark did not take: one line for all of it.
+    std::cerr << "bench: " << gb_argv[1] << ": unknown argument"
+              << (gb_argc > 2 ? " (and " + std::to_string(gb_argc - 2) + " more)" : std::string())
+              << " (see --help)\n";
+    return kExitBadInput;
+  }
 
   if (options.threads) at::set_num_threads(*options.threads);
   ContextInputs context = read_machine_context();
@@ -151,7 +172,6 @@ int run(int argc, char** argv) {
 
   // Kernel capture: started before the first case is built, so that CUPTI sees its memory.
   Capture capture = start_capture(options, device);
-  std::cerr << "bench: " << capture.line << "\n";
   context.kernel_capture = capture.line;
   std::unique_ptr<KernelCounterObserver> observer;
   if (capture.capture) {
@@ -164,8 +184,29 @@ int run(int argc, char** argv) {
 
   for (const auto& [key, value] : make_context(context)) benchmark::AddCustomContext(key, value);
   register_cases(sweep, nets, options.net_batches.value_or(sweep.net_batches), settings);
-  benchmark::RunSpecifiedBenchmarks();
+  // The JSON results are rewritten after every case, so that a killed sweep leaves them valid.
+  DisplayReporter display;
+  display.say_at_start("bench: " + capture.line);  // said once cases run
+  std::optional<CheckpointingJsonReporter> results;
+  if (user_gb.json_out)
+    results.emplace(*user_gb.json_out, [](const std::string& error) {
+      std::cerr << "bench: " << error << "; the run goes on, the next case's checkpoint tries again\n";
+    });
+  const size_t selected = benchmark::RunSpecifiedBenchmarks(&display, results ? &*results : nullptr);
   benchmark::Shutdown();
+  if (selected == 0) {
+    // Google Benchmark selected no case (a filter that matches none, or is no regular
+    // expression) and ran nothing.
+    const std::string why = display.selection_error();
+    std::cerr << "bench: --benchmark_filter=" << user_gb.filter.value_or(".") << ": "
+              << (why.empty() ? "selects no case" : why) << "\n";
+    return kExitBadInput;
+  }
+  if (results && results->error()) {
+    // The final write failed (the checkpoint before it, if any, is on disk).
+    std::cerr << "bench: " << *results->error() << "\n";
+    return kExitFailure;
+  }
 
   if (observer && observer->failed_marks() > 0)
     std::cerr << "bench: warning: " << observer->failed_marks() << " phase marks could not be recorded\n";

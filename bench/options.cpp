@@ -10,6 +10,7 @@ namespace p4s::bench {
 namespace {
 
 constexpr std::string_view kPrefix = "--p4s_";
+constexpr int64_t kMaxBatch = int64_t{1} << 24;
 
 // A positive decimal integer no larger than `max`, or nullopt.
 std::optional<int64_t> parse_positive(std::string_view text, int64_t max) {
@@ -29,8 +30,10 @@ std::vector<int64_t> parse_batches(std::string_view text) {
   while (true) {
     const size_t comma = text.find(',', start);
     const std::string_view item = text.substr(start, comma == std::string_view::npos ? comma : comma - start);
-    const std::optional<int64_t> v = parse_positive(item, int64_t{1} << 24);
-    if (!v) throw std::invalid_argument("\"" + std::string(item) + "\" is not a positive batch size");
+    const std::optional<int64_t> v = parse_positive(item, kMaxBatch);
+    if (!v)
+      throw std::invalid_argument("\"" + std::string(item) + "\" is not a batch size (a whole number from 1 to " +
+                                  std::to_string(kMaxBatch) + ")");
     for (int64_t b : out)
       if (b == *v) throw std::invalid_argument("batch size " + std::to_string(b) + " is given twice");
     out.push_back(*v);
@@ -76,9 +79,15 @@ int64_t parse_bytes(std::string_view text) {
     if (unit != 1) digits.remove_suffix(1);
   }
   const std::optional<int64_t> v = parse_positive(digits, std::numeric_limits<int64_t>::max() / unit);
-  if (!v)
+  if (!v) {
+    const bool digits_only = !digits.empty() && digits.size() <= 40 &&
+                             digits.find_first_not_of("0123456789") == std::string_view::npos &&
+                             digits.find_first_not_of('0') != std::string_view::npos;
+    if (digits_only)  // a number, but more bytes than can be counted
+      throw std::invalid_argument("\"" + std::string(text) + "\" is more bytes than a 64-bit count holds");
     throw std::invalid_argument("\"" + std::string(text) +
                                 "\" is not a positive byte count (digits, then optionally K, M, G or T)");
+  }
   return *v * unit;
 }
 

@@ -2,8 +2,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include <unistd.h>
 
 #include "cli/command.hpp"
 
@@ -68,6 +74,42 @@ std::vector<int64_t> parse_int_list(const std::string& text, const std::string& 
     if (comma == std::string::npos) return out;
     start = comma + 1;
   }
+}
+
+namespace {
+
+// The folder a path is in ("." for a bare name).
+std::string folder_of(const std::string& path) {
+  const std::string parent = std::filesystem::path(path).parent_path().string();
+  return parent.empty() ? std::string(".") : parent;
+}
+
+void check_writable_folder(const std::string& folder, const std::string& path, const std::string& what) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(folder, ec))
+    throw UsageError(what + " " + path + ": the folder " + folder + " does not exist");
+  if (::access(folder.c_str(), W_OK) != 0)
+    throw UsageError(what + " " + path + ": cannot write in the folder " + folder + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+void check_output_file(const std::string& path, const std::string& what) {
+  if (path.empty()) throw UsageError(what + ": the file name is empty");
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw UsageError(what + " " + path + ": is a folder, not a file");
+  check_writable_folder(folder_of(path), path, what);
+}
+
+void check_output_folder(const std::string& path, const std::string& what) {
+  if (path.empty()) throw UsageError(what + ": the folder name is empty");
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    if (!std::filesystem::is_directory(path, ec)) throw UsageError(what + " " + path + ": is a file, not a folder");
+    check_writable_folder(path, path, what);
+    return;
+  }
+  check_writable_folder(folder_of(path), path, what);
 }
 
 double parse_bytes(const std::string& text, const std::string& what) {

@@ -35,6 +35,14 @@ class Arguments {
 int64_t parse_positive_int(const std::string& text, const std::string& what);
 // "2,4,8" -> {2, 4, 8}: positive integers, at most `max_value` each.
 std::vector<int64_t> parse_int_list(const std::string& text, const std::string& what, int64_t max_value);
+// A file a command is to write: its name not empty, not a folder, and its folder existing
+// and writable. Checked before any work, so that a long fit does not end in a refusal.
+// UsageError naming `what` (the option) and the path otherwise.
+void check_output_file(const std::string& path, const std::string& what);
+// A folder a command is to write files in (made when missing): not a file, and its parent
+// existing. UsageError otherwise.
+void check_output_folder(const std::string& path, const std::string& what);
+
 // A size in bytes: a number with an optional suffix K, M, G, T (powers of 1024; "KiB",
 // "MB", "GiB" ... accepted too, all binary). Positive and finite.
 double parse_bytes(const std::string& text, const std::string& what);

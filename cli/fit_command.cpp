@@ -14,6 +14,7 @@
 #include "fit/observations.hpp"
 #include "fit/p4s_model.hpp"
 #include "fit/perf4sight_model.hpp"
+#include "fit/predictable.hpp"
 #include "fit/report.hpp"
 #include "fit/results.hpp"
 #include "modelgen/shapes.hpp"
@@ -80,6 +81,13 @@ std::vector<std::string> check_committed(const std::string& model_path, const st
   return problems;
 }
 
+// The result files, for messages: one name, or the first and how many more.
+std::string sources_text(const std::vector<std::string>& sources) {
+  if (sources.empty()) return "the result files";
+  if (sources.size() == 1) return sources.front();
+  return sources.front() + " (and " + std::to_string(sources.size() - 1) + " more result files)";
+}
+
 }  // namespace
 
 int run_fit(const std::vector<std::string>& args) {
@@ -91,11 +99,16 @@ int run_fit(const std::vector<std::string>& args) {
   const Arguments a(args, {{"--out"}, {"--netspecs", true, true}, {"--method"}, {"--report"},
                            {"--no-baseline", false}, {"--seed"}, {"--check", false}});
   const std::string out = a.value("--out");
-  if (a.positionals().empty()) throw UsageError("no result files given\n" + std::string(kUsage));
+  if (a.positionals().empty()) throw UsageError("no result files given (see 'p4s fit --help')");
   const std::string method = a.has("--method") ? a.value("--method") : "p4s";
   if (method != "p4s" && method != "perf4sight")
     throw UsageError("--method: must be p4s or perf4sight, got \"" + method + "\"");
   const uint64_t seed = a.has("--seed") ? static_cast<uint64_t>(parse_positive_int(a.value("--seed"), "--seed")) : 1;
+  // Where the outputs go, before any work: a long fit must not end in a refusal.
+  if (!a.has("--check")) {
+    check_output_file(out, "--out");
+    if (a.has("--report")) check_output_folder(a.value("--report"), "--report");
+  }
 
   fit::ResultSet results;
   std::vector<fit::Observation> observations;
@@ -110,8 +123,16 @@ int run_fit(const std::vector<std::string>& args) {
     throw UsageError(e.what());
   } catch (const fit::UnknownNetworkError& e) {
     throw UsageError(std::string(e.what()) + " (give its folder with --netspecs)");
+  } catch (const std::runtime_error& e) {
+    throw UsageError(std::string("--netspecs: ") + e.what());  // a folder that cannot be read
   }
-  if (observations.empty()) throw UsageError("the result files hold no Net/<net>/bs:<N> cases");
+  const std::string files = sources_text(results.sources);
+  if (observations.empty()) throw UsageError(files + ": no Net/<net>/bs:<N> cases");
+  for (const fit::Observation& o : observations)
+    if (o.batch > fit::max_predictable_batch(o.net->shapes))
+      throw UsageError(files + ": case Net/" + o.net->spec.name + "/bs:" + std::to_string(o.batch) +
+                       ": the step's tensors would take more than 2^50 bytes at this batch, beyond what can "
+                       "be fitted or predicted");
 
   const std::vector<fit::DeviceRuntime> candidates = fit::candidate_runtimes(results);
   std::vector<const fit::Observation*> all;
@@ -131,7 +152,14 @@ int run_fit(const std::vector<std::string>& args) {
       model.perf4sight = fit::train_perf4sight_model(all, seed);
     }
   } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
+    throw UsageError(files + ": " + e.what());
+  }
+  // The model's text before anything is written: a model with a NaN is refused whole.
+  std::string model_text;
+  try {
+    model_text = fit::model_to_json(model);
+  } catch (const fit::ModelFileError& e) {
+    throw std::runtime_error(out + ": " + e.what());
   }
 
   // Evaluate before writing anything, so that a failure leaves no half of the output.
@@ -152,7 +180,7 @@ int run_fit(const std::vector<std::string>& args) {
   if (a.has("--check")) {
     const std::string report_dir = a.has("--report") ? a.value("--report") : std::string();
     const std::vector<std::string> problems =
-        check_committed(out, fit::model_to_json(model), a.has("--report") ? &report_dir : nullptr,
+        check_committed(out, model_text, a.has("--report") ? &report_dir : nullptr,
                         evaluation ? &*evaluation : nullptr);
     for (const std::string& p : problems) std::fprintf(stderr, "p4s fit --check: %s\n", p.c_str());
     if (!problems.empty()) return kExitCheckFailed;
@@ -160,7 +188,7 @@ int run_fit(const std::vector<std::string>& args) {
                 evaluation ? ", and the held-out accuracy is no worse than committed" : "");
     return kExitOk;
   }
-  fit::write_model(model, out);
+  write_file_atomically(out, model_text);
   std::printf("fitted %s on %zu network cases (%zu families) from %zu file%s: ", method.c_str(),
               observations.size(), model.families.size(), results.sources.size(),
               results.sources.size() == 1 ? "" : "s");

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/arguments.hpp"
 #include "cli/command.hpp"
 #include "modelgen/builtin.hpp"
 #include "modelgen/families.hpp"
@@ -208,8 +209,8 @@ int run_list(const std::vector<std::string>& args) {
 int run_export(const std::vector<std::string>& args) {
   const NetsArgs a = parse_args(args, true);
   if (!a.out) throw UsageError("-o FILE is missing: where to write the NetSpec");
-  if (a.out->empty()) throw UsageError("-o: the file name is empty");
   const NetworkId id = resolve(a);
+  check_output_file(*a.out, "-o");
   const modelgen::NetSpec spec = build(id);
   try {
     modelgen::write_netspec(spec, *a.out);

@@ -32,11 +32,19 @@ void print_usage(std::FILE* to) {
   std::fprintf(to, "\n'p4s <command> --help' describes a command.\n");
 }
 
+// "fit, predict, nets, compare".
+std::string command_names() {
+  std::string names;
+  for (const Command& c : kCommands) names += std::string(names.empty() ? "" : ", ") + c.name;
+  return names;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Bad input is one line, as everywhere; the usage is for --help.
   if (argc < 2) {
-    print_usage(stderr);
+    std::fprintf(stderr, "p4s: give a command: %s (see 'p4s --help')\n", command_names().c_str());
     return p4s::cli::kExitBadInput;
   }
   const std::string name = argv[1];
@@ -57,7 +65,7 @@ int main(int argc, char** argv) {
       return p4s::cli::kExitFailure;
     }
   }
-  std::fprintf(stderr, "p4s: unknown command '%s'\n", name.c_str());
-  print_usage(stderr);
+  std::fprintf(stderr, "p4s: unknown command '%s': the commands are %s (see 'p4s --help')\n", name.c_str(),
+               command_names().c_str());
   return p4s::cli::kExitBadInput;
 }

@@ -14,6 +14,7 @@
 #include "fit/model_file.hpp"
 #include "fit/network_analysis.hpp"
 #include "fit/network_library.hpp"
+#include "fit/predictable.hpp"
 #include "modelgen/netspec_io.hpp"
 
 namespace p4s::cli {
@@ -59,15 +60,20 @@ std::string human(fit::Target t, double v) {
 }
 
 // The largest batch whose predicted memory is within the budget (0: not even one sample).
+// Searched up to kMaxBatch, and no further than the network can be predicted.
 int64_t largest_batch(Predictor& predict, const fit::ResolvedNet& net, fit::Target t, double budget) {
+  const int64_t limit = std::min(kMaxBatch, fit::max_predictable_batch(net.shapes));
   auto fits = [&](int64_t b) { return *predict(net, b, t) <= budget; };
-  if (!fits(1)) return 0;
+  if (limit < 1 || !fits(1)) return 0;
   int64_t lo = 1, hi = 2;
-  while (hi <= kMaxBatch && fits(hi)) {
+  while (hi <= limit && fits(hi)) {
     lo = hi;
     hi *= 2;
   }
-  if (hi > kMaxBatch) return kMaxBatch;
+  if (hi > limit) {
+    if (fits(limit)) return limit;
+    hi = limit;
+  }
   while (hi - lo > 1) {
     const int64_t mid = lo + (hi - lo) / 2;
     (fits(mid) ? lo : hi) = mid;
@@ -85,7 +91,7 @@ int run_predict(const std::vector<std::string>& args) {
     }
   const Arguments a(args, {{"--model"}, {"--batch"}, {"--json", false}, {"--netspecs", true, true}, {"--budget"}});
   const std::vector<int64_t> batches = parse_int_list(a.value("--batch"), "--batch", kMaxBatch);
-  if (a.positionals().empty()) throw UsageError("no network given\n" + std::string(kUsage));
+  if (a.positionals().empty()) throw UsageError("no network given (see 'p4s predict --help')");
   const bool has_budget = a.has("--budget");
   const double budget = has_budget ? parse_bytes(a.value("--budget"), "--budget") : 0.0;
 
@@ -109,6 +115,20 @@ int run_predict(const std::vector<std::string>& args) {
     throw UsageError(e.what());
   } catch (const fit::UnknownNetworkError& e) {
     throw UsageError(e.what());
+  } catch (const std::runtime_error& e) {
+    throw UsageError(std::string("--netspecs: ") + e.what());  // a folder that cannot be read
+  }
+  // Batches whose tensors would be beyond any device are refused, not predicted.
+  const int64_t largest_asked = *std::max_element(batches.begin(), batches.end());
+  for (const fit::ResolvedNet* net : nets) {
+    const int64_t most = fit::max_predictable_batch(net->shapes);
+    if (largest_asked > most) {
+      char bytes[32];
+      std::snprintf(bytes, sizeof bytes, "%.3g", fit::step_bytes_bound(net->shapes, largest_asked));
+      throw UsageError(net->source + ": network \"" + net->spec.name + "\": --batch " + std::to_string(largest_asked) +
+                       ": its tensors could take up to " + bytes + " bytes, beyond the 2^50 that predictions reach" +
+                       (most > 0 ? " (the largest batch is " + std::to_string(most) + ")" : " even at batch 1"));
+    }
   }
 
   const std::vector<fit::Target> targets = model.targets();
@@ -122,6 +142,9 @@ int run_predict(const std::vector<std::string>& args) {
       p["batch"] = b;
       for (fit::Target t : targets) {
         const double v = *predict(*net, b, t);
+        if (!std::isfinite(v) || v > 1e30)  // finite coefficients, but far out of any range
+          throw UsageError(a.value("--model") + ": its " + fit::target_name(t) + " for " + net->spec.name +
+                           " at batch " + std::to_string(b) + " is not a finite number: coefficients out of range");
         if (t == fit::Target::kLatencyMs)
           p[fit::target_name(t)] = v;
         else

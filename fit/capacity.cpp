@@ -1,14 +1,20 @@
 #include "fit/capacity.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace p4s::fit {
 
 std::optional<double> fit_capacity(const std::vector<std::pair<double, bool>>& predicted_and_fits) {
+  // Only finite, positive predictions say anything about a capacity in bytes.
+  std::vector<std::pair<double, bool>> v;
   bool any_oom = false;
-  for (const auto& p : predicted_and_fits) any_oom |= !p.second;
+  for (const auto& p : predicted_and_fits)
+    if (std::isfinite(p.first) && p.first > 0) {
+      v.push_back(p);
+      any_oom |= !p.second;
+    }
   if (!any_oom) return std::nullopt;
-  std::vector<std::pair<double, bool>> v = predicted_and_fits;
   std::sort(v.begin(), v.end());
   int fits_above = 0;
   for (const auto& p : v) fits_above += p.second;
@@ -27,6 +33,9 @@ std::optional<double> fit_capacity(const std::vector<std::pair<double, bool>>& p
       best_t = i + 1 < v.size() ? 0.5 * (v[i].first + v[i + 1].first) : v[i].first * 1.5;
     }
   }
+  // Every prediction is positive, so is every threshold; checked, as a model file refuses
+  // any other.
+  if (!std::isfinite(best_t) || best_t <= 0) return std::nullopt;
   return best_t;
 }
 

@@ -11,7 +11,8 @@ namespace p4s::fit {
 
 // (predicted bytes, whether the step ran). The threshold with the fewest misclassified steps
 // (a step fits when its prediction is at most the threshold), in the middle of the widest
-// such gap; nullopt when no step ran out of memory.
+// such gap; nullopt when no step ran out of memory. Predictions that are not finite and
+// positive are left out; the threshold is always finite and positive.
 std::optional<double> fit_capacity(const std::vector<std::pair<double, bool>>& predicted_and_fits);
 
 }  // namespace p4s::fit

@@ -97,14 +97,22 @@ Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observa
   for (const std::string& held_out : ev.families) {
     std::vector<const Observation*> train, test;
     for (const Observation& o : observations) (o.family == held_out ? test : train).push_back(&o);
-    const P4sModel m = train_p4s_model(train, layer_cases, candidates, cache);
-    Held h{[&](const Observation& o, Target t) { return m.predict(cache.get(*o.net, m.runtime), o.batch, t); },
-           m.capacity_bytes, m.capacity_target};
+    // Both methods fit first, so that a fold is evaluated for both or for neither.
+    std::optional<P4sModel> m;
+    std::optional<Perf4sightModel> b;
+    try {
+      m = train_p4s_model(train, layer_cases, candidates, cache);
+      if (options.baseline) b = train_perf4sight_model(train, options.seed);
+    } catch (const std::invalid_argument& e) {
+      ev.not_evaluated[held_out] = e.what();
+      continue;
+    }
+    Held h{[&](const Observation& o, Target t) { return m->predict(cache.get(*o.net, m->runtime), o.batch, t); },
+           m->capacity_bytes, m->capacity_target};
     add_points(ours, test, h);
-    if (options.baseline) {
-      const Perf4sightModel b = train_perf4sight_model(train, options.seed);
-      Held hb{[&](const Observation& o, Target t) { return b.predict(*o.net, o.batch, t); }, b.capacity_bytes,
-              b.capacity_target};
+    if (b) {
+      Held hb{[&](const Observation& o, Target t) { return b->predict(*o.net, o.batch, t); }, b->capacity_bytes,
+              b->capacity_target};
       add_points(base, test, hb);
     }
   }

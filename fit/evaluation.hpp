@@ -57,6 +57,9 @@ struct MethodEvaluation {
 struct Evaluation {
   std::vector<std::string> families;
   std::vector<MethodEvaluation> methods;  // the project's method first
+  // Held-out families whose fold could not be fitted (the other families have nothing to
+  // fit, e.g. only out-of-memory steps), with the reason; their predictions are missing.
+  std::map<std::string, std::string> not_evaluated;
 };
 
 struct EvaluationOptions {
@@ -66,6 +69,7 @@ struct EvaluationOptions {
 
 // Leave-one-family-out over the network cases; the layer cases (may be empty), which belong to
 // no family, are part of every fit. Throws std::invalid_argument with fewer than two families.
+// A fold that cannot be fitted is listed in not_evaluated, and the others go on.
 Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observations,
                                          const std::vector<LayerResult>& layer_cases,
                                          const std::vector<DeviceRuntime>& candidates,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -25,6 +26,25 @@ std::string number(double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
+}
+
+// The first number in `j` that is not finite (NaN or an infinity), as its field's path, e.g.
+// "model.targets.mem_alloc.coefficients[1]"; empty when every number is finite. JSON has no
+// such numbers: written, they would become null and the file would not read back.
+std::string nonfinite_field(const nlohmann::json& j, const std::string& path) {
+  if (j.is_number_float()) return std::isfinite(j.get<double>()) ? std::string() : path;
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      std::string found = nonfinite_field(*it, path.empty() ? it.key() : path + "." + it.key());
+      if (!found.empty()) return found;
+    }
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) {
+      std::string found = nonfinite_field(j[i], path + "[" + std::to_string(i) + "]");
+      if (!found.empty()) return found;
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -71,6 +91,10 @@ std::string model_to_json(const ModelFile& m) {
   j["targets"] = targets;
   if (m.p4s) j["model"] = m.p4s->to_json();
   if (m.perf4sight) j["model"] = m.perf4sight->to_json();
+  const std::string bad = nonfinite_field(j, "");
+  if (!bad.empty()) {
+    throw ModelFileError("field \"" + bad + "\": not a finite number; a model with NaN or Infinity is not written");
+  }
   return j.dump(1) + "\n";
 }
 
@@ -134,7 +158,13 @@ ModelFile read_model(const std::string& path) {
 }
 
 void write_model(const ModelFile& model, const std::string& path) {
-  p4s::write_file_atomically(path, model_to_json(model));
+  std::string text;
+  try {
+    text = model_to_json(model);
+  } catch (const ModelFileError& e) {
+    throw ModelFileError(path + ": " + e.what());
+  }
+  p4s::write_file_atomically(path, text);
 }
 
 }  // namespace p4s::fit

@@ -41,12 +41,15 @@ struct ModelFile {
 // NetSpecs of their networks: equal data gives equal digests on every platform.
 std::string data_digest(const std::vector<Observation>& observations);
 
+// Throws ModelFileError naming the field ("field \"model.capacity.bytes\": not a finite number
+// ...") for a NaN or an infinity anywhere in the model: JSON cannot hold them.
 std::string model_to_json(const ModelFile& model);
 // Parses and checks a model file's text; `source` names it in errors. Refuses other formats
 // and newer versions.
 ModelFile parse_model(const std::string& text, const std::string& source);
 ModelFile read_model(const std::string& path);
-// Writes atomically (a temporary file renamed over the target).
+// Writes atomically (a temporary file renamed over the target). Throws ModelFileError (the
+// path, then model_to_json's reason) for a model with a non-finite number, writing nothing.
 void write_model(const ModelFile& model, const std::string& path);
 
 }  // namespace p4s::fit

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "fit/predictable.hpp"
+
 namespace p4s::fit {
 
 CostOptions cost_options(const DeviceRuntime& runtime) {
@@ -17,11 +19,13 @@ NetworkAnalysis::NetworkAnalysis(const ResolvedNet& net, const DeviceRuntime& ru
       runtime_(runtime),
       backend_(runtime.backend()),
       envelope_(net.spec, net.shapes, *backend_, runtime.sim_options()),
-      costs_(fit::layer_costs(net.spec, net.shapes, cost_options(runtime))) {}
+      costs_(fit::layer_costs(net.spec, net.shapes, cost_options(runtime))),
+      max_batch_(max_predictable_batch(net.shapes)) {}
 
 double NetworkAnalysis::allocator_reserved_bytes(int64_t batch) const {
   if (runtime_.kind != DeviceKind::kCuda)
     throw std::logic_error("allocator_reserved_bytes: the runtime is not CUDA");
+  check_batch(batch);
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = reserved_.find(batch);
@@ -38,7 +42,14 @@ double NetworkAnalysis::allocator_reserved_bytes(int64_t batch) const {
   return reserved;
 }
 
+void NetworkAnalysis::check_batch(int64_t batch) const {
+  if (batch > max_batch_)
+    throw std::out_of_range(net_.spec.name + ": batch " + std::to_string(batch) +
+                            " is beyond what can be predicted (at most " + std::to_string(max_batch_) + ")");
+}
+
 double NetworkAnalysis::memory_feature(const std::string& name, int64_t batch) const {
+  check_batch(batch);
   if (name == "one") return 1.0;
   if (name == "sim_peak") return sim_peak_bytes(batch);
   if (name == "allocator_reserved") return allocator_reserved_bytes(batch);

@@ -27,22 +27,30 @@ class NetworkAnalysis {
   // The simulated peak of live bytes of a steady-state step (allocation rounding included).
   double sim_peak_bytes(int64_t batch) const { return envelope_.peak_bytes(batch); }
   // What the CUDA caching allocator reserves at its peak during a step that follows a
-  // warm-up step. Precondition: a CUDA runtime.
+  // warm-up step. Precondition: a CUDA runtime. Throws std::out_of_range for a batch beyond
+  // max_batch() (the simulation's byte counts could overflow).
   double allocator_reserved_bytes(int64_t batch) const;
 
   // Per-layer latency cost quantities (cost_terms.hpp).
   const std::vector<LayerCost>& layer_costs() const { return costs_; }
 
   // A memory feature by name: "one", "sim_peak", "allocator_reserved".
-  // Throws std::invalid_argument for other names.
+  // Throws std::invalid_argument for other names, std::out_of_range for a batch beyond
+  // max_batch().
   double memory_feature(const std::string& name, int64_t batch) const;
 
+  // The largest batch this network can be predicted at (predictable.hpp).
+  int64_t max_batch() const { return max_batch_; }
+
  private:
+  void check_batch(int64_t batch) const;
+
   const ResolvedNet& net_;
   DeviceRuntime runtime_;
   std::unique_ptr<MemoryBackend> backend_;
   MemoryEnvelope envelope_;
   std::vector<LayerCost> costs_;
+  int64_t max_batch_;
   mutable std::mutex mu_;
   mutable std::map<int64_t, double> reserved_;
 };

@@ -23,6 +23,9 @@ NnlsResult nnls(const arma::mat& A_in, const arma::vec& b, int max_iterations) {
 
   arma::vec x(n, arma::fill::zeros);
   std::vector<bool> passive(n, false);
+  // Variables whose step would not move them up (their gradient was positive only by rounding,
+  // as with duplicate or nearly dependent columns): adding them again would cycle.
+  std::vector<bool> excluded(n, false);
   arma::vec w = A.t() * (b - A * x);
   const double tol = 10 * std::numeric_limits<double>::epsilon() * arma::norm(A, 1) *
                      static_cast<double>(std::max(A.n_rows, A.n_cols));
@@ -38,13 +41,13 @@ NnlsResult nnls(const arma::mat& A_in, const arma::vec& b, int max_iterations) {
     arma::uword best = n;
     double best_w = tol;
     for (arma::uword j = 0; j < n; ++j)
-      if (!passive[j] && w(j) > best_w) {
+      if (!passive[j] && !excluded[j] && w(j) > best_w) {
         best_w = w(j);
         best = j;
       }
     if (best == n || iter >= max_iterations) break;
     passive[best] = true;
-    for (;;) {
+    for (bool first = true;; first = false) {
       ++iter;
       const arma::uvec p = passive_indices();
       arma::vec z(n, arma::fill::zeros);
@@ -54,15 +57,24 @@ NnlsResult nnls(const arma::mat& A_in, const arma::vec& b, int max_iterations) {
         zp = arma::pinv(A.cols(p)) * b;
       }
       z.elem(p) = zp;
+      if (first && !(z(best) > 0)) {
+        // The new variable does not enter: leave x as it was and never try it again.
+        passive[best] = false;
+        excluded[best] = true;
+        break;
+      }
       if (zp.min() > 0) {
         x = z;
         break;
       }
-      // Step back to the boundary and drop the variables that reached zero.
-      double alpha = std::numeric_limits<double>::infinity();
+      // Step back to the boundary and drop the variables that reached zero. x(j) >= 0 and
+      // z(j) <= 0, so the step is in [0, 1]; x(j) == z(j) == 0 stops it at once.
+      double alpha = 1.0;
       for (arma::uword k = 0; k < p.n_elem; ++k) {
         const arma::uword j = p(k);
-        if (z(j) <= 0) alpha = std::min(alpha, x(j) / (x(j) - z(j)));
+        if (z(j) > 0) continue;
+        const double span = x(j) - z(j);
+        alpha = std::min(alpha, span > 0 ? x(j) / span : 0.0);
       }
       x += alpha * (z - x);
       for (arma::uword j = 0; j < n; ++j)
@@ -76,6 +88,8 @@ NnlsResult nnls(const arma::mat& A_in, const arma::vec& b, int max_iterations) {
   }
   NnlsResult r;
   r.x = x % scale;
+  // Every step above is a convex combination of finite solutions; say so loudly if not.
+  if (!r.x.is_finite()) throw std::logic_error("nnls: the solution is not finite");
   r.residual_norm = arma::norm(A_in * r.x - b);
   r.iterations = iter;
   return r;

@@ -15,6 +15,8 @@ struct NnlsResult {
 
 // A: one row per equation (here: per measurement), one column per unknown; b: the right-hand
 // side. Columns are scaled internally, so terms of very different magnitudes are fine.
+// Rank-deficient, duplicate, zero and nearly dependent columns are fine: the solution is always
+// finite (a variable whose entry the active set cannot make positive is left at 0).
 // Throws std::invalid_argument for mismatched sizes or non-finite input.
 NnlsResult nnls(const arma::mat& A, const arma::vec& b, int max_iterations = 0);
 

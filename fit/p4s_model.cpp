@@ -25,6 +25,17 @@ std::vector<const Observation*> with_target(const std::vector<const Observation*
   return out;
 }
 
+// Whether the features (rows of X, each scaled to unit length so that bytes and constants
+// compare) are linearly independent over the samples.
+bool separable(const arma::mat& X) {
+  arma::mat scaled = X;
+  for (arma::uword f = 0; f < X.n_rows; ++f) {
+    const double n = arma::norm(X.row(f));
+    if (n > 0) scaled.row(f) /= n;
+  }
+  return arma::rank(scaled, 1e-9) == X.n_rows;
+}
+
 Fitted fit_memory(const std::vector<const Observation*>& obs, Target t,
                   const std::vector<std::string>& features, const DeviceRuntime& runtime,
                   AnalysisCache& cache) {
@@ -35,6 +46,14 @@ Fitted fit_memory(const std::vector<const Observation*>& obs, Target t,
     const NetworkAnalysis& a = cache.get(*obs[i]->net, runtime);
     for (size_t f = 0; f < features.size(); ++f) X(f, i) = a.memory_feature(features[f], obs[i]->batch);
     y(i) = *obs[i]->values.get(t);
+  }
+  // Data that cannot tell the features apart (one measurement, or every measurement a multiple
+  // of another) leaves the split between a fixed part and the simulated part to chance; the
+  // simulation alone, scaled, is the physical answer, and it grows with the batch as a fixed
+  // part would not.
+  if (!separable(X)) {
+    for (size_t f = 0; f < features.size(); ++f)
+      if (features[f] == "one") X.row(f).zeros();
   }
   Fitted r;
   r.model.features = features;
@@ -304,7 +323,9 @@ P4sModel train_p4s_model(const std::vector<const Observation*>& train,
     m.latency = fit_latency(latency_obs, layer_cases, m.runtime, cache);
     anything = true;
   }
-  if (!anything) throw std::invalid_argument("train_p4s_model: no measurements to fit");
+  if (!anything) throw std::invalid_argument(
+        "nothing to fit: no step that ran has a measured latency_ms, mem_alloc, mem_reserved or mem_used "
+        "(values that are NaN or Infinity count as missing)");
 
   // Capacity, on the memory target closest to what the device runs out of.
   for (Target t : {Target::kMemUsed, Target::kMemReserved, Target::kMemAlloc}) {

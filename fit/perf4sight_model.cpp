@@ -34,7 +34,9 @@ Perf4sightModel train_perf4sight_model(const std::vector<const Observation*>& tr
     opt.seed = seed;
     m.forests.emplace(t, ExtraTreesRegressor(X, y, opt));
   }
-  if (m.forests.empty()) throw std::invalid_argument("train_perf4sight_model: no measurements to fit");
+  if (m.forests.empty()) throw std::invalid_argument(
+        "nothing to fit: no step that ran has a measured latency_ms, mem_alloc, mem_reserved or mem_used "
+        "(values that are NaN or Infinity count as missing)");
   for (Target t : {Target::kMemUsed, Target::kMemReserved, Target::kMemAlloc}) {
     if (!m.has(t)) continue;
     m.capacity_target = t;

@@ -149,6 +149,7 @@ std::string evaluation_table(const Evaluation& ev) {
       first = false;
     }
   }
+  for (const auto& [family, why] : ev.not_evaluated) s << family << " held out: not evaluated: " << why << "\n";
   for (const MethodEvaluation& me : ev.methods)
     if (me.fits.n)
       s << "fits / does not fit, " << method_title(me.method) << ": " << fmt("%.1f%%", me.fits.accuracy()) << " correct ("
@@ -179,6 +180,7 @@ nlohmann::json evaluation_to_json(const Evaluation& ev) {
     methods[me.method] = mj;
   }
   j["methods"] = methods;
+  if (!ev.not_evaluated.empty()) j["not_evaluated"] = ev.not_evaluated;
   return j;
 }
 
@@ -219,6 +221,8 @@ std::vector<std::string> write_report(const std::string& dir, const ReportInput&
         md << "\n";
       }
     md << "\n";
+    for (const auto& [family, why] : ev.not_evaluated)
+      md << "Not evaluated with " << family << " held out: " << why << ".\n\n";
     for (const MethodEvaluation& me : ev.methods)
       if (me.fits.n)
         md << "Fits / does not fit, " << method_title(me.method) << ": " << fmt("%.1f%%", me.fits.accuracy())

@@ -13,6 +13,9 @@ namespace {
 
 using nlohmann::json;
 
+// Batch sizes a result may have: the bench's own limit (--p4s_batch).
+constexpr int64_t kMaxResultBatch = int64_t{1} << 24;
+
 // Google Benchmark's own name suffixes, which are not layer arguments.
 bool is_benchmark_suffix(const std::string& key) {
   static const char* const kSuffixes[] = {"repeats", "iterations", "threads", "min_time",
@@ -67,6 +70,8 @@ std::optional<std::pair<CaseId, std::string>> parse_case(const std::string& run_
       throw ResultsError(where + ": a network case must be named Net/<net>/bs:<N>");
     const std::optional<int64_t> bs = parse_int(parts[2].substr(3));
     if (!bs || *bs <= 0) throw ResultsError(where + ": batch size in \"" + parts[2] + "\" must be a positive integer");
+    if (*bs > kMaxResultBatch)
+      throw ResultsError(where + ": batch size in \"" + parts[2] + "\" is more than " + std::to_string(kMaxResultBatch));
     key.is_net = true;
     key.name = parts[1];
     key.batch = *bs;
@@ -81,6 +86,9 @@ std::optional<std::pair<CaseId, std::string>> parse_case(const std::string& run_
     if (is_benchmark_suffix(k)) continue;
     const std::optional<int64_t> v = parse_int(parts[i].substr(colon + 1));
     if (!v) return std::nullopt;  // not one of our layer cases
+    if (k == "bs" && (*v <= 0 || *v > kMaxResultBatch))
+      throw ResultsError(where + ": batch size in \"" + parts[i] + "\" must be from 1 to " +
+                         std::to_string(kMaxResultBatch));
     key.args[k] = *v;
     label += "/" + k + ":" + std::to_string(*v);
   }
@@ -102,6 +110,23 @@ bool is_benchmark_field(const std::string& key) {
 bool is_checked_counter(const std::string& key) {
   return key == "mem_alloc" || key == "mem_reserved" || key == "mem_used";
 }
+
+// What a training step that ran can measure. Beyond these a value is a broken file, not a
+// measurement, and would only make the fit's arithmetic overflow.
+struct Plausible {
+  double min;
+  bool min_exclusive;
+  double max;
+  const char* too_small;
+  const char* too_large;
+};
+// Latency in ms: more than nothing, less than a year.
+const Plausible kLatencyRange{0.0, true, 3.2e10, "a step that ran takes time", "a year"};
+// mem_alloc, mem_reserved: a step that ran holds at least its weights; at most 2^60 bytes.
+const Plausible kHeldBytesRange{1.0, false, 1152921504606846976.0,
+                                "a step that ran holds at least its weights", "2^60 bytes"};
+// mem_used: memory above what was in use before may be none.
+const Plausible kMemUsedRange{0.0, false, 1152921504606846976.0, "", "2^60 bytes"};
 
 double median(std::vector<std::pair<double, int>> v) {
   // Weighted median: the value at which half of the total weight is reached.
@@ -131,6 +156,7 @@ class FileReader {
     }
     if (!doc.is_object() || !doc.contains("benchmarks") || !doc["benchmarks"].is_array())
       throw NotBenchmarkOutputError(source_ + ": not Google Benchmark output: no \"benchmarks\" list");
+    if (doc.contains("context") && doc["context"].is_object()) check_schema_version(doc["context"]);
     if (out_.context.empty() && doc.contains("context") && doc["context"].is_object())
       for (auto it = doc["context"].begin(); it != doc["context"].end(); ++it)
         out_.context[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
@@ -146,7 +172,24 @@ class FileReader {
   }
 
  private:
-  std::optional<double> number(const json& e, const std::string& field, const std::string& where) const {
+  // The bench's p4s_schema_version, where the context has one: a version this reader knows.
+  void check_schema_version(const json& context) const {
+    auto it = context.find("p4s_schema_version");
+    if (it == context.end()) return;
+    const std::string where = source_ + ": field \"context.p4s_schema_version\"";
+    const std::string text = it->is_string() ? it->get<std::string>() : it->dump();
+    const std::optional<int64_t> v = parse_int(text);
+    if (!v || *v < 1) throw ResultsError(where + ": \"" + text + "\" is not a version number");
+    if (*v > kResultsSchemaVersion)
+      throw ResultsError(where + ": version " + text + " is newer than this reader understands (" +
+                         std::to_string(kResultsSchemaVersion) + ")");
+  }
+
+  // A measured value of a step that ran: a number (null, from NaN / Infinity, is missing),
+  // not negative, and within what a training step can measure: `min` (exclusive when
+  // `min_exclusive`) to `max`, in the field's unit (`scale` converts it to that unit).
+  std::optional<double> number(const json& e, const std::string& field, const std::string& where,
+                               const Plausible& range, double scale = 1.0) const {
     auto it = e.find(field);
     if (it == e.end() || it->is_null()) return std::nullopt;
     if (!it->is_number())
@@ -154,7 +197,12 @@ class FileReader {
     const double v = it->get<double>();
     if (v < 0)
       throw ResultsError(where + ": field \"" + field + "\" must not be negative, got " + it->dump());
-    return v;
+    const double u = v * scale;
+    if (u < range.min || (range.min_exclusive && u == range.min))
+      throw ResultsError(where + ": field \"" + field + "\" is " + it->dump() + ": " + range.too_small);
+    if (u > range.max)
+      throw ResultsError(where + ": field \"" + field + "\" is " + it->dump() + ": more than " + range.too_large);
+    return u;
   }
 
   void read_entry(const json& e, size_t index) {
@@ -196,11 +244,12 @@ class FileReader {
     const std::string unit = e.value("time_unit", std::string("ns"));
     const double to_ms = time_unit_to_ms(unit);
     if (to_ms == 0.0) throw ResultsError(where + ": field \"time_unit\": unknown unit \"" + unit + "\"");
-    if (const auto t = number(e, "real_time", where)) run.latency_ms = *t * to_ms;
+    if (const auto t = number(e, "real_time", where, kLatencyRange, to_ms)) run.latency_ms = *t;
     for (auto it = e.begin(); it != e.end(); ++it) {
       if (is_benchmark_field(it.key())) continue;
       if (is_checked_counter(it.key())) {
-        if (const auto v = number(e, it.key(), where)) run.counters[it.key()] = *v;
+        const Plausible& range = it.key() == "mem_used" ? kMemUsedRange : kHeldBytesRange;
+        if (const auto v = number(e, it.key(), where, range)) run.counters[it.key()] = *v;
       } else if (it->is_number()) {
         run.counters[it.key()] = it->get<double>();
       }

@@ -13,6 +13,10 @@
 
 namespace p4s::fit {
 
+// The newest `p4s_schema_version` of a results file's context (bench/README.md, "Context")
+// that this reader understands; files of a newer one are refused.
+inline constexpr int kResultsSchemaVersion = 1;
+
 // What a predictor can be fitted on. Memory targets are bytes, latency milliseconds.
 enum class Target { kLatencyMs, kMemAlloc, kMemReserved, kMemUsed };
 inline constexpr Target kAllTargets[] = {Target::kLatencyMs, Target::kMemAlloc,
@@ -119,7 +123,10 @@ class NotBenchmarkOutputError : public ResultsError {
 // `median` aggregate is preferred, else the median of the iteration runs; the same case in
 // several files counts as more runs. Entries whose error says out of memory become
 // "did not fit" results. Bare NaN / Infinity tokens (which Google Benchmark can write) are
-// read as missing values. Throws ResultsError for unreadable or malformed files.
+// read as missing values. Throws ResultsError for unreadable or malformed files, a newer
+// p4s_schema_version, batch sizes beyond 2^24, and values a step that ran cannot have: a
+// real_time of 0 or over a year, a mem_alloc or mem_reserved under 1 byte, memory over 2^60
+// bytes.
 ResultSet read_results(const std::vector<std::string>& paths);
 
 // The same for JSON text already in memory; `source` names it in errors.

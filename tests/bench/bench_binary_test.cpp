@@ -3,6 +3,9 @@
 // run goes on, and bad input exits with status 2 before anything runs.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,8 +19,11 @@
 #include <vector>
 
 #include "common/atomic_file.hpp"
+#include "fit/results.hpp"
 #include "modelgen/netspec_io.hpp"
 #include "modelgen/shapes.hpp"
+
+extern char** environ;
 
 namespace p4s {
 namespace {
@@ -281,6 +287,125 @@ TEST_F(BenchBinary, NetworkSweepUnderAMemoryLimitHasOutOfMemoryEntriesWhereItWou
     }
 }
 
+// conv (1x1, to `in_features` channels over `hw` x `hw`) -> pool -> flatten -> linear
+// `in_features` x `out_features`: weights or activations far beyond what the tests allow.
+std::string write_wide_net(const std::string& name, int64_t in_features, int64_t out_features, int64_t hw = 16) {
+  const std::string path = temp_path(name + ".json");
+  const std::string side = std::to_string(hw);
+  write_file_atomically(path, R"({"netspec": 1, "name": ")" + name + R"(", "classes": )" +
+                                  std::to_string(out_features) + R"(,
+    "input": {"channels": 1, "height": )" + side + R"(, "width": )" + side + R"(},
+    "layers": [
+      {"name": "conv", "op": "conv2d", "inputs": ["input"], "in_channels": 1, "out_channels": )" +
+                                  std::to_string(in_features) + R"(, "kernel": 1, "bias": false},
+      {"name": "pool", "op": "adaptive_avgpool2d", "inputs": ["conv"], "output_size": [1, 1]},
+      {"name": "flat", "op": "flatten", "inputs": ["pool"]},
+      {"name": "fc", "op": "linear", "inputs": ["flat"], "in_features": )" +
+                                  std::to_string(in_features) + R"(, "out_features": )" +
+                                  std::to_string(out_features) + R"(}],
+    "output": "fc"})");
+  return path;
+}
+
+// A case that cannot run, between two that can: an error entry, and the next case starts with
+// its memory released: its mem_alloc is what the same network measured before the failure.
+TEST_F(BenchBinary, ACaseThatCannotRunInTheMiddleIsAnEntryAndTheNextStartsClean) {
+  // 2^20 x 2^12 weights: 16 GiB of float32, refused at once under a 4 MiB limit.
+  const std::string huge = write_wide_net("p4s_huge", 1 << 12, 1 << 20);
+  const std::string twin = write_net("p4s_tiny_twin", 16);  // the tiny network under another name
+  const std::string out = temp_path("middle.json");
+  const Result r = run_bench({"--p4s_device=cpu", "--p4s_netspec=" + tiny_, "--p4s_netspec=" + huge,
+                              "--p4s_netspec=" + twin, "--p4s_batch=2", "--p4s_mem_limit=4M",
+                              "--benchmark_filter=^Net/p4s_", "--benchmark_min_time=0.01", "--benchmark_out=" + out,
+                              "--benchmark_out_format=json"});
+  std::remove(huge.c_str());
+  std::remove(twin.c_str());
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json j = json::parse(slurp(out));
+  std::remove(out.c_str());
+  const json& runs = j.at("benchmarks");
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].at("name"), "Net/p4s_tiny/bs:2/manual_time");
+  EXPECT_EQ(runs[1].at("name"), "Net/p4s_huge/bs:2/manual_time");
+  EXPECT_TRUE(runs[1].at("error_occurred").get<bool>());
+  EXPECT_EQ(runs[1].at("error_message").get<std::string>().rfind("out of memory", 0), 0u) << runs[1];
+  EXPECT_EQ(runs[2].at("name"), "Net/p4s_tiny_twin/bs:2/manual_time");
+  ASSERT_FALSE(runs[2].value("error_occurred", false)) << runs[2];
+  // Nothing of the failed case is still held: the same network, the same bytes.
+  EXPECT_EQ(runs[2].at("mem_alloc").get<double>(), runs[0].at("mem_alloc").get<double>());
+  EXPECT_GT(runs[2].at("mem_alloc").get<double>(), 0);
+}
+
+// The results file is rewritten after every case: a sweep killed midway leaves valid JSON of
+// the cases it finished, which the fit stage reads.
+TEST_F(BenchBinary, AKilledSweepLeavesValidJsonOfTheCasesDone) {
+  const std::string out = temp_path("killed.json");
+  std::remove(out.c_str());
+  std::string batches = "1";
+  for (int b = 2; b <= 200; ++b) batches += "," + std::to_string(b);  // far more than it will run
+  std::vector<std::string> args = {P4S_BENCH_EXE, "--p4s_device=cpu", "--p4s_netspec=" + tiny_,
+                                   "--p4s_batch=" + batches, "--benchmark_filter=^Net/p4s_tiny/",
+                                   "--benchmark_min_time=0.02", "--benchmark_out=" + out,
+                                   "--benchmark_out_format=json"};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, P4S_BENCH_EXE, &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+
+  // Wait for a few cases on disk, then kill it without warning.
+  constexpr size_t kCases = 3;
+  size_t seen = 0;
+  for (int i = 0; i < 6000 && seen < kCases; ++i) {
+    usleep(10000);
+    std::ifstream in(out);
+    if (!in.good()) continue;
+    const std::string text = slurp(out);
+    // Every state of the file is complete JSON: written whole and renamed into place.
+    const json j = json::parse(text, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << text;
+    seen = j.at("benchmarks").size();
+  }
+  ASSERT_EQ(kill(pid, SIGKILL), 0);
+  int wstatus = 0;
+  waitpid(pid, &wstatus, 0);
+  ASSERT_TRUE(WIFSIGNALED(wstatus)) << "the sweep ended before it was killed";
+  ASSERT_GE(seen, kCases);
+
+  const std::string text = slurp(out);
+  const json j = json::parse(text);
+  const json& runs = j.at("benchmarks");
+  ASSERT_GE(runs.size(), kCases);
+  ASSERT_LT(runs.size(), 200u);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    EXPECT_EQ(runs[i].at("name"), "Net/p4s_tiny/bs:" + std::to_string(i + 1) + "/manual_time");
+    EXPECT_GT(runs[i].at("mem_alloc").get<double>(), 0);
+  }
+  EXPECT_EQ(j.at("context").at("p4s_schema_version"), "1");
+  const fit::ResultSet rs = fit::parse_results(text, out);
+  EXPECT_EQ(rs.nets.size(), runs.size());
+  std::remove(out.c_str());
+}
+
+// Other formats are Google Benchmark's to write, as before.
+TEST_F(BenchBinary, OtherOutputFormatsAreWrittenByGoogleBenchmark) {
+  const std::string out = temp_path("results.csv");
+  const Result r = run_bench({"--p4s_device=cpu", "--p4s_netspec=" + tiny_, "--p4s_batch=2",
+                              "--benchmark_filter=^Net/p4s_", "--benchmark_min_time=0.01", "--benchmark_out=" + out,
+                              "--benchmark_out_format=csv"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string text = slurp(out);
+  std::remove(out.c_str());
+  // Google Benchmark's CSV: its context lines, then the header and one row per case.
+  EXPECT_NE(text.find("\nname,iterations,real_time"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"Net/p4s_tiny/bs:2/manual_time\""), std::string::npos) << text;
+}
+
 TEST_F(BenchBinary, BadInputExitsWith2NamingItBeforeAnythingRuns) {
   const std::string out = temp_path("never.json");
   const std::vector<std::string> gb = {"--benchmark_out=" + out, "--benchmark_filter=BatchNorm2d"};
@@ -305,6 +430,7 @@ TEST_F(BenchBinary, BadInputExitsWith2NamingItBeforeAnythingRuns) {
   expect_bad({"--p4s_device=cuda:1023"}, "--p4s_device=cuda:1023: ");
   expect_bad({"--p4s_kernel_capture=maybe"}, "--p4s_kernel_capture");
   expect_bad({"--p4s_kernel_trace=" + temp_path("no_such_folder") + "/trace.json"}, "does not exist");
+  expect_bad({"--p4s_kernel_trace=" + ::testing::TempDir()}, "is a folder, not a file");
   expect_bad({"--p4s_netspec=" + temp_path("missing.json")}, temp_path("missing.json"));
   const std::string bad = temp_path("bad.json");
   write_file_atomically(bad, R"({"netspec": 1, "name": "bad", "classes": 10,
@@ -316,12 +442,68 @@ TEST_F(BenchBinary, BadInputExitsWith2NamingItBeforeAnythingRuns) {
   expect_bad({"--p4s_net=resnet18_p50"}, "--p4s_net: ");
   expect_bad({"--p4s_net=squeezenet1.0_w0.1_p95_s1"}, "--p4s_net=squeezenet1.0_w0.1_p95_s1: ");
   std::remove(bad.c_str());
+
+  // NetSpec files that are no NetSpec, or a broken one: each named, with the field.
+  const std::vector<std::pair<std::string, std::string>> netspecs = {
+      {"", "the file is empty"},
+      {R"({"netspec": 1, "name": )", "not valid JSON"},
+      {R"({"context": {}, "benchmarks": []})", "field \"netspec\": is missing: not a NetSpec file"},
+      {R"({"netspec": 2, "name": "n", "classes": 10, "input": {"channels": 3, "height": 8, "width": 8},
+          "layers": [], "output": "x"})", "field \"netspec\": format version 2"},
+      {R"({"netspec": 1, "name": "n", "classes": NaN, "input": {"channels": 3, "height": 8, "width": 8},
+          "layers": [], "output": "x"})", "not valid JSON"},
+      {R"({"netspec": 1, "name": "n", "classes": 10, "input": {"channels": -3, "height": 8, "width": 8},
+          "layers": [{"name": "x", "op": "relu", "inputs": ["input"]}], "output": "x"})", "channels"},
+      {R"({"netspec": 1, "name": "n", "classes": 10, "input": {"channels": 3, "height": 8, "width": 8},
+          "layers": [{"name": "x", "op": "linear", "inputs": ["input"], "in_features": 1, "out_features": 0}],
+          "output": "x"})", "layer \"x\""},
+  };
+  for (const auto& [text, problem] : netspecs) {
+    write_file_atomically(bad, text);
+    SCOPED_TRACE(text);
+    expect_bad({"--p4s_netspec=" + bad}, bad + ": ");
+    const Result r = run_bench({"--p4s_netspec=" + bad, "--benchmark_out=" + out});
+    EXPECT_NE(r.err.find(problem), std::string::npos) << r.err;
+  }
+  std::remove(bad.c_str());
+
+  // Absurd sizes, and a network whose tensors would overflow 64-bit counts at a batch.
+  const std::string wide = write_wide_net("p4s_wide", 1 << 15, 10, 1 << 12);  // 2^39 floats per sample
+  expect_bad({"--p4s_netspec=" + wide, "--p4s_batch=2,4194304"},
+             "--p4s_batch: " + wide + ": network \"p4s_wide\" at batch 4194304: its tensors or its step's FLOPs");
+  std::remove(wide.c_str());
+  expect_bad({"--p4s_batch=99999999999"}, "--p4s_batch: \"99999999999\" is not a batch size");
+  expect_bad({"--p4s_mem_limit=0"}, "--p4s_mem_limit");
+  expect_bad({"--p4s_mem_limit=99999999999T"}, "more bytes than a 64-bit count holds");
+
+  // Google Benchmark's own flags, checked first: one line, status 2, nothing written (Google
+  // Benchmark itself answers some of these with its usage and status 0).
+  expect_bad({"--benchmark_format=xml"}, "--benchmark_format=xml: not a format");
+  expect_bad({"--benchmark_out_format=yaml"}, "--benchmark_out_format=yaml");
+  expect_bad({"--benchmark_out=" + temp_path("no_such_folder") + "/r.json"}, "does not exist");
+  expect_bad({"--benchmark_repetitions=0"}, "--benchmark_repetitions=0");
+  expect_bad({"--benchmark_min_time=abc"}, "--benchmark_min_time=abc");
+  expect_bad({"--benchmark_time_unit=min"}, "--benchmark_time_unit=min");
+  expect_bad({"--benchmark_bogus=1"}, "--benchmark_bogus=1: unknown argument");
+  expect_bad({"stray", "--benchmark_bogus=1"}, "stray: unknown argument (and 1 more)");
+}
+
+TEST_F(BenchBinary, AFilterThatSelectsNoCaseIsBadInput) {
+  const std::string out = temp_path("never.json");
+  for (const std::string& filter : {std::string("^NoSuchCase$"), std::string("(")}) {
+    const Result r = run_bench({"--benchmark_filter=" + filter, "--benchmark_out=" + out});
+    SCOPED_TRACE(filter);
+    EXPECT_EQ(r.status, 2);
+    EXPECT_EQ(r.err.rfind("bench: --benchmark_filter=" + filter + ": ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(std::ifstream(out).good()) << "results were written";
+  }
 }
 
 TEST_F(BenchBinary, CaptureOffAndKernelTraceOnTheCpuStillWriteAValidTrace) {
   const std::string trace = temp_path("trace.json");
   const Result r = run_bench({"--p4s_device=cpu", "--p4s_kernel_capture=off", "--p4s_kernel_trace=" + trace,
-                              "--p4s_netspec=" + tiny_, "--p4s_batch=2", "--benchmark_filter=^Net/",
+                              "--p4s_netspec=" + tiny_, "--p4s_batch=2", "--benchmark_filter=^Net/p4s_",
                               "--benchmark_min_time=0.01"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("bench: kernel capture off: --p4s_kernel_capture=off\n"), std::string::npos) << r.err;
@@ -394,7 +576,7 @@ TEST_F(BenchBinaryCuda, OutOfMemoryOnTheGpuIsAnEntryAndTheSweepGoesOn) {
   const std::string big = write_net("p4s_gpu_big", 1 << 18);
   const std::string out = temp_path("cuda_oom.json");
   const Result r = run_bench({"--p4s_device=cuda", "--p4s_netspec=" + big, "--p4s_netspec=" + tiny_,
-                              "--p4s_batch=2", "--p4s_mem_limit=64M", "--benchmark_filter=^Net/",
+                              "--p4s_batch=2", "--p4s_mem_limit=64M", "--benchmark_filter=^Net/p4s_",
                               "--benchmark_min_time=0.01", "--benchmark_out=" + out, "--benchmark_out_format=json"});
   std::remove(big.c_str());
   ASSERT_EQ(r.status, 0) << r.err;
