@@ -34,11 +34,11 @@ Arguments::Arguments(const std::vector<std::string>& args, const std::vector<Opt
     } else if (eq != std::string::npos) {
       value = a.substr(eq + 1);
     } else {
-      if (i + 1 >= args.size()) throw UsageError(name + " needs a value");
+      if (i + 1 >= args.size()) throw UsageError(name + ": missing value");
       value = args[++i];
     }
     auto& v = values_[name];
-    if (!v.empty() && !spec->repeatable) throw UsageError(name + " given twice");
+    if (!v.empty() && !spec->repeatable) throw UsageError(name + ": given twice");
     v.push_back(value);
   }
 }

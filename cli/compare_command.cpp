@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/arguments.hpp"
 #include "cli/command.hpp"
 #include "fit/compare.hpp"
 #include "fit/compare_report.hpp"
@@ -86,45 +87,23 @@ std::vector<std::string> split_list(const std::string& flag, const std::string& 
 }
 
 CompareArgs parse_args(const std::vector<std::string>& args) {
+  const Arguments parsed(args, {{"--alpha"}, {"--threshold"}, {"--metrics"}, {"--json", false}});
   CompareArgs a;
-  bool have[3] = {false, false, false};  // alpha, threshold, metrics
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.empty() || arg[0] != '-' || arg == "-") {
-      a.paths.push_back(arg);
-      continue;
-    }
-    std::string key = arg;
-    std::optional<std::string> value;
-    if (const size_t eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
-      key = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    }
-    if (key == "--json") {
-      if (value) throw UsageError("--json takes no value");
-      a.json = true;
-      continue;
-    }
-    const int slot = key == "--alpha" ? 0 : key == "--threshold" ? 1 : key == "--metrics" ? 2 : -1;
-    if (slot < 0) throw UsageError("unknown option \"" + key + "\" (see 'p4s compare --help')");
-    if (have[slot]) throw UsageError(key + ": given twice");
-    have[slot] = true;
-    if (!value) {
-      if (i + 1 >= args.size()) throw UsageError(key + ": missing value");
-      value = args[++i];
-    }
-    if (slot == 0) {
-      const std::optional<double> v = number(*value);
-      if (!v || !(*v > 0 && *v < 1)) throw UsageError("--alpha " + *value + ": must be a number between 0 and 1");
-      a.options.alpha = *v;
-    } else if (slot == 1) {
-      const std::optional<double> v = number(*value);
-      if (!v || *v < 0) throw UsageError("--threshold " + *value + ": must be a percentage >= 0");
-      a.options.threshold_pct = *v;
-    } else {
-      a.options.metrics = split_list(key, *value);
-    }
+  a.paths = parsed.positionals();
+  a.json = parsed.has("--json");
+  if (parsed.has("--alpha")) {
+    const std::string& text = parsed.value("--alpha");
+    const std::optional<double> v = number(text);
+    if (!v || !(*v > 0 && *v < 1)) throw UsageError("--alpha " + text + ": must be a number between 0 and 1");
+    a.options.alpha = *v;
   }
+  if (parsed.has("--threshold")) {
+    const std::string& text = parsed.value("--threshold");
+    const std::optional<double> v = number(text);
+    if (!v || *v < 0) throw UsageError("--threshold " + text + ": must be a percentage >= 0");
+    a.options.threshold_pct = *v;
+  }
+  if (parsed.has("--metrics")) a.options.metrics = split_list("--metrics", parsed.value("--metrics"));
   if (a.paths.size() != 2)
     throw UsageError(a.paths.size() < 2 ? "give two result files or folders: OLD NEW"
                                         : "unexpected argument \"" + a.paths[2] + "\": give two result files or folders");

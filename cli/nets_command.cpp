@@ -77,40 +77,32 @@ struct NetsArgs {
   std::optional<std::string> prune, seed, input, classes, width, out;
 };
 
-// Splits `--opt value` / `--opt=value` options from the one positional argument.
+// The one network argument and the options after the subcommand (args[0]).
 NetsArgs parse_args(const std::vector<std::string>& args, bool with_output) {
-  NetsArgs a;
-  bool have_target = false;
-  for (size_t i = 1; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.empty() || arg[0] != '-' || arg == "-") {
-      if (have_target) throw UsageError("unexpected argument \"" + arg + "\": give one network");
-      a.target = arg;
-      have_target = true;
-      continue;
-    }
-    std::string key = arg;
-    std::optional<std::string> value;
-    if (const size_t eq = arg.find('='); eq != std::string::npos && arg.rfind("--", 0) == 0) {
-      key = arg.substr(0, eq);
-      value = arg.substr(eq + 1);
-    }
-    std::optional<std::string>* slot = nullptr;
-    if (key == "--prune") slot = &a.prune;
-    else if (key == "--seed") slot = &a.seed;
-    else if (key == "--input") slot = &a.input;
-    else if (key == "--classes") slot = &a.classes;
-    else if (key == "--width") slot = &a.width;
-    else if (with_output && (key == "-o" || key == "--out")) slot = &a.out;
-    if (!slot) throw UsageError("unknown option \"" + key + "\" (see 'p4s nets --help')");
-    if (slot->has_value()) throw UsageError(key + ": given twice");
-    if (!value) {
-      if (i + 1 >= args.size()) throw UsageError(key + ": missing value");
-      value = args[++i];
-    }
-    *slot = *value;
+  std::vector<OptionSpec> specs{{"--prune"}, {"--seed"}, {"--input"}, {"--classes"}, {"--width"}};
+  if (with_output) {
+    specs.push_back({"-o"});
+    specs.push_back({"--out"});
   }
-  if (!have_target) throw UsageError("give a network name or family id (see 'p4s nets list')");
+  const Arguments parsed(std::vector<std::string>(args.begin() + 1, args.end()), specs);
+  if (parsed.has("-o") && parsed.has("--out")) throw UsageError("-o and --out: give the file once");
+  NetsArgs a;
+  auto take = [&](const char* name, std::optional<std::string>& slot) {
+    if (parsed.has(name)) slot = parsed.value(name);
+  };
+  take("--prune", a.prune);
+  take("--seed", a.seed);
+  take("--input", a.input);
+  take("--classes", a.classes);
+  take("--width", a.width);
+  if (with_output) {
+    take("-o", a.out);
+    take("--out", a.out);
+  }
+  const std::vector<std::string>& pos = parsed.positionals();
+  if (pos.size() > 1) throw UsageError("unexpected argument \"" + pos[1] + "\": give one network");
+  if (pos.empty()) throw UsageError("give a network name or family id (see 'p4s nets list')");
+  a.target = pos[0];
   return a;
 }
 

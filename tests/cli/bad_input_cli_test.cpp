@@ -160,7 +160,7 @@ TEST_F(BadInputCli, Fit) {
       {{"fit", "--out", out, "--seed", "0", tx2}, "--seed: must be positive, got 0"},
       {{"fit", "--out", out, "--seed", "-1", tx2}, "--seed: \"-1\" is not a positive integer"},
       {{"fit", "--out", out, "--bogus", tx2}, "unknown option \"--bogus\""},
-      {{"fit", "--out"}, "--out needs a value"},
+      {{"fit", "--out"}, "--out: missing value"},
       {{"fit", tx2}, "--out is required"},
       {{"fit", "--out", out}, "no result files given (see 'p4s fit --help')"},
   };
