@@ -2,16 +2,31 @@
 
 #include <algorithm>
 #include <cctype>
+#include <climits>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <tuple>
 
 #include "common/atomic_file.hpp"
+#include "modelgen/error_text.hpp"
 
 namespace p4s::fit {
 namespace {
 
 using nlohmann::json;
+
+// Google Benchmark's output nests 4 levels deep (document, context, caches, cache); deeper JSON
+// is refused.
+constexpr int kMaxJsonDepth = 64;
+// More repetitions than any real run has: bounds the weights of aggregates.
+constexpr int64_t kMaxRepetitions = 1'000'000;
+
+// A JSON value as errors quote it: compact, and cut short.
+std::string shown(const json& v) {
+  std::string text = v.dump(-1, ' ', true);  // ASCII: a cut never splits a character
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  return text;
+}
 
 // Google Benchmark's own name suffixes, which are not layer arguments.
 bool is_benchmark_suffix(const std::string& key) {
@@ -108,9 +123,9 @@ struct CaseRuns {
 double median(std::vector<std::pair<double, int>> v) {
   // Weighted median: the value at which half of the total weight is reached.
   std::sort(v.begin(), v.end());
-  int total = 0;
+  int64_t total = 0;
   for (const auto& p : v) total += p.second;
-  int acc = 0;
+  int64_t acc = 0;
   for (size_t i = 0; i < v.size(); ++i) {
     acc += v[i].second;
     if (2 * acc > total) return v[i].first;
@@ -127,9 +142,20 @@ class FileReader {
   void read(const std::string& text) {
     json doc;
     try {
-      doc = json::parse(null_nonfinite_tokens(text));
+      // The nesting bound keeps recursive code (dump) away from absurd depths.
+      doc = json::parse(null_nonfinite_tokens(text), [&](int depth, json::parse_event_t, json&) {
+        if (depth > kMaxJsonDepth)
+          throw ResultsError(source_ + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                             " levels: not Google Benchmark output");
+        return true;
+      });
     } catch (const json::parse_error& e) {
       throw ResultsError(source_ + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+    } catch (const json::exception& e) {
+      // Failures without a position, e.g. a number beyond the range of double (out_of_range.406).
+      const std::string what = e.what();
+      const size_t bracket = what.find("] ");
+      throw ResultsError(source_ + ": not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
     }
     if (!doc.is_object() || !doc.contains("benchmarks") || !doc["benchmarks"].is_array())
       throw ResultsError(source_ + ": not Google Benchmark output: no \"benchmarks\" list");
@@ -151,15 +177,42 @@ class FileReader {
   }
 
  private:
+  // Typed fields; absent or null is the fallback. A field of another type is refused.
   std::optional<double> number(const json& e, const char* field, const std::string& where) const {
     auto it = e.find(field);
     if (it == e.end() || it->is_null()) return std::nullopt;
     if (!it->is_number())
-      throw ResultsError(where + ": field \"" + field + "\" must be a number, got " + it->dump());
+      throw ResultsError(where + ": field \"" + field + "\" must be a number, got " + shown(*it));
     const double v = it->get<double>();
     if (v < 0)
-      throw ResultsError(where + ": field \"" + field + "\" must not be negative, got " + it->dump());
+      throw ResultsError(where + ": field \"" + field + "\" must not be negative, got " + shown(*it));
     return v;
+  }
+  std::string text(const json& e, const char* field, const std::string& fallback,
+                   const std::string& where) const {
+    auto it = e.find(field);
+    if (it == e.end() || it->is_null()) return fallback;
+    if (!it->is_string())
+      throw ResultsError(where + ": field \"" + field + "\" must be a string, got " + shown(*it));
+    return it->get<std::string>();
+  }
+  bool flag(const json& e, const char* field, const std::string& where) const {
+    auto it = e.find(field);
+    if (it == e.end() || it->is_null()) return false;
+    if (!it->is_boolean())
+      throw ResultsError(where + ": field \"" + field + "\" must be true or false, got " + shown(*it));
+    return it->get<bool>();
+  }
+  // The runs an aggregate stands for: Google Benchmark's "repetitions" (older versions may
+  // write 0 where they mean 1).
+  int repetitions(const json& e, const std::string& where) const {
+    auto it = e.find("repetitions");
+    if (it == e.end() || it->is_null()) return 1;
+    if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<uint64_t>() > kMaxRepetitions) ||
+        it->get<int64_t>() > kMaxRepetitions)
+      throw ResultsError(where + ": field \"repetitions\" must be an integer up to " +
+                         std::to_string(kMaxRepetitions) + ", got " + shown(*it));
+    return static_cast<int>(std::max<int64_t>(1, it->get<int64_t>()));
   }
 
   void read_entry(const json& e, size_t index, std::map<CaseKey, Sample>& medians,
@@ -168,36 +221,41 @@ class FileReader {
     if (!e.is_object() || !e.contains("name") || !e["name"].is_string())
       throw ResultsError(where + ": an entry must be an object with a \"name\"");
     where += " \"" + e["name"].get<std::string>() + "\"";
-    const std::string run_type = e.value("run_type", std::string("iteration"));
-    std::string run_name = e.value("run_name", std::string());
+    const std::string run_type = text(e, "run_type", "iteration", where);
+    const std::string agg = text(e, "aggregate_name", "", where);
+    std::string run_name = text(e, "run_name", "", where);
     if (run_name.empty()) {
       run_name = e["name"].get<std::string>();
-      const std::string agg = e.value("aggregate_name", std::string());
       if (run_type == "aggregate" && !agg.empty() && run_name.size() > agg.size() + 1 &&
           run_name.compare(run_name.size() - agg.size() - 1, std::string::npos, "_" + agg) == 0)
         run_name.resize(run_name.size() - agg.size() - 1);
     }
     const std::optional<CaseKey> key = parse_case(run_name, where);
     if (!key) return;
-    if (run_type == "aggregate" && e.value("aggregate_name", std::string()) != "median") return;
+    if (run_type == "aggregate" && agg != "median") return;
 
-    if (e.value("error_occurred", false)) {
-      if (says_out_of_memory(e.value("error_message", std::string())))
+    if (flag(e, "error_occurred", where)) {
+      if (says_out_of_memory(text(e, "error_message", "", where)))
         ++cases_[*key].out_of_memory;
       else
         ++out_.failed_other;
       return;
     }
     Sample s;
-    const std::string unit = e.value("time_unit", std::string("ns"));
+    const std::string unit = text(e, "time_unit", "ns", where);
     const double to_ms = time_unit_to_ms(unit);
     if (to_ms == 0.0) throw ResultsError(where + ": field \"time_unit\": unknown unit \"" + unit + "\"");
-    if (const auto t = number(e, "real_time", where)) s.values.latency_ms = *t * to_ms;
+    if (const auto t = number(e, "real_time", where)) {
+      s.values.latency_ms = *t * to_ms;
+      if (!std::isfinite(*s.values.latency_ms))
+        throw ResultsError(where + ": field \"real_time\": " + shown(e["real_time"]) + " " + unit +
+                           " is beyond the range of milliseconds as a double");
+    }
     s.values.mem_alloc = number(e, "mem_alloc", where);
     s.values.mem_reserved = number(e, "mem_reserved", where);
     s.values.mem_used = number(e, "mem_used", where);
     if (run_type == "aggregate") {
-      s.weight = std::max(1, static_cast<int>(e.value("repetitions", 1)));
+      s.weight = repetitions(e, where);
       medians[*key] = std::move(s);
     } else {
       iterations[*key].push_back(std::move(s));
@@ -222,11 +280,11 @@ Measured merge(const std::vector<Sample>& samples) {
 
 ResultSet finish(std::map<CaseKey, CaseRuns>& cases, ResultSet out) {
   for (auto& [key, runs] : cases) {
-    int n = 0;
+    int64_t n = 0;
     for (const Sample& s : runs.samples) n += s.weight;
     const bool fits = !runs.samples.empty();
     const Measured values = fits ? merge(runs.samples) : Measured{};
-    const int count = fits ? n : runs.out_of_memory;
+    const int count = fits ? static_cast<int>(std::min<int64_t>(n, INT_MAX)) : runs.out_of_memory;
     if (key.is_net)
       out.nets.push_back(NetResult{key.name, key.batch, fits, values, count});
     else
@@ -236,6 +294,9 @@ ResultSet finish(std::map<CaseKey, CaseRuns>& cases, ResultSet out) {
 }
 
 }  // namespace
+
+ResultsError::ResultsError(const std::string& what)
+    : std::runtime_error(modelgen::printable(what)) {}
 
 const char* target_name(Target t) {
   switch (t) {
