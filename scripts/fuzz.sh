@@ -99,7 +99,9 @@ while IFS=$'\t' read -r name exe seeds dict max_len; do
   log=$build/fuzz/logs/$name.log
   mkdir -p "$corpus"
   start=$SECONDS
-  if "$exe" -dict="$dict" -max_len="$max_len" -timeout="${P4S_FUZZ_TIMEOUT:-10}" \
+  dict_flag=()
+  if [[ "$dict" != - ]]; then dict_flag=(-dict="$dict"); fi
+  if "$exe" "${dict_flag[@]}" -max_len="$max_len" -timeout="${P4S_FUZZ_TIMEOUT:-10}" \
        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$build/fuzz/crashes/$name-" \
        "${limit[@]}" "${extra[@]}" "$corpus" "$seeds" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
