@@ -7,9 +7,17 @@ set_property(CACHE P4S_WITH_TORCH P4S_WITH_CUDA P4S_WITH_CUPTI PROPERTY STRINGS 
 option(P4S_BUILD_TESTS "Build the GoogleTest suite" ON)
 option(P4S_WARNINGS_AS_ERRORS "Treat warnings in the project's own code as errors" ON)
 option(P4S_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(P4S_FUZZ "Build the libFuzzer targets in fuzz/ (clang only; implies P4S_SANITIZE)" OFF)
 
 foreach(opt P4S_WITH_TORCH P4S_WITH_CUDA P4S_WITH_CUPTI)
   if(NOT ${opt} MATCHES "^(AUTO|ON|OFF)$")
     message(FATAL_ERROR "${opt}=${${opt}}: must be AUTO, ON or OFF")
   endif()
 endforeach()
+
+# libFuzzer ships with clang only; GCC would fail later on -fsanitize=fuzzer with a less clear error.
+if(P4S_FUZZ AND NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  message(FATAL_ERROR "P4S_FUZZ=ON needs clang with libFuzzer, got ${CMAKE_CXX_COMPILER_ID}: "
+                      "configure a fresh build folder with -DCMAKE_CXX_COMPILER=clang++ "
+                      "(scripts/fuzz.sh does)")
+endif()

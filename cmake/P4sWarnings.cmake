@@ -6,9 +6,14 @@ function(p4s_project_target target)
   if(P4S_WARNINGS_AS_ERRORS)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
-  if(P4S_SANITIZE)
+  if(P4S_SANITIZE OR P4S_FUZZ)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer
                                              -fno-sanitize-recover=undefined)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+  if(P4S_FUZZ)
+    # Coverage feedback for libFuzzer in all of our code; only fuzz/ links libFuzzer itself
+    # (the sanitizer runtime serves the coverage hooks of the other programs).
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
   endif()
 endfunction()

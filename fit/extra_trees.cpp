@@ -269,6 +269,9 @@ std::size_t worker_count(const ExtraTreesOptions& o) {
 
 // --- Reading the serialised form: every problem names the field.
 
+// A serialised forest nests 3 levels deep (document, trees, tree); deeper JSON is refused.
+constexpr int kMaxJsonDepth = 64;
+
 [[noreturn]] void bad(const std::string& where, const std::string& problem) {
   throw std::invalid_argument("extra-trees model: " + where + ": " + problem);
 }
@@ -280,16 +283,15 @@ const json& field(const json& obj, const char* name, const std::string& where) {
   return *it;
 }
 
+// Preconditions: lo <= hi. JSON text without a sign reads as unsigned; both kinds are
+// checked against both bounds.
 int64_t read_int(const json& v, const std::string& where, int64_t lo, int64_t hi) {
-  if (v.is_number_unsigned()) {
-    const uint64_t u = v.get<uint64_t>();
-    if (u > static_cast<uint64_t>(hi)) bad(where, "must be at most " + std::to_string(hi));
-    return static_cast<int64_t>(u);
-  }
   if (!v.is_number_integer()) bad(where, "must be an integer");
-  const int64_t i = v.get<int64_t>();
-  if (i < lo || i > hi)
-    bad(where, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  const bool beyond_int64 = v.is_number_unsigned() &&
+                            v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  const int64_t i = beyond_int64 ? std::numeric_limits<int64_t>::max() : v.get<int64_t>();
+  if (beyond_int64 || i < lo || i > hi)
+    bad(where, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v.dump());
   return i;
 }
 
@@ -578,8 +580,13 @@ std::string ExtraTreesRegressor::Serialize() const { return ToJson().dump(); }
 ExtraTreesRegressor ExtraTreesRegressor::Deserialize(const std::string& text) {
   json j;
   try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
+    // The nesting bound keeps recursive code (dump, comparison) away from absurd depths.
+    j = json::parse(text, [](int depth, json::parse_event_t, json&) {
+      if (depth > kMaxJsonDepth)
+        bad("top level", "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+      return true;
+    });
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number beyond double
     throw std::invalid_argument(std::string("extra-trees model: not JSON: ") + e.what());
   }
   return FromJson(j);

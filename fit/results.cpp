@@ -1,6 +1,9 @@
 #include "fit/results.hpp"
 
+#include "modelgen/error_text.hpp"
+
 #include <algorithm>
+#include <climits>
 #include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -15,6 +18,18 @@ using nlohmann::json;
 
 // Batch sizes a result may have: the bench's own limit (--p4s_batch).
 constexpr int64_t kMaxResultBatch = int64_t{1} << 24;
+// Google Benchmark's output nests 4 levels deep (document, context, caches, cache); deeper JSON
+// is refused.
+constexpr int kMaxJsonDepth = 64;
+// More repetitions than any real run has: bounds the weights of aggregates.
+constexpr int64_t kMaxRepetitions = 1'000'000;
+
+// A JSON value as errors quote it: compact, and cut short.
+std::string shown(const json& v) {
+  std::string text = v.dump(-1, ' ', true);  // ASCII: a cut never splits a character
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  return text;
+}
 
 // Google Benchmark's own name suffixes, which are not layer arguments.
 bool is_benchmark_suffix(const std::string& key) {
@@ -150,9 +165,20 @@ class FileReader {
   void read(const std::string& text) {
     json doc;
     try {
-      doc = json::parse(null_nonfinite_tokens(text));
+      // The nesting bound keeps recursive code (dump) away from absurd depths.
+      doc = json::parse(null_nonfinite_tokens(text), [&](int depth, json::parse_event_t, json&) {
+        if (depth > kMaxJsonDepth)
+          throw ResultsError(source_ + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                             " levels: not Google Benchmark output");
+        return true;
+      });
     } catch (const json::parse_error& e) {
       throw ResultsError(source_ + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+    } catch (const json::exception& e) {
+      // Failures without a position, e.g. a number beyond the range of double (out_of_range.406).
+      const std::string what = e.what();
+      const size_t bracket = what.find("] ");
+      throw ResultsError(source_ + ": not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
     }
     if (!doc.is_object() || !doc.contains("benchmarks") || !doc["benchmarks"].is_array())
       throw NotBenchmarkOutputError(source_ + ": not Google Benchmark output: no \"benchmarks\" list");
@@ -193,10 +219,10 @@ class FileReader {
     auto it = e.find(field);
     if (it == e.end() || it->is_null()) return std::nullopt;
     if (!it->is_number())
-      throw ResultsError(where + ": field \"" + field + "\" must be a number, got " + it->dump());
+      throw ResultsError(where + ": field \"" + field + "\" must be a number, got " + shown(*it));
     const double v = it->get<double>();
     if (v < 0)
-      throw ResultsError(where + ": field \"" + field + "\" must not be negative, got " + it->dump());
+      throw ResultsError(where + ": field \"" + field + "\" must not be negative, got " + shown(*it));
     const double u = v * scale;
     if (u < range.min || (range.min_exclusive && u == range.min))
       throw ResultsError(where + ": field \"" + field + "\" is " + it->dump() + ": " + range.too_small);
@@ -205,23 +231,50 @@ class FileReader {
     return u;
   }
 
+  std::string text(const json& e, const char* field, const std::string& fallback,
+                   const std::string& where) const {
+    auto it = e.find(field);
+    if (it == e.end() || it->is_null()) return fallback;
+    if (!it->is_string())
+      throw ResultsError(where + ": field \"" + field + "\" must be a string, got " + shown(*it));
+    return it->get<std::string>();
+  }
+  bool flag(const json& e, const char* field, const std::string& where) const {
+    auto it = e.find(field);
+    if (it == e.end() || it->is_null()) return false;
+    if (!it->is_boolean())
+      throw ResultsError(where + ": field \"" + field + "\" must be true or false, got " + shown(*it));
+    return it->get<bool>();
+  }
+  // The runs an aggregate stands for: Google Benchmark's "repetitions" (older versions may
+  // write 0 where they mean 1).
+  int repetitions(const json& e, const std::string& where) const {
+    auto it = e.find("repetitions");
+    if (it == e.end() || it->is_null()) return 1;
+    if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<uint64_t>() > kMaxRepetitions) ||
+        it->get<int64_t>() > kMaxRepetitions)
+      throw ResultsError(where + ": field \"repetitions\" must be an integer up to " +
+                         std::to_string(kMaxRepetitions) + ", got " + shown(*it));
+    return static_cast<int>(std::max<int64_t>(1, it->get<int64_t>()));
+  }
+
   void read_entry(const json& e, size_t index) {
     std::string where = source_ + ": benchmarks[" + std::to_string(index) + "]";
     if (!e.is_object() || !e.contains("name") || !e["name"].is_string())
       throw ResultsError(where + ": an entry must be an object with a \"name\"");
     where += " \"" + e["name"].get<std::string>() + "\"";
-    const std::string run_type = e.value("run_type", std::string("iteration"));
-    std::string run_name = e.value("run_name", std::string());
+    const std::string run_type = text(e, "run_type", "iteration", where);
+    const std::string agg = text(e, "aggregate_name", "", where);
+    std::string run_name = text(e, "run_name", "", where);
     if (run_name.empty()) {
       run_name = e["name"].get<std::string>();
-      const std::string agg = e.value("aggregate_name", std::string());
       if (run_type == "aggregate" && !agg.empty() && run_name.size() > agg.size() + 1 &&
           run_name.compare(run_name.size() - agg.size() - 1, std::string::npos, "_" + agg) == 0)
         run_name.resize(run_name.size() - agg.size() - 1);
     }
     const auto parsed = parse_case(run_name, where);
     if (!parsed) return;
-    if (run_type == "aggregate" && e.value("aggregate_name", std::string()) != "median") return;
+    if (run_type == "aggregate" && agg != "median") return;
     const CaseId& key = parsed->first;
     auto [slot, inserted] = cases_.try_emplace(key);
     CaseRuns& c = slot->second;
@@ -230,8 +283,8 @@ class FileReader {
       c.label = parsed->second;
     }
 
-    if (e.value("error_occurred", false)) {
-      const std::string message = e.value("error_message", std::string());
+    if (flag(e, "error_occurred", where)) {
+      const std::string message = text(e, "error_message", "", where);
       if (says_out_of_memory(message)) {
         ++c.out_of_memory;
       } else {
@@ -241,7 +294,7 @@ class FileReader {
     }
     Run run;
     run.source = source_index_;
-    const std::string unit = e.value("time_unit", std::string("ns"));
+    const std::string unit = text(e, "time_unit", "ns", where);
     const double to_ms = time_unit_to_ms(unit);
     if (to_ms == 0.0) throw ResultsError(where + ": field \"time_unit\": unknown unit \"" + unit + "\"");
     if (const auto t = number(e, "real_time", where, kLatencyRange, to_ms)) run.latency_ms = *t;
@@ -256,7 +309,7 @@ class FileReader {
     }
     if (run_type == "aggregate") {
       run.median_aggregate = true;
-      run.weight = std::max(1, static_cast<int>(e.value("repetitions", 1)));
+      run.weight = repetitions(e, where);
     }
     c.runs.push_back(std::move(run));
   }
@@ -323,11 +376,11 @@ ResultSet merge_runs(const RunSet& set) {
         if (r.source == source && r.median_aggregate == has_median) chosen.push_back(&r);
     }
     if (chosen.empty() && c.out_of_memory == 0) continue;  // only other failures: no data
-    int n = 0;
+    int64_t n = 0;
     for (const Run* r : chosen) n += r->weight;
     const bool fits = !chosen.empty();
     const Measured values = fits ? merge(chosen) : Measured{};
-    const int count = fits ? n : c.out_of_memory;
+    const int count = fits ? static_cast<int>(std::min<int64_t>(n, INT_MAX)) : c.out_of_memory;
     if (c.id.is_net)
       out.nets.push_back(NetResult{c.id.name, c.id.batch, fits, values, count});
     else
@@ -335,6 +388,8 @@ ResultSet merge_runs(const RunSet& set) {
   }
   return out;
 }
+ResultsError::ResultsError(const std::string& what) : std::runtime_error(modelgen::printable(what)) {}
+
 const char* target_name(Target t) {
   switch (t) {
     case Target::kLatencyMs: return "latency_ms";

@@ -27,10 +27,10 @@ const char* target_name(Target t);
 std::optional<Target> target_from_name(const std::string& name);
 
 // A file that is not usable as results. what() is one line naming the file, the field or
-// entry, and the problem.
+// entry, and the problem; control characters (from names in the file) are written as \xNN.
 class ResultsError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ResultsError(const std::string& what);
 };
 
 // One measured quantity per target, absent where the file has none.

@@ -13,6 +13,9 @@ namespace {
 
 using nlohmann::json;
 
+// A NetSpec nests 4 levels deep (document, layers, layer, [h, w]); deeper JSON is refused.
+constexpr int kMaxJsonDepth = 64;
+
 std::string in_quotes(const std::string& s) { return "\"" + s + "\""; }
 
 std::string type_name(const json& j) {
@@ -257,13 +260,24 @@ nlohmann::ordered_json layer_json(const Layer& l) {
 NetSpec parse_netspec(const std::string& json_text, const std::string& source) {
   json doc;
   try {
-    doc = json::parse(json_text);
+    // The nesting bound keeps recursive code (dump, comparison) away from absurd depths.
+    doc = json::parse(json_text, [&](int depth, json::parse_event_t, json&) {
+      if (depth > kMaxJsonDepth)
+        throw NetSpecError(source, "", "not a NetSpec: JSON nested deeper than " +
+                                           std::to_string(kMaxJsonDepth) + " levels");
+      return true;
+    });
   } catch (const json::parse_error& e) {
     std::string what = e.what();
     // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, ...: detail".
     const size_t colon = what.rfind(": ");
     const std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
     throw NetSpecError(source, "", "not valid JSON at " + text_position(json_text, e.byte) + ": " + detail);
+  } catch (const json::exception& e) {
+    // Failures without a position, e.g. a number beyond the range of double (out_of_range.406).
+    const std::string what = e.what();
+    const size_t bracket = what.find("] ");
+    throw NetSpecError(source, "", "not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
   const ObjectReader top(doc, source, "");
   if (!top.has("netspec")) top.fail("netspec", "is missing: not a NetSpec file");

@@ -3,6 +3,8 @@
 #include <limits>
 #include <vector>
 
+#include "modelgen/error_text.hpp"
+
 namespace p4s::modelgen {
 namespace {
 
@@ -49,7 +51,12 @@ std::string known_families() {
 }  // namespace
 
 NetworkNameError::NetworkNameError(std::string_view name, const std::string& problem)
-    : std::invalid_argument("\"" + std::string(name) + "\": " + problem), problem_(problem) {}
+    : std::invalid_argument("\"" +
+                            printable(name.size() > kMaxNetworkNameLength
+                                          ? std::string(name.substr(0, kMaxNetworkNameLength)) + "..."
+                                          : std::string(name)) +
+                            "\": " + printable(problem)),
+      problem_(printable(problem)) {}
 
 std::optional<int> parse_width_permille(std::string_view text) {
   const size_t dot = text.find('.');
@@ -92,6 +99,9 @@ std::string network_name(const NetworkId& id) {
 
 NetworkId parse_network_name(std::string_view name) {
   if (name.empty()) refuse(name, "the name is empty");
+  if (name.size() > kMaxNetworkNameLength)
+    refuse(name, "the name is " + std::to_string(name.size()) + " characters long; no network's name has more than " +
+                     std::to_string(kMaxNetworkNameLength));
   const std::vector<std::string_view> parts = split(name, '_');
   NetworkId id;
   id.family = std::string(parts[0]);

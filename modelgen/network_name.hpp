@@ -8,6 +8,7 @@
 // (`_w1`, `_w0.50`, `_p0_s3`) and says the canonical one.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -19,6 +20,9 @@
 namespace p4s::modelgen {
 
 inline constexpr int kMaxPrunePercent = 95;
+// Longer than any built-in network's name (at most 55 characters today); longer text is
+// refused before it is split, so absurd input costs nothing.
+inline constexpr size_t kMaxNetworkNameLength = 96;
 
 // What a network name says.
 struct NetworkId {
@@ -34,7 +38,8 @@ struct NetworkId {
   }
 };
 
-// A name that is not a built-in network's. what() is one line: `"<name>": <problem>`.
+// A name that is not a built-in network's. what() is one line: `"<name>": <problem>`, with
+// control characters written as \xNN and a name beyond kMaxNetworkNameLength shortened.
 class NetworkNameError : public std::invalid_argument {
  public:
   NetworkNameError(std::string_view name, const std::string& problem);

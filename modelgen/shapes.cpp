@@ -3,6 +3,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "modelgen/error_text.hpp"
+
 namespace p4s::modelgen {
 namespace {
 
@@ -182,12 +184,15 @@ LayerShape infer_layer(const Checker& c, const Layer& layer, const std::vector<T
 
 }  // namespace
 
+// Names in a file may hold control characters (JSON escapes them); printable() keeps the
+// message on one line.
 NetSpecError::NetSpecError(const std::string& source, const std::string& where,
                            const std::string& problem)
-    : std::runtime_error(source + ": " + (where.empty() ? "" : where + ": ") + problem),
-      source_(source),
-      where_(where),
-      problem_(problem) {}
+    : std::runtime_error(printable(source) + ": " + (where.empty() ? "" : printable(where) + ": ") +
+                         printable(problem)),
+      source_(printable(source)),
+      where_(printable(where)),
+      problem_(printable(problem)) {}
 
 std::string TensorShape::str() const {
   if (flat) return "[" + std::to_string(channels) + "]";

@@ -11,7 +11,8 @@
 
 namespace p4s::modelgen {
 
-// A NetSpec that breaks the format. what() is one line: "<source>: <where>: <problem>".
+// A NetSpec that breaks the format. what() is one line: "<source>: <where>: <problem>"; control
+// characters in any part (a layer name with a newline) are written as \xNN.
 class NetSpecError : public std::runtime_error {
  public:
   NetSpecError(const std::string& source, const std::string& where, const std::string& problem);

@@ -283,6 +283,11 @@ INSTANTIATE_TEST_SUITE_P(
         Broken{"tree count", [](json& j) { j["trees"].erase(0); }, "has 2 trees, options say 3"},
         Broken{"feature range", [](json& j) { j["trees"][0]["feature"][0] = 2; }, "\"feature\"[0]"},
         Broken{"negative seed", [](json& j) { j["options"]["seed"] = -1; }, "\"seed\""},
+        // Found by fuzzing: a non-negative count below its lower bound was not checked, so a
+        // forest of no features was read, and its splits on feature 0 read past each point.
+        Broken{"no features", [](json& j) { j["n_features"] = 0; }, "\"n_features\": must be in [1, "},
+        Broken{"feature beyond int64", [](json& j) { j["trees"][0]["feature"][0] = 18446744073709551615ull; },
+               "\"feature\"[0]: must be in [-1, 1]"},
         Broken{"value short", [](json& j) { j["trees"][1]["value"].erase(0); },
                "fewer than the tree's leaves"},
         Broken{"threshold extra", [](json& j) { j["trees"][1]["threshold"].push_back(0.5); },
@@ -315,6 +320,8 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ExtraTreesSerialization, RefusesTextThatIsNotJson) {
   EXPECT_THROW(ExtraTreesRegressor::Deserialize("{\"format\": "), std::invalid_argument);
+  // Found by fuzzing: a number beyond double's range escaped as nlohmann's out_of_range.
+  EXPECT_THROW(ExtraTreesRegressor::Deserialize("{\"format\": 1e999}"), std::invalid_argument);
 }
 
 

@@ -138,5 +138,42 @@ TEST(Results, RefusesWhatIsNotGoogleBenchmarkOutput) {
   EXPECT_THROW(read_results({}), ResultsError);
 }
 
+// Found by fuzzing: fields of the wrong type escaped as nlohmann's type_error (or, for a huge
+// "repetitions", converted with undefined behaviour), numbers beyond double as out_of_range,
+// latencies beyond double after unit conversion were read as infinite, names with newlines
+// broke the one-line message, and absurd nesting overflowed the stack when quoted.
+TEST(Results, RefusesFieldsOfTheWrongTypeAndOutOfRangeNumbers) {
+  const auto entry = [](const std::string& fields) {
+    return R"({"benchmarks": [{"name": "Net/x/bs:2", "real_time": 1, )" + fields + "}]}";
+  };
+  expect_refused(entry(R"("error_occurred": 1)"), "field \"error_occurred\" must be true or false, got 1");
+  expect_refused(entry(R"("run_type": 5)"), "field \"run_type\" must be a string, got 5");
+  expect_refused(entry(R"("run_name": ["Net/x/bs:2"])"), "field \"run_name\" must be a string");
+  expect_refused(entry(R"("error_occurred": true, "error_message": {})"), "field \"error_message\" must be a string");
+  expect_refused(entry(R"("time_unit": 1)"), "field \"time_unit\" must be a string");
+  expect_refused(entry(R"("run_type": "aggregate", "aggregate_name": "median", "repetitions": 1e300)"),
+                 "field \"repetitions\" must be an integer up to 1000000, got 1e+300");
+  expect_refused(entry(R"("run_type": "aggregate", "aggregate_name": "median", "repetitions": "3")"),
+                 "field \"repetitions\" must be an integer");
+  expect_refused(entry(R"("mem_alloc": 1e999)"), "bad.json: not valid JSON: number overflow parsing '1e999'");
+  expect_refused(R"({"benchmarks": [{"name": "Net/x/bs:2", "real_time": 1e308, "time_unit": "s"}]})",
+                 "field \"real_time\" is 1e+308: more than a year");
+}
+
+TEST(Results, ErrorsStayOneLineAndNestingIsBounded) {
+  try {
+    parse_results(R"({"benchmarks": [{"name": "Net/a\nb/bs:0"}]})", "bad.json");
+    FAIL();
+  } catch (const ResultsError& e) {
+    EXPECT_STREQ(e.what(), "bad.json: benchmarks[0] \"Net/a\\x0ab/bs:0\": batch size in \"bs:0\" must be a positive integer");
+  }
+  const size_t depth = 1'000'000;
+  expect_refused(R"({"context": {"a": )" + std::string(depth, '[') + std::string(depth, ']') + R"(}, "benchmarks": []})",
+                 "bad.json: JSON nested deeper than 64 levels");
+  // Google Benchmark's own context (caches: a list of objects) is well within the bound.
+  const ResultSet r = parse_results(R"({"context": {"caches": [{"type": "Data", "level": 1}]}, "benchmarks": []})", "ok.json");
+  EXPECT_EQ(r.context.at("caches"), R"([{"level":1,"type":"Data"}])");
+}
+
 }  // namespace
 }  // namespace p4s::fit

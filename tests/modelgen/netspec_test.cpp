@@ -226,6 +226,9 @@ const Broken kBroken[] = {
     {"output names nothing", [](json& j) { j["output"] = "nope"; }, "field \"output\"", "names no layer"},
     {"output not classes", [](json& j) { j["classes"] = 5; }, "field \"output\"", "needs [5]"},
     {"layer not an object", [](json& j) { j["layers"][1] = 3; }, "layer #1", "must be a JSON object"},
+    // Found by fuzzing: a name holding a newline broke the message in two.
+    {"newline in a layer name", [](json& j) { set(j, 2, "name", "re\nlu\r"); set(j, 2, "op", "gelu"); },
+     "layer \"re\\x0alu\\x0d\"", "unknown op"},
 };
 
 INSTANTIATE_TEST_SUITE_P(EveryRule, MalformedNetSpec, testing::ValuesIn(kBroken),
@@ -243,6 +246,30 @@ TEST(NetSpecIo, SyntaxErrorsNameLineAndColumn) {
     EXPECT_NE(std::string(e.what()).find("syntax.json: not valid JSON at line 3"), std::string::npos)
         << e.what();
   }
+}
+
+// Found by fuzzing: text that nlohmann's parser refuses without a parse_error, and nesting
+// deep enough to overflow the stack of recursive code, are NetSpecErrors like any bad file.
+TEST(NetSpecIo, RefusesNumbersBeyondDoubleAndAbsurdNesting) {
+  const auto refusal = [](const std::string& text) -> std::string {
+    try {
+      parse_netspec(text, "odd.json");
+    } catch (const NetSpecError& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  EXPECT_EQ(refusal(R"({"netspec": 1, "classes": 1e999})"),
+            "odd.json: not valid JSON: number overflow parsing '1e999'");
+  const size_t depth = 1'000'000;
+  // A kernel that is not [h, w] is quoted in the error, which recursed once per level.
+  const std::string deep = R"({"netspec": 1, "name": "n", "input": {"channels": 1, "height": 1, "width": 1},
+    "classes": 1, "layers": [{"name": "c", "op": "conv2d", "inputs": ["input"], "in_channels": 1,
+    "out_channels": 1, "kernel": )" + std::string(depth, '[') + std::string(depth, ']') + "}]}";
+  EXPECT_EQ(refusal(deep), "odd.json: not a NetSpec: JSON nested deeper than 64 levels");
+  // 64 levels are read (and then refused for what they hold).
+  const std::string deep64 = R"({"netspec": 1, "x": )" + std::string(63, '[') + std::string(63, ']') + "}";
+  EXPECT_NE(refusal(deep64).find("field \"x\": unknown field"), std::string::npos) << refusal(deep64);
 }
 
 TEST(NetSpecIo, UnreadableAndEmptyFilesAreRefusedWithThePath) {

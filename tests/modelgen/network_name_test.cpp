@@ -128,6 +128,38 @@ INSTANTIATE_TEST_SUITE_P(
                     BadName{"resnet18_p0_s3", "level 0 is the unpruned network: write \"resnet18\""},
                     BadName{"resnet18_cifar10_w0.5_p0_s3", "write \"resnet18_cifar10_w0.5\""}));
 
+// Found by fuzzing: control characters in a name broke the one-line message. And names far
+// longer than any network's are refused without being split, their message kept short.
+TEST(NetworkName, ErrorsAreOneLineAndAbsurdNamesCostNothing) {
+  try {
+    parse_network_name("_p1_\r\n\x7f_s3");
+    FAIL();
+  } catch (const NetworkNameError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("\"_p1_\\x0d\\x0a\\x7f_s3\": the name must start with a family id", 0), 0u)
+        << e.what();
+  }
+  try {
+    parse_network_name("resnet18_\n");
+    FAIL();
+  } catch (const NetworkNameError& e) {
+    EXPECT_EQ(e.problem(), "unknown part \"_\\x0a\": expected _cifar10, _cifar100, _w<width>, or _p<level>_s<seed>");
+  }
+  const std::string longest = "squeezenet1.0_cifar100_w0.125_p95_s18446744073709551615";
+  EXPECT_EQ(network_name(parse_network_name(longest)), longest);
+  ASSERT_LE(longest.size(), kMaxNetworkNameLength);
+  const std::string absurd = "resnet18" + std::string(10'000'000, '_');
+  try {
+    parse_network_name(absurd);
+    FAIL();
+  } catch (const NetworkNameError& e) {
+    const std::string what = e.what();
+    EXPECT_LT(what.size(), 250u) << what;
+    EXPECT_NE(what.find("the name is 10000008 characters long; no network's name has more than 96"),
+              std::string::npos) << what;
+  }
+  EXPECT_FALSE(builtin_network(absurd).has_value());
+}
+
 TEST(BuiltinNetwork, ByNameOrNothing) {
   const std::optional<NetSpec> spec = builtin_network("resnet18_cifar100_w0.5_p30_s2");
   ASSERT_TRUE(spec.has_value());

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The torch-free parts (common, modelgen, fit, p4s) built with AddressSanitizer and
+# UndefinedBehaviorSanitizer, their tests run with ctest, then every fuzz target run for a fixed
+# number of inputs. With clang and libFuzzer, one build (scripts/fuzz.sh's, build-fuzz/) serves
+# both, and its ctest also replays the fuzz seeds; without them, GCC builds the sanitized tests
+# in build-sanitize/ and fuzzing is skipped, saying so.
+#
+#   scripts/sanitize.sh                  what scripts/test.sh runs
+#   P4S_CI_FUZZ_RUNS=200000 scripts/sanitize.sh
+#
+# Environment: P4S_CI_FUZZ_RUNS (inputs per fuzz target, default 20000), P4S_FUZZ_FLAGS
+# (default "-seed=1": the same inputs on every run, so that a failure reproduces).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+runs=${P4S_CI_FUZZ_RUNS:-20000}
+export P4S_FUZZ_FLAGS=${P4S_FUZZ_FLAGS:--seed=1}
+# Sanitizer reports fail the test that triggers them; leaks included.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+if "$root/scripts/fuzz.sh" --compiler >/dev/null; then
+  build=${P4S_FUZZ_BUILD_DIR:-$root/build-fuzz}
+  echo "sanitize: ASan + UBSan build with the fuzz targets in $build"
+  P4S_FUZZ_BUILD_DIR=$build "$root/scripts/fuzz.sh" --build-only
+  ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)"
+  P4S_FUZZ_BUILD_DIR=$build "$root/scripts/fuzz.sh" --no-build -runs="$runs"
+else
+  build=${P4S_SANITIZE_BUILD_DIR:-$root/build-sanitize}
+  echo "sanitize: no clang++ with libFuzzer (scripts/install-deps.sh installs clang and" \
+       "libclang-rt-dev): fuzzing skipped; ASan + UBSan build with the default compiler in $build"
+  generator=()
+  if [[ ! -f "$build/CMakeCache.txt" ]] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
+  cmake -S "$root" -B "$build" "${generator[@]}" -DP4S_SANITIZE=ON -DP4S_WITH_TORCH=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" >/dev/null
+  cmake --build "$build" --parallel "$(nproc)"
+  ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)"
+fi
