@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/atomic_file.hpp"
+#include "modelgen/error_text.hpp"
 #include "modelgen/netspec_io.hpp"
 
 namespace p4s::fit {
@@ -48,6 +49,8 @@ std::string nonfinite_field(const nlohmann::json& j, const std::string& path) {
 }
 
 }  // namespace
+
+ModelFileError::ModelFileError(const std::string& what) : std::runtime_error(modelgen::printable(what)) {}
 
 std::vector<Target> ModelFile::targets() const {
   std::vector<Target> out;
@@ -98,22 +101,55 @@ std::string model_to_json(const ModelFile& m) {
   return j.dump(1) + "\n";
 }
 
+namespace {
+
+// Model files nest a few levels deep (a forest's trees: 5); deeper JSON is refused.
+constexpr int kMaxModelJsonDepth = 64;
+
+ModelFile parse_model_json(const nlohmann::json& j, const std::string& source);
+
+}  // namespace
+
 ModelFile parse_model(const std::string& text, const std::string& source) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text);
+    j = nlohmann::json::parse(text, [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+      if (depth > kMaxModelJsonDepth)
+        throw ModelFileError(source + ": JSON nested deeper than " + std::to_string(kMaxModelJsonDepth) +
+                             " levels: not a p4s model file");
+      return true;
+    });
   } catch (const nlohmann::json::parse_error& e) {
     throw ModelFileError(source + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::exception& e) {
+    // Failures without a position, e.g. a number beyond the range of double.
+    const std::string what = e.what();
+    const size_t bracket = what.find("] ");
+    throw ModelFileError(source + ": not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
+  try {
+    return parse_model_json(j, source);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of an unexpected type that no check above caught: still one line, still exit 2.
+    const std::string what = e.what();
+    const size_t bracket = what.find("] ");
+    throw ModelFileError(source + ": malformed model: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
+  }
+}
+
+namespace {
+
+ModelFile parse_model_json(const nlohmann::json& j, const std::string& source) {
   auto fail = [&](const std::string& field, const std::string& problem) -> ModelFileError {
     return ModelFileError(source + ": field \"" + field + "\": " + problem);
   };
   if (!j.is_object() || !j.contains("format") || !j["format"].is_object())
     throw fail("format", "missing: not a p4s model file");
   const nlohmann::json& f = j["format"];
-  if (f.value("name", std::string()) != kFormatName) throw fail("format.name", "must be \"p4s-model\"");
+  if (!f.contains("name") || !f["name"].is_string() || f["name"].get<std::string>() != kFormatName)
+    throw fail("format.name", "must be \"p4s-model\"");
   if (!f.contains("version") || !f["version"].is_number_integer()) throw fail("format.version", "must be an integer");
-  const int version = f["version"].get<int>();
+  const int64_t version = f["version"].get<int64_t>();
   if (version > kModelFormatVersion)
     throw fail("format.version", "version " + std::to_string(version) + " is newer than this reader understands (" +
                                      std::to_string(kModelFormatVersion) + ")");
@@ -145,6 +181,8 @@ ModelFile parse_model(const std::string& text, const std::string& source) {
   if (m.targets().empty()) throw fail("model", "fits no target");
   return m;
 }
+
+}  // namespace
 
 ModelFile read_model(const std::string& path) {
   std::string text;

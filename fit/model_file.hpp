@@ -21,7 +21,8 @@ inline constexpr int kModelFormatVersion = 1;
 // A model file that cannot be used; what() names the file, the field and the problem.
 class ModelFileError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  // Control characters (from names in the file) are written as \xNN, keeping one line.
+  explicit ModelFileError(const std::string& what);
 };
 
 struct ModelFile {

@@ -1,0 +1,34 @@
+// Model files (fit/model_file.hpp). The reader may throw ModelFileError only; what it accepts
+// writes back to text that reads back to the same model, and predicts finite numbers or
+// nothing (never NaN) for a small built-in network.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "fit/model_file.hpp"
+#include "fit/network_analysis.hpp"
+#include "fit/network_library.hpp"
+#include "fuzz/fuzz_target.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace p4s;
+  const std::string text = fuzz::as_text(data, size);
+  const auto model = fuzz::only_throws<fit::ModelFileError>(
+      "parse_model", "fuzz: ", [&] { return fit::parse_model(text, "fuzz"); });
+  if (!model) return 0;
+  P4S_FUZZ_CHECK(!model->targets().empty(), "a model without targets was accepted");
+  const std::string written = fit::model_to_json(*model);
+  P4S_FUZZ_CHECK(fit::model_to_json(fit::parse_model(written, "round trip")) == written, "round trip differs");
+  if (model->p4s) {
+    static fit::NetworkLibrary library;
+    static const fit::ResolvedNet& net = library.get("squeezenet1.1_cifar10_p90_s1");
+    const fit::NetworkAnalysis a(net, model->p4s->runtime);
+    for (fit::Target t : model->targets()) {
+      const std::optional<double> p = model->p4s->predict(a, 2, t);
+      P4S_FUZZ_CHECK(p.has_value(), std::string("no prediction for ") + fit::target_name(t));
+      P4S_FUZZ_CHECK(!std::isnan(*p), std::string("NaN prediction for ") + fit::target_name(t));
+    }
+  }
+  return 0;
+}
