@@ -15,6 +15,7 @@
 #include "bench/case_limits.hpp"
 #include "bench/checkpoint_reporter.hpp"
 #include "bench/context.hpp"
+#include "bench/cpu_malloc.hpp"
 #include "bench/cuda_device.hpp"
 #include "bench/device.hpp"
 #include "bench/device_memory_meter.hpp"
@@ -158,6 +159,12 @@ int run(int argc, char** argv) {
     context.mem_limit_method =
         "caching allocator memory fraction (setMemoryFraction): caps the bytes it reserves";
   } else {
+    try {
+      context.cpu_malloc = configure_cpu_malloc(options.cpu_malloc_steady);
+    } catch (const std::runtime_error& e) {
+      std::cerr << "bench: " << e.what() << "\n";
+      return kExitBadInput;
+    }
     tracker.set_limit_bytes(options.mem_limit_bytes);
     cpu_meter = std::make_unique<CpuMemoryMeter>(tracker);
     if (!cpu_meter->peak_reset_error().empty())

@@ -107,6 +107,7 @@ std::vector<std::pair<std::string, std::string>> make_context(const ContextInput
   c.emplace_back("p4s_mem_used_method", in.mem_used_method);
   if (in.allocator_protocol) c.emplace_back("p4s_allocator_protocol", *in.allocator_protocol);
   c.emplace_back("p4s_kernel_capture", in.kernel_capture);
+  if (in.cpu_malloc) c.emplace_back("p4s_cpu_malloc", *in.cpu_malloc);
   if (in.gpu) {
     c.emplace_back("p4s_gpu_name", in.gpu->name);
     c.emplace_back("p4s_gpu_index", std::to_string(in.gpu->index));

@@ -38,6 +38,7 @@ struct ContextInputs {
   std::optional<std::string> allocator_protocol;  // GPU runs: when the cache is emptied
   std::optional<std::string> mem_limit_method;    // with a limit: how it is enforced
   std::string kernel_capture;                     // the kernel capture line ("kernel capture ...")
+  std::optional<std::string> cpu_malloc;          // CPU: configure_cpu_malloc's line
   std::optional<std::string> dpkg_status_text;    // /var/lib/dpkg/status, read for JetPack
 };
 

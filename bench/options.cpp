@@ -103,7 +103,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
     const std::string flag = arg.substr(0, eq);
     const std::string name = flag.substr(kPrefix.size());
     static const std::vector<std::string> kNames = {"sweep",   "batch",  "netspec", "net",  "mem_limit",
-                                                    "threads", "device", "kernel_capture", "kernel_trace"};
+                                                    "threads", "device", "kernel_capture", "kernel_trace",
+                                                    "cpu_malloc"};
     bool known = false;
     for (const std::string& n : kNames) known |= n == name;
     if (!known) throw OptionError(flag + ": unknown flag (see --help)");
@@ -141,6 +142,9 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
       } else if (name == "kernel_trace") {
         if (value.empty()) throw std::invalid_argument("needs a file name");
         o.kernel_trace_path = value;
+      } else if (name == "cpu_malloc") {
+        if (value != "steady" && value != "system") throw std::invalid_argument("\"" + value + "\" is not steady or system");
+        o.cpu_malloc_steady = value == "steady";
       }
     } catch (const std::invalid_argument& e) {
       throw OptionError(flag + ": " + e.what());
@@ -160,7 +164,9 @@ std::string options_help() {
          "  --p4s_threads=N                  LibTorch intra-op threads (default: LibTorch's)\n"
          "  --p4s_device=cpu|cuda|cuda:N     where the cases run (default: cuda when usable, else cpu)\n"
          "  --p4s_kernel_capture=on|off      CUPTI kernel counters where capture is available (default on)\n"
-         "  --p4s_kernel_trace=FILE          write the kernels of the first measured steps of each case\n";
+         "  --p4s_kernel_trace=FILE          write the kernels of the first measured steps of each case\n"
+         "  --p4s_cpu_malloc=steady|system   CPU: keep freed heap memory between steps (default steady)\n"
+         "                                   or glibc's defaults\n";
 }
 
 }  // namespace p4s::bench

@@ -40,6 +40,7 @@ struct Options {
   std::optional<DeviceChoice> device;               // --p4s_device: default CUDA where usable
   bool kernel_capture = true;                       // --p4s_kernel_capture=on|off
   std::optional<std::string> kernel_trace_path;     // --p4s_kernel_trace=FILE
+  bool cpu_malloc_steady = true;                    // --p4s_cpu_malloc=steady|system (cpu_malloc.hpp)
 };
 
 struct ParsedArgs {

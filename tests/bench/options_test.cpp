@@ -108,6 +108,13 @@ TEST(Options, DeviceCaptureAndTraceFlags) {
   EXPECT_EQ(error_of({"bench", "--p4s_kernel_trace="}), "--p4s_kernel_trace: needs a file name");
 }
 
+TEST(Options, CpuMallocIsSteadyUnlessAskedForTheSystemDefaults) {
+  EXPECT_TRUE(parse_args({"bench"}).options.cpu_malloc_steady);
+  EXPECT_TRUE(parse_args({"bench", "--p4s_cpu_malloc=steady"}).options.cpu_malloc_steady);
+  EXPECT_FALSE(parse_args({"bench", "--p4s_cpu_malloc=system"}).options.cpu_malloc_steady);
+  EXPECT_EQ(error_of({"bench", "--p4s_cpu_malloc=glibc"}), "--p4s_cpu_malloc: \"glibc\" is not steady or system");
+}
+
 TEST(Options, FlagWithoutValueIsAnError) {
   EXPECT_NE(error_of({"bench", "--p4s_sweep"}).find("needs a value"), std::string::npos);
   EXPECT_NE(error_of({"bench", "--p4s_netspec", "a.json"}).find("needs a value"), std::string::npos);
@@ -120,7 +127,7 @@ TEST(Options, UnknownP4sFlagIsAnError) {
 
 TEST(Options, HelpNamesEveryFlag) {
   for (const char* flag : {"--p4s_sweep", "--p4s_netspec", "--p4s_net", "--p4s_batch", "--p4s_mem_limit", "--p4s_threads",
-                           "--p4s_device", "--p4s_kernel_capture", "--p4s_kernel_trace"})
+                           "--p4s_device", "--p4s_kernel_capture", "--p4s_kernel_trace", "--p4s_cpu_malloc"})
     EXPECT_NE(options_help().find(flag), std::string::npos) << flag;
 }
 
