@@ -48,7 +48,11 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
         c.tile_flops = 2.0 * g * padded(a.in_channels / g) * padded(a.out_channels / g) * a.kernel.h * a.kernel.w *
                        output.height * output.width * passes;
         c.bytes = (in + o) * passes;
-        if (options.cpu) c.blas_below_batch = cpu_blas_below_batch(a, input, options.cpu_threads);
+        if (options.cpu) {
+          c.blas_below_batch = cpu_blas_below_batch(a, input, options.cpu_threads);
+          c.blas_flops = 2.0 * (a.in_channels / g) * a.out_channels * a.kernel.h * a.kernel.w * output.height *
+                         output.width * passes;
+        }
       }
       break;
     }

@@ -26,6 +26,7 @@ struct LayerCost {
   // Below this batch size the convolution runs as a plain GEMM on the BLAS (LibTorch's native
   // CPU path), costing as linear layers do; 0: never.
   int64_t blas_below_batch = 0;
+  double blas_flops = 0;  // per sample: the convolution's FLOPs as the BLAS GEMM does them, unpadded
 };
 
 // Where the step runs, as far as kernel paths are concerned.

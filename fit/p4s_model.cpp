@@ -69,7 +69,7 @@ constexpr size_t kLatencyCoefficients = 6;
 // What a layer's work costs under coefficients w (latency_coefficient_names() order).
 double work_ms(const LayerCost& c, double batch, const arma::vec& w) {
   const bool blas = batch < static_cast<double>(c.blas_below_batch);
-  return (blas ? w(5) : w(2)) * c.tile_flops * batch + w(3) * (c.bytes * batch + c.fixed_bytes) +
+  return (blas ? w(5) * c.blas_flops : w(2) * c.tile_flops) * batch + w(3) * (c.bytes * batch + c.fixed_bytes) +
          w(4) * c.depthwise_bytes * batch + w(5) * c.linear_flops * batch;
 }
 
@@ -87,7 +87,8 @@ arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, c
     if (!overlap || dispatch_bound[l]) f(1) += c.ops;
     if (!overlap || !dispatch_bound[l]) {
       const bool blas = batch < c.blas_below_batch;
-      f(blas && separate_linear ? 5 : 2) += c.tile_flops * b;
+      if (blas) f(separate_linear ? 5 : 2) += c.blas_flops * b;
+      else f(2) += c.tile_flops * b;
       f(3) += c.bytes * b + c.fixed_bytes;
       f(4) += c.depthwise_bytes * b;
       f(separate_linear ? 5 : 2) += c.linear_flops * b;

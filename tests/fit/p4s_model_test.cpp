@@ -2,8 +2,11 @@
 // measurements made by the simulation itself, round-trip through JSON, and are deterministic.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <string>
 
+#include "fit/cost_terms.hpp"
 #include "fit/evaluation.hpp"
 #include "fit/p4s_model.hpp"
 #include "fit/results.hpp"
@@ -38,10 +41,13 @@ void make_synthetic(Synthetic& s) {
       o.batch = batch;
       o.values.mem_alloc = a.sim_peak_bytes(batch);
       o.values.mem_used = 50e6 + a.sim_peak_bytes(batch);
-      // Every layer costs its dispatch plus its work (the summed form), known coefficients.
+      // Every layer costs its dispatch plus its work (the summed form), known coefficients; a
+      // convolution on the BLAS path at this batch without padding its channels to tiles.
       double t = 2.0;
-      for (const LayerCost& c : a.layer_costs())
-        t += 0.01 * c.ops + 1e-9 * (c.tile_flops + c.linear_flops) * batch + 2e-8 * (c.bytes * batch + c.fixed_bytes);
+      for (const LayerCost& c : a.layer_costs()) {
+        const double conv_flops = batch < c.blas_below_batch ? c.blas_flops : c.tile_flops;
+        t += 0.01 * c.ops + 1e-9 * (conv_flops + c.linear_flops) * batch + 2e-8 * (c.bytes * batch + c.fixed_bytes);
+      }
       o.values.latency_ms = t;
       s.obs.push_back(o);
     }
@@ -79,6 +85,25 @@ TEST(P4sModel, RecoversTheRuntimeAndTheCoefficientsOfSyntheticData) {
   }
   EXPECT_FALSE(m.has(Target::kMemReserved));  // no CUDA data
   EXPECT_FALSE(m.capacity_bytes.has_value());  // nothing ran out of memory
+}
+
+TEST(CostTerms, ConvolutionsOnTheCpuBlasPathAreNotPaddedToTiles) {
+  // A pruned 1x1 convolution, 5 -> 7 channels at 56x56: LibTorch 1.13 on one CPU thread runs
+  // it as a BLAS GEMM below batch 16, oneDNN above, which computes whole tiles of channels.
+  const std::map<std::string, int64_t> args{{"cin", 5}, {"cout", 7}, {"k", 1}, {"s", 1}, {"g", 1}, {"hw", 56}, {"bs", 4}};
+  CostOptions cpu;
+  cpu.cpu = true;
+  const auto costs = layer_case_costs("Conv2d", args, cpu);
+  ASSERT_TRUE(costs);
+  const LayerCost& conv = costs->front();
+  EXPECT_EQ(conv.blas_below_batch, 16);
+  const double passes = 3;  // forward, weight gradient, input gradient
+  EXPECT_DOUBLE_EQ(conv.blas_flops, 2.0 * 5 * 7 * 56 * 56 * passes);
+  EXPECT_DOUBLE_EQ(conv.tile_flops, 2.0 * 32 * 32 * 56 * 56 * passes);
+  // Off the CPU there is no BLAS path.
+  const LayerCost gpu = layer_case_costs("Conv2d", args)->front();
+  EXPECT_EQ(gpu.blas_below_batch, 0);
+  EXPECT_EQ(gpu.blas_flops, 0);
 }
 
 TEST(P4sModel, LearnsCapacityFromOutOfMemorySteps) {
