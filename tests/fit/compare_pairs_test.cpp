@@ -45,6 +45,7 @@ struct Expectation {
   double min_share = 0.5;
   double min_geomean_pct = 10;
   int min_stopped_running = 0;
+  std::vector<std::string> metrics;  // compare only these (p4s compare --metrics); empty: all
 };
 
 Expectation expectation_from(const json& j) {
@@ -58,6 +59,7 @@ Expectation expectation_from(const json& j) {
   e.direction = j.value("direction", e.direction);
   e.min_share = j.value("min_share", e.min_share);
   e.min_geomean_pct = j.value("min_geomean_pct", e.min_geomean_pct);
+  e.metrics = j.value("metrics", e.metrics);
   e.min_stopped_running = j.value("min_stopped_running", e.min_stopped_running);
   return e;
 }
@@ -65,6 +67,7 @@ Expectation expectation_from(const json& j) {
 Comparison compare_for(const RunSet& old_runs, const RunSet& new_runs, const Expectation& e) {
   CompareOptions o;
   o.alpha = e.alpha;
+  o.metrics = e.metrics;
   if (e.kind == "same_sweep") o.threshold_pct = e.threshold_pct;
   return compare_runs(old_runs, new_runs, o);
 }
