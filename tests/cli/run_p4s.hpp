@@ -56,6 +56,8 @@ inline Outcome run_process(const std::string& exe, const std::vector<std::string
   r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
   r.out = read_file(out_path);
   r.err = read_file(err_path);
+  unlink(out_path.c_str());
+  unlink(err_path.c_str());
   return r;
 }
 
