@@ -17,6 +17,8 @@ export P4S_FUZZ_FLAGS=${P4S_FUZZ_FLAGS:--seed=1}
 # Sanitizer reports fail the test that triggers them; leaks included.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# Leaks inside vendor libraries we only dlopen (CUPTI, uninstrumented) are theirs to fix.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/scripts/lsan.supp:print_suppressions=0}
 
 if "$root/scripts/fuzz.sh" --compiler >/dev/null; then
   build=${P4S_FUZZ_BUILD_DIR:-$root/build-fuzz}
