@@ -10,6 +10,7 @@
 #include <system_error>
 
 #include "bench/options.hpp"
+#include "common/number_text.hpp"
 
 namespace p4s::bench {
 namespace {
@@ -19,16 +20,6 @@ constexpr double kMaxSeconds = 86400;  // a case that needs more than a day is a
 
 [[noreturn]] void bad(const std::string& name, const std::string& value, const std::string& problem) {
   throw OptionError("--" + name + "=" + value + ": " + problem);
-}
-
-// The whole text as a finite number, or nullopt.
-std::optional<double> finite_number(const std::string& text) {
-  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v)) return std::nullopt;
-  return v;
 }
 
 // The whole text as a decimal integer within [lo, hi], or nullopt.
@@ -89,10 +80,10 @@ BenchmarkArgs check_benchmark_args(const std::vector<std::string>& user_args, co
     } else if (name == "benchmark_repetitions") {
       if (!integer(v, 1, 1000000)) bad(name, v, "not a whole number from 1 to 1000000");
     } else if (name == "benchmark_min_time") {
-      const std::optional<double> sec = finite_number(v);
+      const std::optional<double> sec = parse_finite_number(v);
       if (!sec || *sec <= 0 || *sec > kMaxSeconds) bad(name, v, "not a number of seconds above 0 and at most 86400");
     } else if (name == "benchmark_min_warmup_time") {
-      const std::optional<double> sec = finite_number(v);
+      const std::optional<double> sec = parse_finite_number(v);
       if (!sec || *sec < 0 || *sec > kMaxSeconds) bad(name, v, "not a number of seconds from 0 to 86400");
     } else if (name == "benchmark_time_unit") {
       if (v != "ns" && v != "us" && v != "ms" && v != "s") bad(name, v, "not ns, us, ms or s");

@@ -16,6 +16,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
+#include "common/number_text.hpp"
 #include "fit/compare.hpp"
 #include "fit/compare_report.hpp"
 #include "fit/results.hpp"
@@ -63,16 +64,6 @@ struct CompareArgs {
   bool json = false;
 };
 
-// The whole of `text` as a finite number, or nullopt.
-std::optional<double> number(const std::string& text) {
-  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size() || errno == ERANGE || !std::isfinite(v)) return std::nullopt;
-  return v;
-}
-
 std::vector<std::string> split_list(const std::string& flag, const std::string& text) {
   std::vector<std::string> items;
   size_t start = 0;
@@ -93,13 +84,13 @@ CompareArgs parse_args(const std::vector<std::string>& args) {
   a.json = parsed.has("--json");
   if (parsed.has("--alpha")) {
     const std::string& text = parsed.value("--alpha");
-    const std::optional<double> v = number(text);
+    const std::optional<double> v = parse_finite_number(text);
     if (!v || !(*v > 0 && *v < 1)) throw UsageError("--alpha " + text + ": must be a number between 0 and 1");
     a.options.alpha = *v;
   }
   if (parsed.has("--threshold")) {
     const std::string& text = parsed.value("--threshold");
-    const std::optional<double> v = number(text);
+    const std::optional<double> v = parse_finite_number(text);
     if (!v || *v < 0) throw UsageError("--threshold " + text + ": must be a percentage >= 0");
     a.options.threshold_pct = *v;
   }

@@ -2,10 +2,6 @@
 // status, stdout, stderr and the file written, for TorchScript files that the test makes.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,59 +13,18 @@
 #include "modelgen/builtin.hpp"
 #include "modelgen/netspec_io.hpp"
 #include "modelgen/shapes.hpp"
+#include "tests/cli/run_p4s.hpp"
 #include "tests/modelgen_torch/torchscript_fixtures.hpp"
-
-extern char** environ;
 
 namespace p4s {
 namespace {
 
 namespace ts = modelgen_torch::testing_torchscript;
 
-struct Outcome {
-  int status = -1;
-  std::string out, err;
-};
-
-std::string temp_path(const std::string& name) {
-  const std::string path = testing::TempDir() + "/p4s_import_cli_" + std::to_string(getpid()) + "_" + name;
-  unlink(path.c_str());
-  return path;
-}
-
-Outcome p4s(const std::vector<std::string>& args) {
-  const std::string out_path = temp_path("stdout.txt"), err_path = temp_path("stderr.txt");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> argv_strings = {P4S_EXE};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& s : argv_strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  Outcome r;
-  const int spawned = posix_spawn(&pid, P4S_EXE, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) {
-    ADD_FAILURE() << "cannot start " << P4S_EXE;
-    return r;
-  }
-  int wstatus = 0;
-  waitpid(pid, &wstatus, 0);
-  r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-  r.out = read_file(out_path);
-  r.err = read_file(err_path);
-  unlink(out_path.c_str());
-  unlink(err_path.c_str());
-  return r;
-}
-
-bool exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
+using test::exists;
+using test::Outcome;
+using test::p4s;
+using test::temp_path;
 
 class NetsImportCli : public ::testing::Test {
  protected:
@@ -102,7 +57,8 @@ TEST_F(NetsImportCli, WithoutAnOutputFilePrintsTheNetSpec) {
   const Outcome r = p4s({"nets", "import", model_, "--input=32"});
   ASSERT_EQ(r.status, 0) << r.err;
   const modelgen::NetSpec imported = modelgen::parse_netspec(r.out, "stdout");
-  EXPECT_EQ(imported.name, "p4s_import_cli_" + std::to_string(getpid()) + "_squeezenet");
+  // Named after the file: its stem (temp_path's prefix, the process id, "squeezenet").
+  EXPECT_EQ(imported.name, "p4s_cli_" + std::to_string(getpid()) + "_squeezenet");
   EXPECT_EQ(imported.input, spec_.input);
   EXPECT_EQ(modelgen::infer_shapes(imported).params, modelgen::infer_shapes(spec_).params);
 }
