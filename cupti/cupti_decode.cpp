@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "cupti/detail/cupti_decode.hpp"
@@ -27,6 +28,24 @@ std::string api_cuda_version(uint32_t api) {
 }
 
 bool is_new_scheme(uint32_t api) { return api >= 100000; }
+
+// Runs of whitespace and control characters become one space, none at either end: an error
+// is one line.
+std::string one_line(const char* text) {
+  std::string out;
+  bool gap = false;
+  for (const char* c = text; *c != '\0'; ++c) {
+    const auto byte = static_cast<unsigned char>(*c);
+    if (byte <= ' ' || byte == 0x7f) {
+      gap = !out.empty();
+      continue;
+    }
+    if (gap) out += ' ';
+    gap = false;
+    out += *c;
+  }
+  return out;
+}
 
 template <typename F>
 bool resolve(void* handle, const char* name, F& fn) {
@@ -109,9 +128,10 @@ std::string describe_failure(const CuptiLibrary& lib, const char* call, CUptiRes
   }
   const char* message = nullptr;
   if (lib.cuptiGetErrorMessage != nullptr &&
-      lib.cuptiGetErrorMessage(result, &message) == CUPTI_SUCCESS && message != nullptr &&
-      message[0] != '\0') {
-    text += std::string(" (") + message + ")";
+      lib.cuptiGetErrorMessage(result, &message) == CUPTI_SUCCESS && message != nullptr) {
+    // CUPTI ends some messages with a newline and repeats the name as the message for others.
+    const std::string line = one_line(message);
+    if (!line.empty() && (name == nullptr || line != name)) text += " (" + line + ")";
   }
   return text;
 }

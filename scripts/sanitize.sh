@@ -24,7 +24,7 @@ if "$root/scripts/fuzz.sh" --compiler >/dev/null; then
   build=${P4S_FUZZ_BUILD_DIR:-$root/build-fuzz}
   echo "sanitize: ASan + UBSan build with the fuzz targets in $build"
   P4S_FUZZ_BUILD_DIR=$build "$root/scripts/fuzz.sh" --build-only
-  ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)"
+  "$root/scripts/run-ctest.sh" "$build"
   P4S_FUZZ_BUILD_DIR=$build "$root/scripts/fuzz.sh" --no-build -runs="$runs"
 else
   build=${P4S_SANITIZE_BUILD_DIR:-$root/build-sanitize}
@@ -35,5 +35,5 @@ else
   cmake -S "$root" -B "$build" "${generator[@]}" -DP4S_SANITIZE=ON -DP4S_WITH_TORCH=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" >/dev/null
   cmake --build "$build" --parallel "$(nproc)"
-  ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)"
+  "$root/scripts/run-ctest.sh" "$build"
 fi

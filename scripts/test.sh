@@ -7,7 +7,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${P4S_BUILD_DIR:-$root/build}
 "$root/scripts/install-deps.sh"
 "$root/scripts/build.sh"
-ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)"
+"$root/scripts/run-ctest.sh" "$build"
 if [[ "${P4S_SKIP_SANITIZE:-0}" != 1 ]]; then
   "$root/scripts/sanitize.sh"
 fi

@@ -77,7 +77,33 @@ TEST(CuptiLibrary, FailedCallsAreNamedWithCuptisResultString) {
   const bool named = text.rfind("cuptiActivityEnable failed: CUPTI_ERROR_NOT_INITIALIZED", 0) == 0;
   const bool numbered = text.rfind("cuptiActivityEnable failed: CUptiResult 15", 0) == 0;
   EXPECT_TRUE(named || numbered) << text;
-  EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+}
+
+// Every result gives one line with no control characters and no space at either end (CUPTI 13
+// ends some descriptions with a newline, CUPTI_ERROR_INVALID_DEVICE's for one), and a
+// description that only repeats the result's name is left out.
+TEST(CuptiLibrary, EveryResultIsDescribedOnOneLine) {
+  for (int result = 0; result <= 64; ++result) {
+    const std::string text = describe_cupti_result(cupti(), "cuptiActivityFlushAll", result);
+    SCOPED_TRACE(text);
+    ASSERT_EQ(text.rfind("cuptiActivityFlushAll failed: ", 0), 0u);
+    EXPECT_TRUE(std::none_of(text.begin(), text.end(), [](char c) {
+      const auto byte = static_cast<unsigned char>(c);
+      return byte < ' ' || byte == 0x7f;
+    }));
+    EXPECT_NE(text.back(), ' ');
+    const std::string rest = text.substr(std::string("cuptiActivityFlushAll failed: ").size());
+    const std::size_t open = rest.find(" (");
+    if (open != std::string::npos) {
+      EXPECT_EQ(rest.back(), ')');
+      const std::string name = rest.substr(0, open);
+      const std::string description = rest.substr(open + 2, rest.size() - open - 3);
+      EXPECT_FALSE(description.empty());
+      EXPECT_NE(description, name);
+      EXPECT_NE(description.front(), ' ');
+      EXPECT_NE(description.back(), ' ');
+    }
+  }
 }
 
 TEST(CuptiDecode, EveryRecordKindRoundTripsFieldByField) {
