@@ -2,10 +2,9 @@
 //   memory: the simulated training step (memory_sim.hpp) under the device's runtime, and for
 //           mem_reserved the caching allocator replayed on it; a small non-negative linear
 //           part per device (fixed footprint, workspaces) fitted for relative error;
-//   latency: per layer, the larger of what dispatching its kernels costs and what its work
-//           costs (GEMM tile FLOPs, bytes moved, depthwise bytes; cost_terms.hpp): a roofline
-//           with a dispatch floor, since an asynchronous device overlaps the host's dispatching
-//           (on a CPU, which does not overlap, the two add up); the data decides which.
+//   latency: what dispatching each layer's kernels costs and what its work costs (GEMM tile
+//           FLOPs, bytes moved, depthwise bytes; cost_terms.hpp), combined as the device
+//           runs them: a pipeline on an asynchronous GPU, a sum on a CPU (Combine).
 // Everything learned is linear with non-negative weights, so predictions grow with networks
 // and batches beyond the training data instead of saturating.
 #pragma once
@@ -32,17 +31,25 @@ struct LinearMemoryModel {
   double predict(const NetworkAnalysis& a, int64_t batch) const;
 };
 
-// latency_ms = step_ms + scale * sum over layers of combine(per_op * ops,
-//     per_tile_flop * tile_flops * batch + per_byte * (bytes * batch + fixed_bytes)
-//     + per_depthwise_byte * depthwise_bytes * batch + per_linear_flop * linear_flops * batch),
-// combine being max (overlap) or +. A convolution on the CPU's BLAS path (batch below
+// latency_ms = step_ms + scale * combine over layers of (dispatch = per_op * ops,
+//     work = per_tile_flop * tile_flops * batch + per_byte * (bytes * batch + fixed_bytes)
+//     + per_depthwise_byte * depthwise_bytes * batch + per_linear_flop * linear_flops * batch). A convolution on the CPU's BLAS path (batch below
 // blas_below_batch) costs per_linear_flop * blas_flops * batch in place of its tile FLOPs: a
 // GEMM does not pad channels to tiles. Coefficients in latency_coefficient_names() order, in ms.
 // Fitted on network cases alone, step_ms is coefficients(0) and scale 1. Where the results
 // have layer cases, the coefficients are fitted on them (a compositional predictor: the
 // network is the sum of its layers) and step_ms and scale on the network cases.
+// How a layer's dispatch (host) and work (device) combine into the step's latency:
+//   kSum:      one after the other (a CPU, which runs what it dispatches);
+//   kLayerMax: the larger of the two per layer (model files written before kPipeline);
+//   kPipeline: a two-stage pipeline over the whole step (an asynchronous device working
+//              through the kernels the host queues, waiting only when the queue runs dry).
+enum class Combine { kSum, kLayerMax, kPipeline };
+const char* combine_name(Combine c);  // "sum", "max", "pipeline": the model file's names
+std::optional<Combine> combine_from_name(const std::string& name);
+
 struct LatencyModel {
-  bool overlap = true;
+  Combine combine = Combine::kPipeline;
   arma::vec coefficients;
   double step_ms = 0;
   double scale = 1.0;

@@ -18,6 +18,15 @@
 namespace p4s::fit {
 namespace {
 
+const char* combine_words(Combine c) {
+  switch (c) {
+    case Combine::kSum: return "the sum over layers of dispatch and work";
+    case Combine::kLayerMax: return "the sum over layers of the larger of dispatch and work";
+    case Combine::kPipeline: return "the step's dispatch and work as a two-stage pipeline";
+  }
+  return "";
+}
+
 std::string fmt(const char* f, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
@@ -57,8 +66,7 @@ std::string model_summary(const ModelFile& m) {
     }
     if (p.latency) {
       s << "- `latency_ms` = " << fmt("%.4g", p.latency->step_ms) << " ms + " << fmt("%.4g", p.latency->scale)
-        << " x the sum over layers of " << (p.latency->overlap ? "the larger" : "the sum")
-        << " of dispatch and work, fitted on " << (p.latency->from_layer_cases ? "layer cases" : "network cases")
+        << " x " << combine_words(p.latency->combine) << ", fitted on " << (p.latency->from_layer_cases ? "layer cases" : "network cases")
         << "; coefficients:";
       for (size_t i = 0; i < p.latency->coefficients.n_elem; ++i)
         s << (i ? "," : "") << " " << latency_coefficient_names()[i] << " " << fmt("%.4g", p.latency->coefficients(i));

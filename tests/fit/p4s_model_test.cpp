@@ -2,6 +2,7 @@
 // measurements made by the simulation itself, round-trip through JSON, and are deterministic.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -83,8 +84,60 @@ TEST(P4sModel, RecoversTheRuntimeAndTheCoefficientsOfSyntheticData) {
     EXPECT_NEAR(*m.predict(a, o.batch, Target::kMemAlloc), *o.values.mem_alloc, 1e-6 * *o.values.mem_alloc);
     EXPECT_NEAR(*m.predict(a, o.batch, Target::kLatencyMs), *o.values.latency_ms, 1e-6 * *o.values.latency_ms);
   }
+  ASSERT_TRUE(m.latency);
+  EXPECT_EQ(m.latency->combine, Combine::kSum);  // a CPU runs what it dispatches
   EXPECT_FALSE(m.has(Target::kMemReserved));  // no CUDA data
   EXPECT_FALSE(m.capacity_bytes.has_value());  // nothing ran out of memory
+}
+
+// A GPU step as a queue: the host dispatches layer after layer; the device starts a layer's
+// work once it is dispatched and the layer before is done. Simulated here event by event, and
+// recovered by the fit's closed form (the largest dispatch-prefix plus work-suffix).
+TEST(P4sModel, OnACudaDeviceLatencyIsThePipelineOfDispatchAndWork) {
+  NetworkLibrary library;
+  DeviceRuntime cuda;  // kind kCuda
+  AnalysisCache cache;
+  std::vector<Observation> obs;
+  bool some_dispatch_bound = false, some_work_bound = false;
+  for (const char* name : {"resnet18_cifar10", "resnet18_cifar10_p50_s1", "mobilenetv2_cifar10_p70_s2",
+                           "squeezenet1.1_cifar10", "vgg11bn_cifar10_p30_s1"}) {
+    const ResolvedNet& net = library.get(name);
+    const NetworkAnalysis& a = cache.get(net, cuda);
+    for (int64_t batch : {1, 2, 8, 32, 128, 256}) {
+      double host = 0, device = 0, dispatch = 0, work = 0;
+      for (const LayerCost& c : a.layer_costs()) {
+        const double d = 0.05 * c.ops;
+        const double w = 2e-10 * c.tile_flops * batch + 4e-9 * (c.bytes * batch + c.fixed_bytes) +
+                         8e-9 * c.depthwise_bytes * batch + 2e-10 * c.linear_flops * batch;
+        host += d;
+        device = std::max(device, host) + w;
+        dispatch += d;
+        work += w;
+      }
+      some_dispatch_bound |= dispatch > 1.5 * work;
+      some_work_bound |= work > 1.5 * dispatch;
+      Observation o;
+      o.net = &net;
+      o.family = family_of(name);
+      o.batch = batch;
+      o.values.latency_ms = 3.0 + device;
+      obs.push_back(o);
+    }
+  }
+  ASSERT_TRUE(some_dispatch_bound && some_work_bound);  // both regimes are in the data
+  const P4sModel m = train_p4s_model(all(obs), {}, {cuda}, cache);
+  ASSERT_TRUE(m.latency);
+  EXPECT_EQ(m.latency->combine, Combine::kPipeline);
+  EXPECT_NEAR(m.latency->step_ms, 3.0, 1e-3);
+  EXPECT_NEAR(m.latency->coefficients(1), 0.05, 1e-6);
+  const P4sModel reread = P4sModel::from_json(m.to_json());
+  EXPECT_EQ(m.to_json()["targets"]["latency_ms"]["combine"], "pipeline");
+  for (const Observation& o : obs) {
+    const NetworkAnalysis& a = cache.get(*o.net, m.runtime);
+    EXPECT_NEAR(*m.predict(a, o.batch, Target::kLatencyMs), *o.values.latency_ms, 1e-6 * *o.values.latency_ms)
+        << o.net->spec.name << " bs " << o.batch;
+    EXPECT_EQ(*reread.predict(a, o.batch, Target::kLatencyMs), *m.predict(a, o.batch, Target::kLatencyMs));
+  }
 }
 
 TEST(CostTerms, ConvolutionsOnTheCpuBlasPathAreNotPaddedToTiles) {
