@@ -112,13 +112,15 @@ struct Pipeline {
 };
 Pipeline pipeline(const std::vector<LayerCost>& costs, int64_t batch, const arma::vec& w) {
   const double b = static_cast<double>(batch);
-  std::vector<double> work_from(costs.size() + 1, 0.0);
-  for (size_t l = costs.size(); l-- > 0;) work_from[l] = work_from[l + 1] + work_ms(costs[l], b, w);
+  double work = 0;
+  for (const LayerCost& c : costs) work += work_ms(c, b, w);
   Pipeline p;
-  double dispatch_to = 0;
+  double dispatch_to = 0, work_before = 0;  // no allocation: predict() runs this
   for (size_t l = 0; l < costs.size(); ++l) {
     dispatch_to += w(1) * costs[l].ops;
-    if (l == 0 || dispatch_to + work_from[l] > p.length) p = Pipeline{dispatch_to + work_from[l], l};
+    const double length = dispatch_to + (work - work_before);
+    if (l == 0 || length > p.length) p = Pipeline{length, l};
+    work_before += work_ms(costs[l], b, w);
   }
   return p;
 }
