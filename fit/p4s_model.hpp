@@ -33,9 +33,10 @@ struct LinearMemoryModel {
 
 // latency_ms = step_ms + scale * combine over layers of (dispatch = per_op * ops,
 //     work = per_tile_flop * tile_flops * batch + per_byte * (bytes * batch + fixed_bytes)
-//     + per_depthwise_byte * depthwise_bytes * batch + per_linear_flop * linear_flops * batch). A convolution on the CPU's BLAS path (batch below
-// blas_below_batch) costs per_linear_flop * blas_flops * batch in place of its tile FLOPs: a
-// GEMM does not pad channels to tiles. Coefficients in latency_coefficient_names() order, in ms.
+//     + per_depthwise_byte * depthwise_bytes * batch + per_linear_flop * linear_flops * batch).
+// A convolution on the CPU's BLAS path (batch below blas_below_batch) costs
+// per_linear_flop * blas_flops * batch in place of its tile FLOPs: a GEMM does not pad channels
+// to tiles. Coefficients in latency_coefficient_names() order, in ms.
 // Fitted on network cases alone, step_ms is coefficients(0) and scale 1. Where the results
 // have layer cases, the coefficients are fitted on them (a compositional predictor: the
 // network is the sum of its layers) and step_ms and scale on the network cases.
