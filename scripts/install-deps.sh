@@ -41,10 +41,21 @@ if [[ $(id -u) -ne 0 ]]; then
   sudo=(sudo)
 fi
 export DEBIAN_FRONTEND=noninteractive
+# apt's and dpkg's lines (thousands on a fresh machine) go to a file and are shown only when a
+# step fails, so that the rest of a CI log stays readable.
+apt_log=$(mktemp "${TMPDIR:-/tmp}/p4s-install-deps.XXXXXX")
+trap 'rm -f "$apt_log"' EXIT
+quietly() {
+  if ! "$@" >"$apt_log" 2>&1; then
+    tail -n 40 "$apt_log" >&2
+    return 1
+  fi
+}
 "${sudo[@]}" apt-get update -qq
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  quietly "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
+    { echo "install-deps: apt-get install failed (its last lines above)" >&2; exit 1; }
 fi
 available=()
 for p in "${missing_optional[@]}"; do
@@ -54,6 +65,6 @@ for p in "${missing_optional[@]}"; do
 done
 if ((${#available[@]})); then
   echo "install-deps: installing optional ${available[*]}"
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${available[@]}" ||
+  quietly "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${available[@]}" ||
     echo "install-deps: could not install optional ${available[*]}: the steps that need them will be skipped"
 fi

@@ -1,18 +1,29 @@
 #!/usr/bin/env bash
-# ctest on one build folder, all cores, with the output of failing tests. When a test fails,
-# the failed tests are run once more, verbosely, so that their output ends the log (a CI log
-# that keeps only its tail still shows why), and whether they fail again tells a flaky test
-# from a broken one. Exits with the first run's status.
+# ctest on one build folder, all cores. A passing test is not printed line by line (a progress
+# line every 100 tests stands in for them); a failing test is printed with its output, and the
+# summary in full. When a test fails, the failed tests are run once more, verbosely, so that
+# their output ends the log (a CI log that keeps only part of its text still shows why), and
+# whether they fail again tells a flaky test from a broken one. Exits with the first run's
+# status.
 #
 #   scripts/run-ctest.sh BUILD_DIR [ctest arguments]
 set -uo pipefail
 build=${1:?usage: scripts/run-ctest.sh BUILD_DIR [ctest arguments]}
 shift
-ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" "$@"
-status=$?
+ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" "$@" 2>&1 |
+  awk '
+    /^ +Start +[0-9]+: / { next }
+    /^ *[0-9]+\/[0-9]+ Test +#[0-9]+: .* Passed +[0-9.]+ sec$/ {
+      split($1, done, "/")
+      if (done[1] % 100 == 0) printf "run-ctest: %d of %d tests done\n", done[1], done[2]
+      fflush()
+      next
+    }
+    { print; fflush() }'
+status=${PIPESTATUS[0]}
 if ((status != 0)); then
-  echo "run-ctest: ctest in $build exited $status; the failed tests once more, verbosely:" >&2
+  echo "run-ctest: ctest in $build exited $status; the failed tests once more, verbosely:"
   ctest --test-dir "$build" --rerun-failed --output-on-failure -V "$@" 2>&1 | tail -n 300
-  echo "run-ctest: the second run exited ${PIPESTATUS[0]}; ctest in $build exited $status" >&2
+  echo "run-ctest: the second run exited ${PIPESTATUS[0]}; ctest in $build exited $status"
 fi
 exit "$status"
