@@ -105,24 +105,25 @@ arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, c
 // The host dispatches the layers' kernels in order while the device works through them in the
 // same order, each layer's work starting once it is dispatched and the layer before it is done:
 // a two-stage flow shop. Its length is the largest, over the layer k where the device last
-// waits, of the dispatch up to k and the work from k on.
+// waits, of the dispatch up to k and the work from k on: the largest dispatch-to-k minus
+// work-before-k, plus all the work, found in one pass that evaluates each layer's work once.
 struct Pipeline {
   double length = 0;
   size_t wait = 0;  // k
 };
 Pipeline pipeline(const std::vector<LayerCost>& costs, int64_t batch, const arma::vec& w) {
   const double b = static_cast<double>(batch);
-  double work = 0;
-  for (const LayerCost& c : costs) work += work_ms(c, b, w);
-  Pipeline p;
-  double dispatch_to = 0, work_before = 0;  // no allocation: predict() runs this
+  double dispatch_to = 0, work_before = 0, lead = 0;  // no allocation: predict() runs this
+  size_t wait = 0;
   for (size_t l = 0; l < costs.size(); ++l) {
     dispatch_to += w(1) * costs[l].ops;
-    const double length = dispatch_to + (work - work_before);
-    if (l == 0 || length > p.length) p = Pipeline{length, l};
+    if (l == 0 || dispatch_to - work_before > lead) {
+      lead = dispatch_to - work_before;
+      wait = l;
+    }
     work_before += work_ms(costs[l], b, w);
   }
-  return p;
+  return Pipeline{lead + work_before, wait};
 }
 
 // What a sample's latency counts under coefficients w: with kPipeline the dispatch up to the
