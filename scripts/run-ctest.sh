@@ -13,8 +13,10 @@ shift
 ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" "$@" 2>&1 |
   awk '
     /^ +Start +[0-9]+: / { next }
-    /^ *[0-9]+\/[0-9]+ Test +#[0-9]+: .* Passed +[0-9.]+ sec$/ {
+    /^ *[0-9]+\/[0-9]+ Test +#[0-9]+: / {
       split($1, done, "/")
+      passed = $0 ~ / Passed +[0-9.]+ sec$/
+      if (!passed) print
       if (done[1] % 100 == 0) printf "run-ctest: %d of %d tests done\n", done[1], done[2]
       fflush()
       next
