@@ -31,7 +31,7 @@ run_vendor_tests() {
     echo "sanitize: the tests that call into libcupti, under ASan: passed"
   else
     echo "sanitize: this machine: $(uname -srm); vm.mmap_rnd_bits=$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo '?');" \
-         "ulimit -v $(ulimit -v); $(grep -m1 MemAvailable /proc/meminfo || true); $(clang++ --version | head -n 1)"
+         "ulimit -v $(ulimit -v); $(grep -m1 MemAvailable /proc/meminfo || true); $( (clang++ --version || c++ --version) 2>/dev/null | head -n 1)"
     echo "sanitize: the tests that call into libcupti, under ASan: FAILED (not gating; the main" \
          "build's run of these tests gates)"
   fi
