@@ -23,11 +23,11 @@ export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$root/scripts/lsan.supp:print_s
 # The tests that call into the real libcupti (tests/cupti/cupti_decode_test: vendor code,
 # uninstrumented, loaded with dlopen) failed under ASan on CI machines, a different few on each
 # run, and never on a development machine (hundreds of runs); they gate in the main build. Here
-# they run last and report without failing, with their output and the machine's particulars
-# when they fail, so that the log says what they did.
+# they run last, each within 2 minutes, and report without failing, with their output and the
+# machine's particulars when they fail, so that the log says what they did.
 vendor='^(CuptiLibrary|CuptiDecode|LaunchCallbacks)\.'
 run_vendor_tests() {
-  if "$root/scripts/run-ctest.sh" "$1" -R "$vendor"; then
+  if "$root/scripts/run-ctest.sh" "$1" -R "$vendor" --timeout 120; then
     echo "sanitize: the tests that call into libcupti, under ASan: passed"
   else
     echo "sanitize: this machine: $(uname -srm); vm.mmap_rnd_bits=$(cat /proc/sys/vm/mmap_rnd_bits 2>/dev/null || echo '?');" \
