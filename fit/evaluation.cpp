@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -123,6 +124,47 @@ Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observa
     ev.methods.push_back(std::move(base));
   }
   return ev;
+}
+
+std::vector<WorstPrediction> worst_predictions(const Evaluation& ev, size_t per_target) {
+  std::vector<WorstPrediction> out;
+  if (ev.methods.empty() || per_target == 0) return out;
+  const MethodEvaluation& first = ev.methods.front();
+  for (Target t : kAllTargets) {
+    auto it = first.targets.find(t);
+    if (it == first.targets.end()) continue;
+    std::vector<WorstPrediction> rows;
+    for (const PredictedPoint& p : it->second.points) {
+      if (!(p.measured > 0)) continue;
+      WorstPrediction w;
+      w.target = t;
+      w.method = first.method;
+      w.point = p;
+      w.error = 100.0 * std::abs(p.predicted - p.measured) / p.measured;
+      rows.push_back(std::move(w));
+    }
+    const size_t n = std::min(per_target, rows.size());
+    std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(n), rows.end(),
+                      [](const WorstPrediction& a, const WorstPrediction& b) {
+                        if (a.error != b.error) return a.error > b.error;
+                        if (a.point.net != b.point.net) return a.point.net < b.point.net;
+                        return a.point.batch < b.point.batch;
+                      });
+    rows.resize(n);
+    for (WorstPrediction& w : rows) {
+      for (size_t m = 1; m < ev.methods.size(); ++m) {
+        auto other = ev.methods[m].targets.find(t);
+        if (other == ev.methods[m].targets.end()) continue;
+        for (const PredictedPoint& q : other->second.points)
+          if (q.net == w.point.net && q.batch == w.point.batch) {
+            w.others[ev.methods[m].method] = q.predicted;
+            break;
+          }
+      }
+      out.push_back(std::move(w));
+    }
+  }
+  return out;
 }
 
 }  // namespace p4s::fit

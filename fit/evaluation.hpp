@@ -62,6 +62,20 @@ struct Evaluation {
   std::map<std::string, std::string> not_evaluated;
 };
 
+// A held-out prediction far from its measurement, beside the other methods' predictions of the
+// same step: where a predictor fails, for people reading a report.
+struct WorstPrediction {
+  Target target = Target::kLatencyMs;
+  std::string method;      // whose prediction `point` is: the evaluation's first method
+  PredictedPoint point;
+  double error = 0;        // |predicted - measured| / measured, in percent
+  std::map<std::string, double> others;  // method -> its prediction of the same step, where it has one
+};
+
+// Per target, the `per_target` held-out predictions of the evaluation's first method furthest
+// from their measurements, largest first (ties: by net, then batch), targets in kAllTargets order.
+std::vector<WorstPrediction> worst_predictions(const Evaluation& ev, size_t per_target);
+
 struct EvaluationOptions {
   bool baseline = true;  // also evaluate the perf4sight baseline
   uint64_t seed = 1;     // the baseline's trees

@@ -127,6 +127,44 @@ std::string plot(const std::string& dir, Target t, const Evaluation& ev) {
   return "";
 }
 
+// The held-out predictions of the first method furthest from their measurements, per target,
+// beside the other methods' predictions of the same steps.
+std::string largest_errors(const Evaluation& ev) {
+  constexpr size_t kPerTarget = 3;
+  const std::vector<WorstPrediction> worst = worst_predictions(ev, kPerTarget);
+  if (worst.empty()) return "";
+  std::vector<std::string> others;
+  for (size_t m = 1; m < ev.methods.size(); ++m) others.push_back(ev.methods[m].method);
+  std::ostringstream s;
+  s << "## Largest errors\n\nThe held-out predictions of " << method_title(worst.front().method)
+    << " furthest from their measurements, " << kPerTarget << " per target"
+    << (others.empty() ? "" : ", beside the other method's prediction of the same step") << ":\n\n"
+    << "| target | network | batch | measured | " << method_title(worst.front().method) << " | error |";
+  for (const std::string& o : others) s << " " << method_title(o) << " | error |";
+  s << "\n|---|---|---:|---:|---:|---:|";
+  for (size_t i = 0; i < others.size(); ++i) s << "---:|---:|";
+  s << "\n";
+  for (const WorstPrediction& w : worst) {
+    const Target t = w.target;
+    const double m = w.point.measured;
+    s << "| `" << target_name(t) << "` | " << w.point.net << " | " << w.point.batch << " | "
+      << fmt("%.1f ", display(t, m)) << unit(t) << " | " << fmt("%.1f ", display(t, w.point.predicted)) << unit(t)
+      << " | " << fmt("%.1f%%", w.error) << " |";
+    for (const std::string& o : others) {
+      auto it = w.others.find(o);
+      if (it == w.others.end()) {
+        s << " - | - |";
+        continue;
+      }
+      s << " " << fmt("%.1f ", display(t, it->second)) << unit(t) << " | "
+        << fmt("%.1f%%", 100.0 * std::abs(it->second - m) / m) << " |";
+    }
+    s << "\n";
+  }
+  s << "\n";
+  return s.str();
+}
+
 nlohmann::json metrics_json(const Metrics& m) {
   return {{"n", m.n}, {"mape", m.mape}, {"worst", m.worst}, {"within10", m.within10}, {"r2", m.r2}};
 }
@@ -236,6 +274,7 @@ std::vector<std::string> write_report(const std::string& dir, const ReportInput&
         md << "Fits / does not fit, " << method_title(me.method) << ": " << fmt("%.1f%%", me.fits.accuracy())
            << " correct (" << me.fits.correct << " of " << me.fits.n << "; " << me.fits.missed_oom
            << " predicted to fit ran out of memory, " << me.fits.false_oom << " predicted not to fit ran).\n\n";
+    md << largest_errors(ev);
     md << "## Predicted against measured\n\n";
     for (Target t : kAllTargets) {
       bool any = false;

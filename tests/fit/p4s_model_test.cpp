@@ -246,5 +246,45 @@ TEST(Evaluation, LeaveOneFamilyOutPredictsEachFamilyFromTheOthers) {
   EXPECT_THROW(evaluate_leave_one_family_out(one_family, {}, cpu_candidates(), eo), std::invalid_argument);
 }
 
+// The largest held-out errors of the first method, per target, largest first, with the other
+// method's prediction of the same step where it has one.
+TEST(Evaluation, WorstPredictionsAreTheFirstMethodsLargestErrorsBesideTheOthers) {
+  auto point = [](const std::string& net, int64_t batch, double measured, double predicted) {
+    PredictedPoint p;
+    p.net = net;
+    p.family = net.substr(0, net.find('_'));
+    p.batch = batch;
+    p.measured = measured;
+    p.predicted = predicted;
+    return p;
+  };
+  Evaluation ev;
+  ev.families = {"a", "b"};
+  MethodEvaluation ours{"p4s", {}, {}};
+  ours.targets[Target::kLatencyMs].points = {point("a_1", 2, 100, 105), point("b_1", 4, 100, 150),
+                                             point("a_2", 8, 200, 100), point("b_2", 2, 100, 90)};
+  ours.targets[Target::kMemAlloc].points = {point("a_1", 2, 1000, 1010)};
+  MethodEvaluation baseline{"perf4sight", {}, {}};
+  baseline.targets[Target::kLatencyMs].points = {point("a_2", 8, 200, 210), point("b_1", 4, 100, 60)};
+  ev.methods = {ours, baseline};
+
+  const std::vector<WorstPrediction> w = worst_predictions(ev, 2);
+  ASSERT_EQ(w.size(), 3u);  // two for latency; memory has only one point
+  EXPECT_EQ(w[0].target, Target::kLatencyMs);
+  EXPECT_EQ(w[0].method, "p4s");
+  EXPECT_EQ(w[0].point.net, "a_2");  // 50% and 50%: ties go by net name
+  EXPECT_EQ(w[0].point.batch, 8);
+  EXPECT_DOUBLE_EQ(w[0].error, 50.0);
+  EXPECT_DOUBLE_EQ(w[0].others.at("perf4sight"), 210.0);
+  EXPECT_EQ(w[1].point.net, "b_1");
+  EXPECT_DOUBLE_EQ(w[1].error, 50.0);
+  EXPECT_DOUBLE_EQ(w[1].others.at("perf4sight"), 60.0);
+  EXPECT_EQ(w[2].target, Target::kMemAlloc);
+  EXPECT_NEAR(w[2].error, 1.0, 1e-12);
+  EXPECT_TRUE(w[2].others.empty());  // the baseline did not predict mem_alloc here
+  EXPECT_TRUE(worst_predictions(ev, 0).empty());
+  EXPECT_TRUE(worst_predictions(Evaluation{}, 3).empty());
+}
+
 }  // namespace
 }  // namespace p4s::fit
