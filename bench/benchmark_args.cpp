@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>

@@ -2,10 +2,7 @@
 // Mann-Whitney U test on every metric that has repetitions on both sides. The comparison
 // itself is fit/compare.hpp; its table and JSON, fit/compare_report.hpp.
 #include <algorithm>
-#include <cerrno>
-#include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
