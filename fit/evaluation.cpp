@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 
@@ -41,8 +42,8 @@ void add_points(MethodEvaluation& me, const std::vector<const Observation*>& tes
   }
 }
 
-void summarise(MethodEvaluation& me) {
-  for (auto& [t, te] : me.targets) {
+void summarise(std::map<Target, TargetEvaluation>& targets) {
+  for (auto& [t, te] : targets) {
     std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by;
     std::vector<double> p, m;
     for (const PredictedPoint& pt : te.points) {
@@ -55,6 +56,12 @@ void summarise(MethodEvaluation& me) {
     for (auto& [f, pm] : by) te.by_family[f] = metrics_of(pm.first, pm.second);
   }
 }
+
+// The steps of one network that ran, in the order the observations give them.
+struct NetSteps {
+  std::string family;
+  std::vector<const Observation*> steps;
+};
 
 }  // namespace
 
@@ -83,6 +90,35 @@ Metrics metrics_of(const std::vector<double>& predicted, const std::vector<doubl
   return r;
 }
 
+std::map<Target, TargetEvaluation> neighbour_interpolation(const std::vector<Observation>& observations) {
+  std::map<std::string, NetSteps> nets;
+  for (const Observation& o : observations) {
+    if (!o.fits) continue;
+    NetSteps& n = nets[o.net->spec.name];
+    n.family = o.family;
+    n.steps.push_back(&o);
+  }
+  std::map<Target, TargetEvaluation> out;
+  for (const auto& [name, n] : nets)
+    for (Target t : kAllTargets) {
+      std::map<int64_t, double> curve;  // batch -> measurement; emplace keeps the first
+      for (const Observation* o : n.steps) {
+        const std::optional<double> v = o->values.get(t);
+        if (v && *v > 0) curve.emplace(o->batch, *v);
+      }
+      if (curve.size() < 3) continue;
+      auto lo = curve.begin(), mid = std::next(lo), hi = std::next(mid);
+      for (; hi != curve.end(); ++lo, ++mid, ++hi) {
+        const double x0 = static_cast<double>(lo->first), x = static_cast<double>(mid->first),
+                     x1 = static_cast<double>(hi->first);
+        const double interpolated = lo->second + (hi->second - lo->second) * (x - x0) / (x1 - x0);
+        out[t].points.push_back(PredictedPoint{name, n.family, mid->first, mid->second, interpolated});
+      }
+    }
+  summarise(out);
+  return out;
+}
+
 Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observations,
                                          const std::vector<LayerResult>& layer_cases,
                                          const std::vector<DeviceRuntime>& candidates,
@@ -92,6 +128,7 @@ Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observa
   if (ev.families.size() < 2)
     throw std::invalid_argument("leave-one-family-out needs networks of two or more families, got " +
                                 std::to_string(ev.families.size()));
+  ev.reference = neighbour_interpolation(observations);
   MethodEvaluation ours{"p4s", {}, {}};
   MethodEvaluation base{"perf4sight", {}, {}};
   AnalysisCache cache;
@@ -117,10 +154,10 @@ Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observa
       add_points(base, test, hb);
     }
   }
-  summarise(ours);
+  summarise(ours.targets);
   ev.methods.push_back(std::move(ours));
   if (options.baseline) {
-    summarise(base);
+    summarise(base.targets);
     ev.methods.push_back(std::move(base));
   }
   return ev;

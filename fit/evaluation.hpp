@@ -57,6 +57,9 @@ struct MethodEvaluation {
 struct Evaluation {
   std::vector<std::string> families;
   std::vector<MethodEvaluation> methods;  // the project's method first
+  // The measurements' own smoothness in the batch size (neighbour_interpolation): the
+  // reference the methods' errors are read against.
+  std::map<Target, TargetEvaluation> reference;
   // Held-out families whose fold could not be fitted (the other families have nothing to
   // fit, e.g. only out-of-memory steps), with the reason; their predictions are missing.
   std::map<std::string, std::string> not_evaluated;
@@ -75,6 +78,15 @@ struct WorstPrediction {
 // Per target, the `per_target` held-out predictions of the evaluation's first method furthest
 // from their measurements, largest first (ties: by net, then batch), targets in kAllTargets order.
 std::vector<WorstPrediction> worst_predictions(const Evaluation& ev, size_t per_target);
+
+// How far the measurements stray from a smooth curve in the batch size: each step of a network
+// measured at a smaller and at a larger batch size is "predicted" by linear interpolation
+// between the nearest two (by_family: the network's family). It has seen the network itself,
+// so it is no predictor; its error is what run-to-run noise, allocator steps and algorithm
+// switches cost any predictor that is smooth in the batch size, a reference for the methods'
+// held-out errors. Steps that did not fit, and a network's smallest and largest batch, are
+// not predicted; where one network has a batch size twice, the first is kept.
+std::map<Target, TargetEvaluation> neighbour_interpolation(const std::vector<Observation>& observations);
 
 struct EvaluationOptions {
   bool baseline = true;  // also evaluate the perf4sight baseline

@@ -43,6 +43,7 @@ double display(Target t, double v) { return t == Target::kLatencyMs ? v : v / (1
 const char* unit(Target t) { return t == Target::kLatencyMs ? "ms" : "MiB"; }
 
 std::string method_title(const std::string& m) { return m == "p4s" ? "p4s (ours)" : "perf4sight (baseline)"; }
+constexpr const char* kReferenceShort = "neighbours (reference)";
 
 void make_dir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
@@ -169,6 +170,18 @@ nlohmann::json metrics_json(const Metrics& m) {
   return {{"n", m.n}, {"mape", m.mape}, {"worst", m.worst}, {"within10", m.within10}, {"r2", m.r2}};
 }
 
+nlohmann::json targets_json(const std::map<Target, TargetEvaluation>& targets) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [t, te] : targets) {
+    nlohmann::json tj = metrics_json(te.overall);
+    nlohmann::json by = nlohmann::json::object();
+    for (const auto& [f, m] : te.by_family) by[f] = metrics_json(m);
+    tj["by_family"] = by;
+    out[target_name(t)] = tj;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string evaluation_table(const Evaluation& ev) {
@@ -180,21 +193,27 @@ std::string evaluation_table(const Evaluation& ev) {
   s << "\n";
   for (Target t : kAllTargets) {
     bool first = true;
-    for (const MethodEvaluation& me : ev.methods) {
-      auto it = me.targets.find(t);
-      if (it == me.targets.end()) continue;
-      const Metrics& m = it->second.overall;
-      s << fmt("%-13s", first ? target_name(t) : "") << fmt("%-23s", method_title(me.method).c_str())
-        << fmt("%7.2f%%", m.mape) << fmt("%7.1f%%", m.worst) << fmt("%7.1f%%", m.within10) << fmt("%7.3f", m.r2)
-        << "  |";
+    const auto row = [&](const std::string& title, const TargetEvaluation& te) {
+      const Metrics& m = te.overall;
+      s << fmt("%-13s", first ? target_name(t) : "") << fmt("%-23s", title.c_str()) << fmt("%7.2f%%", m.mape)
+        << fmt("%7.1f%%", m.worst) << fmt("%7.1f%%", m.within10) << fmt("%7.3f", m.r2) << "  |";
       for (const std::string& f : ev.families) {
-        auto b = it->second.by_family.find(f);
-        s << (b == it->second.by_family.end() ? std::string("      -") : fmt(" %6.2f%%", b->second.mape));
+        auto b = te.by_family.find(f);
+        s << (b == te.by_family.end() ? std::string("      -") : fmt(" %6.2f%%", b->second.mape));
       }
       s << "\n";
       first = false;
+    };
+    for (const MethodEvaluation& me : ev.methods) {
+      auto it = me.targets.find(t);
+      if (it != me.targets.end()) row(method_title(me.method), it->second);
     }
+    auto r = ev.reference.find(t);
+    if (!first && r != ev.reference.end()) row(kReferenceShort, r->second);
   }
+  if (!ev.reference.empty())
+    s << kReferenceShort << ": each step interpolated between the same network's neighbouring batch sizes,\n"
+      << "  the measurements' own smoothness (not a predictor: it has seen the network)\n";
   for (const auto& [family, why] : ev.not_evaluated) s << family << " held out: not evaluated: " << why << "\n";
   for (const MethodEvaluation& me : ev.methods)
     if (me.fits.n)
@@ -212,20 +231,13 @@ nlohmann::json evaluation_to_json(const Evaluation& ev) {
   nlohmann::json methods = nlohmann::json::object();
   for (const MethodEvaluation& me : ev.methods) {
     nlohmann::json mj;
-    nlohmann::json targets = nlohmann::json::object();
-    for (const auto& [t, te] : me.targets) {
-      nlohmann::json tj = metrics_json(te.overall);
-      nlohmann::json by = nlohmann::json::object();
-      for (const auto& [f, m] : te.by_family) by[f] = metrics_json(m);
-      tj["by_family"] = by;
-      targets[target_name(t)] = tj;
-    }
-    mj["targets"] = targets;
+    mj["targets"] = targets_json(me.targets);
     mj["fits"] = {{"n", me.fits.n}, {"correct", me.fits.correct}, {"missed_oom", me.fits.missed_oom},
                   {"false_oom", me.fits.false_oom}, {"accuracy", me.fits.accuracy()}};
     methods[me.method] = mj;
   }
   j["methods"] = methods;
+  if (!ev.reference.empty()) j["reference"] = {{"method", "neighbour-interpolation"}, {"targets", targets_json(ev.reference)}};
   if (!ev.not_evaluated.empty()) j["not_evaluated"] = ev.not_evaluated;
   return j;
 }
@@ -253,20 +265,34 @@ std::vector<std::string> write_report(const std::string& dir, const ReportInput&
     md << "\n|---|---|---:|---:|---:|---:|";
     for (size_t i = 0; i < ev.families.size(); ++i) md << "---:|";
     md << "\n";
-    for (Target t : kAllTargets)
-      for (const MethodEvaluation& me : ev.methods) {
-        auto it = me.targets.find(t);
-        if (it == me.targets.end()) continue;
-        const Metrics& m = it->second.overall;
-        md << "| `" << target_name(t) << "` | " << method_title(me.method) << " | " << fmt("%.2f%%", m.mape) << " | "
+    for (Target t : kAllTargets) {
+      bool any = false;
+      const auto row = [&](const std::string& title, const TargetEvaluation& te) {
+        const Metrics& m = te.overall;
+        md << "| `" << target_name(t) << "` | " << title << " | " << fmt("%.2f%%", m.mape) << " | "
            << fmt("%.1f%%", m.worst) << " | " << fmt("%.1f%%", m.within10) << " | " << fmt("%.3f", m.r2) << " |";
         for (const std::string& f : ev.families) {
-          auto b = it->second.by_family.find(f);
-          md << " " << (b == it->second.by_family.end() ? std::string("-") : fmt("%.2f%%", b->second.mape)) << " |";
+          auto b = te.by_family.find(f);
+          md << " " << (b == te.by_family.end() ? std::string("-") : fmt("%.2f%%", b->second.mape)) << " |";
         }
         md << "\n";
+        any = true;
+      };
+      for (const MethodEvaluation& me : ev.methods) {
+        auto it = me.targets.find(t);
+        if (it != me.targets.end()) row(method_title(me.method), it->second);
       }
+      auto r = ev.reference.find(t);
+      if (any && r != ev.reference.end()) row("*" + std::string(kReferenceShort) + "*", r->second);
+    }
     md << "\n";
+    if (!ev.reference.empty())
+      md << "*" << kReferenceShort << "*: not a predictor: each step interpolated linearly between the same "
+            "network's steps at the nearest smaller and larger batch sizes (its family columns: that family's "
+            "networks). Having seen the network, it shows how smooth the measurements are in the batch size: its "
+            "error is what run-to-run noise, allocator steps and kernel switches between batch sizes cost a "
+            "prediction that is smooth in the batch size. A method that knows those switches can beat it; a held-out "
+            "error several times larger leaves something to model.\n\n";
     for (const auto& [family, why] : ev.not_evaluated)
       md << "Not evaluated with " << family << " held out: " << why << ".\n\n";
     for (const MethodEvaluation& me : ev.methods)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "fit/cost_terms.hpp"
@@ -284,6 +285,66 @@ TEST(Evaluation, WorstPredictionsAreTheFirstMethodsLargestErrorsBesideTheOthers)
   EXPECT_TRUE(w[2].others.empty());  // the baseline did not predict mem_alloc here
   EXPECT_TRUE(worst_predictions(ev, 0).empty());
   EXPECT_TRUE(worst_predictions(Evaluation{}, 3).empty());
+}
+
+// The reference: each interior step of a network interpolated between its neighbouring batch
+// sizes; ends, steps that did not fit, missing values and repeated batch sizes handled.
+TEST(Evaluation, NeighbourInterpolationPredictsEachStepFromTheSameNetworksNeighbours) {
+  NetworkLibrary library;
+  const ResolvedNet& a = library.get("resnet18_cifar10");
+  const ResolvedNet& b = library.get("mobilenetv2_cifar10");
+  std::vector<Observation> obs;
+  auto step = [&](const ResolvedNet& net, int64_t batch, std::optional<double> latency, std::optional<double> alloc,
+                  bool fits = true) {
+    Observation o;
+    o.net = &net;
+    o.family = family_of(net.spec.name);
+    o.batch = batch;
+    o.fits = fits;
+    if (fits) {
+      o.values.latency_ms = latency;
+      o.values.mem_alloc = alloc;
+    }
+    obs.push_back(o);
+  };
+  // Given out of order: the interpolation sorts by batch size.
+  step(a, 8, 30.0, 800.0);
+  step(a, 2, 10.0, 200.0);
+  step(a, 4, 26.0, 400.0);   // latency between 10 and 30 at batches 2 and 8: 16.667
+  step(a, 4, 99.0, 999.0);   // the same batch again: the first is kept
+  step(a, 16, 50.0, std::nullopt);
+  step(a, 32, 0.0, 0.0, false);  // did not fit: neither predicted nor a neighbour
+  step(b, 2, 5.0, 100.0);        // two steps only: nothing to interpolate
+  step(b, 4, 7.0, 150.0);
+
+  const std::map<Target, TargetEvaluation> r = neighbour_interpolation(obs);
+  const TargetEvaluation& lat = r.at(Target::kLatencyMs);
+  ASSERT_EQ(lat.points.size(), 2u);  // batches 4 and 8 of resnet18_cifar10
+  EXPECT_EQ(lat.points[0].net, "resnet18_cifar10");
+  EXPECT_EQ(lat.points[0].family, "resnet18");
+  EXPECT_EQ(lat.points[0].batch, 4);
+  EXPECT_DOUBLE_EQ(lat.points[0].measured, 26.0);
+  EXPECT_NEAR(lat.points[0].predicted, 10.0 + 20.0 * 2.0 / 6.0, 1e-12);
+  EXPECT_EQ(lat.points[1].batch, 8);
+  EXPECT_DOUBLE_EQ(lat.points[1].predicted, 26.0 + 24.0 * 4.0 / 12.0);  // 34 against 30
+  EXPECT_NEAR(lat.overall.mape, 0.5 * (100.0 * (26.0 - 50.0 / 3.0) / 26.0 + 100.0 * 4.0 / 30.0), 1e-9);
+  EXPECT_EQ(lat.by_family.size(), 1u);
+  // mem_alloc has no value at batch 16: batch 8 is the last, so only batch 4 is predicted.
+  const TargetEvaluation& alloc = r.at(Target::kMemAlloc);
+  ASSERT_EQ(alloc.points.size(), 1u);
+  EXPECT_DOUBLE_EQ(alloc.points[0].predicted, 400.0);
+  EXPECT_DOUBLE_EQ(alloc.overall.mape, 0.0);
+  EXPECT_EQ(r.count(Target::kMemReserved), 0u);
+
+  // The evaluation carries it beside the methods.
+  Synthetic s;
+  make_synthetic(s);
+  EvaluationOptions eo;
+  eo.baseline = false;
+  const Evaluation ev = evaluate_leave_one_family_out(s.obs, {}, cpu_candidates(), eo);
+  const TargetEvaluation& ref = ev.reference.at(Target::kMemAlloc);
+  EXPECT_EQ(ref.points.size(), 6u * 2u);  // six networks at batches 1, 4, 16, 64: two interior each
+  EXPECT_EQ(ref.by_family.size(), 4u);
 }
 
 }  // namespace
