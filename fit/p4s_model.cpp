@@ -129,8 +129,10 @@ Pipeline pipeline(const std::vector<LayerCost>& costs, int64_t batch, const arma
 // What a sample's latency counts under coefficients w: with kPipeline the dispatch up to the
 // layer where the device last waits and the work from there on, with kSum everything. (The
 // fit never uses kLayerMax: it is read from model files written before kPipeline.)
+Counted count_everything(size_t layers) { return Counted{std::vector<bool>(layers, true), std::vector<bool>(layers, true)}; }
+
 Counted counted_under(const std::vector<LayerCost>& costs, int64_t batch, const arma::vec& w, Combine combine) {
-  Counted out{std::vector<bool>(costs.size(), true), std::vector<bool>(costs.size(), true)};
+  Counted out = count_everything(costs.size());
   if (combine == Combine::kPipeline) {
     const size_t k = pipeline(costs, batch, w).wait;
     for (size_t l = 0; l < costs.size(); ++l) {
@@ -183,7 +185,7 @@ LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combi
     return w;
   };
   std::vector<Counted> counted(s.size());
-  for (size_t i = 0; i < s.size(); ++i) counted[i] = counted_under(*s[i].costs, s[i].batch, arma::vec(), Combine::kSum);
+  for (size_t i = 0; i < s.size(); ++i) counted[i] = count_everything(s[i].costs->size());
   LatencyModel m;
   m.combine = combine;
   m.coefficients = solve(counted);  // everything counted: the summed fit, a starting point
