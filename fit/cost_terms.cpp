@@ -43,6 +43,7 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
       c.ops = passes;
       if (is_depthwise(a)) {
         c.depthwise_bytes = (in + o) * passes;
+        c.depthwise_ops = passes;
       } else {
         const double g = static_cast<double>(a.groups);
         c.tile_flops = 2.0 * g * padded(a.in_channels / g) * padded(a.out_channels / g) * a.kernel.h * a.kernel.w *

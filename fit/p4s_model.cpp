@@ -64,7 +64,7 @@ Fitted fit_memory(const std::vector<const Observation*>& obs, Target t,
 }
 
 
-constexpr size_t kLatencyCoefficients = 6;
+constexpr size_t kLatencyCoefficients = 7;
 
 // What a layer's work costs under coefficients w (latency_coefficient_names() order).
 double work_ms(const LayerCost& c, double batch, const arma::vec& w) {
@@ -73,6 +73,10 @@ double work_ms(const LayerCost& c, double batch, const arma::vec& w) {
          w(4) * c.depthwise_bytes * batch + w(5) * c.linear_flops * batch;
 }
 
+// What dispatching a layer's kernels costs the host: per kernel, and more per depthwise kernel
+// (PyTorch 1.6 on the TX2: ~0.87 ms more, learned where the fit has depthwise layers).
+double dispatch_ms(const LayerCost& c, const arma::vec& w) { return w(1) * c.ops + w(6) * c.depthwise_ops; }
+
 // Which sides of each layer a sample's latency counts: its dispatch, its work, or both.
 struct Counted {
   std::vector<bool> dispatch, work;
@@ -80,7 +84,8 @@ struct Counted {
 };
 
 // The latency features of one sample: [1, ops of the layers whose dispatch counts, conv tile
-// FLOPs, bytes, depthwise bytes and linear FLOPs of the layers whose work counts]. Without
+// FLOPs, bytes, depthwise bytes and linear FLOPs of the layers whose work counts, depthwise ops
+// of the layers whose dispatch counts]. Without
 // `separate_linear`, linear FLOPs count as conv FLOPs.
 arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, const Counted& counted,
                            bool separate_linear) {
@@ -89,7 +94,10 @@ arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, c
   const double b = static_cast<double>(batch);
   for (size_t l = 0; l < costs.size(); ++l) {
     const LayerCost& c = costs[l];
-    if (counted.dispatch[l]) f(1) += c.ops;
+    if (counted.dispatch[l]) {
+      f(1) += c.ops;
+      f(6) += c.depthwise_ops;
+    }
     if (counted.work[l]) {
       const bool blas = batch < c.blas_below_batch;
       if (blas) f(separate_linear ? 5 : 2) += c.blas_flops * b;
@@ -116,7 +124,7 @@ Pipeline pipeline(const std::vector<LayerCost>& costs, int64_t batch, const arma
   double dispatch_to = 0, work_before = 0, lead = 0;  // no allocation: predict() runs this
   size_t wait = 0;
   for (size_t l = 0; l < costs.size(); ++l) {
-    dispatch_to += w(1) * costs[l].ops;
+    dispatch_to += dispatch_ms(costs[l], w);
     if (l == 0 || dispatch_to - work_before > lead) {
       lead = dispatch_to - work_before;
       wait = l;
@@ -154,7 +162,7 @@ double layer_sum(const std::vector<LayerCost>& costs, int64_t batch, const arma:
   if (combine == Combine::kPipeline) return pipeline(costs, batch, w).length;
   double t = 0;
   for (const LayerCost& c : costs) {
-    const double dispatch = w(1) * c.ops;
+    const double dispatch = dispatch_ms(c, w);
     const double work = work_ms(c, static_cast<double>(batch), w);
     t += combine == Combine::kLayerMax ? std::max(dispatch, work) : dispatch + work;
   }
@@ -315,9 +323,22 @@ std::optional<Combine> combine_from_name(const std::string& name) {
 const std::vector<std::string>& latency_coefficient_names() {
   static const std::vector<std::string> names{"step_ms",     "per_op_ms",
                                               "per_tile_flop_ms", "per_byte_ms",
-                                              "per_depthwise_byte_ms", "per_linear_flop_ms"};
+                                              "per_depthwise_byte_ms", "per_linear_flop_ms",
+                                              "per_depthwise_op_ms"};
   return names;
 }
+
+namespace {
+
+// Model files list their latency coefficients by name; those written before a coefficient
+// existed list a prefix of today's names, and the coefficients they lack are 0 (what those
+// models predicted without them).
+bool names_are_a_prefix(const std::vector<std::string>& names) {
+  const std::vector<std::string>& now = latency_coefficient_names();
+  return !names.empty() && names.size() <= now.size() && std::equal(names.begin(), names.end(), now.begin());
+}
+
+}  // namespace
 
 bool P4sModel::has(Target t) const {
   return t == Target::kLatencyMs ? latency.has_value() : memory.count(t) > 0;
@@ -445,11 +466,13 @@ P4sModel P4sModel::from_json(const nlohmann::json& j) {
       const std::optional<Combine> c = combine_from_name(combine);
       if (!c) throw std::invalid_argument(where + ": combine must be \"sum\", \"max\" or \"pipeline\"");
       lm.combine = *c;
-      if (get_field<std::vector<std::string>>(*it, "coefficient_names", where) != latency_coefficient_names())
+      const auto names = get_field<std::vector<std::string>>(*it, "coefficient_names", where);
+      if (!names_are_a_prefix(names))
         throw std::invalid_argument(where + ": coefficient names differ from this version's");
       lm.coefficients = finite_vec(get_field<std::vector<double>>(*it, "coefficients", where), where);
-      if (lm.coefficients.n_elem != latency_coefficient_names().size())
+      if (lm.coefficients.n_elem != names.size())
         throw std::invalid_argument(where + ": wrong number of coefficients");
+      lm.coefficients.resize(latency_coefficient_names().size());  // new entries are 0
       lm.step_ms = get_field<double>(*it, "step_ms", where);
       lm.scale = get_field<double>(*it, "scale", where);
       if (!std::isfinite(lm.step_ms) || lm.step_ms < 0 || !std::isfinite(lm.scale) || lm.scale < 0)

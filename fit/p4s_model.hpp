@@ -31,7 +31,8 @@ struct LinearMemoryModel {
   double predict(const NetworkAnalysis& a, int64_t batch) const;
 };
 
-// latency_ms = step_ms + scale * combine over layers of (dispatch = per_op * ops,
+// latency_ms = step_ms + scale * combine over layers of (dispatch = per_op * ops
+//     + per_depthwise_op * depthwise_ops,
 //     work = per_tile_flop * tile_flops * batch + per_byte * (bytes * batch + fixed_bytes)
 //     + per_depthwise_byte * depthwise_bytes * batch + per_linear_flop * linear_flops * batch).
 // A convolution on the CPU's BLAS path (batch below blas_below_batch) costs

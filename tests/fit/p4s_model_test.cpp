@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <armadillo>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -101,13 +102,13 @@ TEST(P4sModel, OnACudaDeviceLatencyIsThePipelineOfDispatchAndWork) {
   std::vector<Observation> obs;
   bool some_dispatch_bound = false, some_work_bound = false;
   for (const char* name : {"resnet18_cifar10", "resnet18_cifar10_p50_s1", "mobilenetv2_cifar10_p70_s2",
-                           "squeezenet1.1_cifar10", "vgg11bn_cifar10_p30_s1"}) {
+                           "mobilenetv2", "squeezenet1.1_cifar10", "vgg11bn_cifar10_p30_s1"}) {
     const ResolvedNet& net = library.get(name);
     const NetworkAnalysis& a = cache.get(net, cuda);
     for (int64_t batch : {1, 2, 8, 32, 128, 256}) {
       double host = 0, device = 0, dispatch = 0, work = 0;
       for (const LayerCost& c : a.layer_costs()) {
-        const double d = 0.05 * c.ops;
+        const double d = 0.05 * c.ops + 0.3 * c.depthwise_ops;  // a depthwise kernel costs more
         const double w = 2e-10 * c.tile_flops * batch + 4e-9 * (c.bytes * batch + c.fixed_bytes) +
                          8e-9 * c.depthwise_bytes * batch + 2e-10 * c.linear_flops * batch;
         host += d;
@@ -131,6 +132,7 @@ TEST(P4sModel, OnACudaDeviceLatencyIsThePipelineOfDispatchAndWork) {
   EXPECT_EQ(m.latency->combine, Combine::kPipeline);
   EXPECT_NEAR(m.latency->step_ms, 3.0, 1e-3);
   EXPECT_NEAR(m.latency->coefficients(1), 0.05, 1e-6);
+  EXPECT_NEAR(m.latency->coefficients(6), 0.3, 1e-6);
   const P4sModel reread = P4sModel::from_json(m.to_json());
   EXPECT_EQ(m.to_json()["targets"]["latency_ms"]["combine"], "pipeline");
   for (const Observation& o : obs) {
@@ -216,6 +218,49 @@ TEST(P4sModel, FromJsonRefusesMalformedModels) {
   refuse([](nlohmann::json& j) { j["targets"]["speed"] = nlohmann::json::object(); }, "unknown target");
   refuse([](nlohmann::json& j) { j["targets"]["latency_ms"]["combine"] = "product"; }, "combine");
   refuse([](nlohmann::json& j) { j["targets"]["latency_ms"]["coefficients"] = {1.0, 2.0}; }, "number of coefficients");
+  refuse([](nlohmann::json& j) { j["targets"]["latency_ms"]["coefficient_names"][2] = "per_flop_ms"; }, "names differ");
+  refuse([](nlohmann::json& j) { j["targets"]["latency_ms"]["coefficient_names"].push_back("per_layer_ms"); },
+         "names differ");
+  refuse([](nlohmann::json& j) { j["targets"]["latency_ms"]["coefficient_names"] = nlohmann::json::array(); },
+         "names differ");
+}
+
+// A model file written before the last latency coefficients existed lists fewer names; it reads,
+// and predicts as it did: the coefficients it lacks are 0.
+TEST(P4sModel, ReadsModelFilesWrittenWithFewerLatencyCoefficients) {
+  NetworkLibrary library;
+  const ResolvedNet& net = library.get("mobilenetv2_cifar10");  // has depthwise layers
+  DeviceRuntime cuda;
+  AnalysisCache cache;
+  std::vector<Observation> obs;
+  for (int64_t batch : {1, 4, 16, 64}) {
+    Observation o;
+    o.net = &net;
+    o.family = "mobilenetv2";
+    o.batch = batch;
+    o.values.latency_ms = 10.0 + 0.5 * static_cast<double>(batch);
+    obs.push_back(o);
+  }
+  P4sModel m = train_p4s_model(all(obs), {}, {cuda}, cache);
+  ASSERT_TRUE(m.latency);
+  // Host-bound at small batches, so that a depthwise kernel's extra cost shows; the last
+  // coefficient is what an older file cannot hold.
+  m.latency->coefficients = arma::vec{2.0, 0.05, 1e-12, 1e-10, 1e-10, 1e-12, 0.25};
+  nlohmann::json old = m.to_json();
+  nlohmann::json& lat = old["targets"]["latency_ms"];
+  ASSERT_EQ(lat["coefficient_names"].back(), "per_depthwise_op_ms");
+  lat["coefficient_names"].erase(lat["coefficient_names"].size() - 1);
+  lat["coefficients"].erase(lat["coefficients"].size() - 1);
+  const P4sModel read = P4sModel::from_json(old);
+  ASSERT_EQ(read.latency->coefficients.n_elem, latency_coefficient_names().size());
+  EXPECT_EQ(read.latency->coefficients(6), 0.0);
+  P4sModel without = m;
+  without.latency->coefficients(6) = 0.0;
+  const NetworkAnalysis& a = cache.get(net, cuda);
+  for (int64_t batch : {1, 8, 100}) {
+    EXPECT_EQ(*read.predict(a, batch, Target::kLatencyMs), *without.predict(a, batch, Target::kLatencyMs));
+    EXPECT_GT(*m.predict(a, batch, Target::kLatencyMs), *without.predict(a, batch, Target::kLatencyMs) + 1.0);
+  }
 }
 
 TEST(Evaluation, MetricsOfKnownPredictions) {
