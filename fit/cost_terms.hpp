@@ -2,8 +2,8 @@
 // the host dispatches (forward and backward kernels), FLOPs of convolutions and linear layers
 // with channels padded to the GEMM kernels' tiles, bytes moved by memory-bound work, and bytes of
 // depthwise convolutions (memory-bound too, on their own kernels, which are also counted apart
-// among the ops). The optimizer's update is one
-// more "layer". Work grows with the batch; ops do not.
+// among the ops). The optimizer's update is one more "layer". Work grows with the batch; ops do
+// not.
 #pragma once
 
 #include <cstdint>

@@ -74,7 +74,8 @@ double work_ms(const LayerCost& c, double batch, const arma::vec& w) {
 }
 
 // What dispatching a layer's kernels costs the host: per kernel, and more per depthwise kernel
-// (PyTorch 1.6 on the TX2: ~0.87 ms more, learned where the fit has depthwise layers).
+// (PyTorch 1.6's legacy depthwise path on the TX2 costs the host many ordinary kernels' worth;
+// learned where the fit has depthwise layers, 0 where it has none).
 double dispatch_ms(const LayerCost& c, const arma::vec& w) { return w(1) * c.ops + w(6) * c.depthwise_ops; }
 
 // Which sides of each layer a sample's latency counts: its dispatch, its work, or both.
@@ -134,11 +135,11 @@ Pipeline pipeline(const std::vector<LayerCost>& costs, int64_t batch, const arma
   return Pipeline{lead + work_before, wait};
 }
 
+Counted count_everything(size_t layers) { return Counted{std::vector<bool>(layers, true), std::vector<bool>(layers, true)}; }
+
 // What a sample's latency counts under coefficients w: with kPipeline the dispatch up to the
 // layer where the device last waits and the work from there on, with kSum everything. (The
 // fit never uses kLayerMax: it is read from model files written before kPipeline.)
-Counted count_everything(size_t layers) { return Counted{std::vector<bool>(layers, true), std::vector<bool>(layers, true)}; }
-
 Counted counted_under(const std::vector<LayerCost>& costs, int64_t batch, const arma::vec& w, Combine combine) {
   Counted out = count_everything(costs.size());
   if (combine == Combine::kPipeline) {
