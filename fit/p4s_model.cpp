@@ -86,8 +86,8 @@ struct Counted {
 
 // The latency features of one sample: [1, ops of the layers whose dispatch counts, conv tile
 // FLOPs, bytes, depthwise bytes and linear FLOPs of the layers whose work counts, depthwise ops
-// of the layers whose dispatch counts]. Without
-// `separate_linear`, linear FLOPs count as conv FLOPs.
+// of the layers whose dispatch counts]. Without `separate_linear`, linear FLOPs count as conv
+// FLOPs.
 arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, const Counted& counted,
                            bool separate_linear) {
   arma::vec f(kLatencyCoefficients, arma::fill::zeros);
@@ -137,17 +137,13 @@ Pipeline pipeline(const std::vector<LayerCost>& costs, int64_t batch, const arma
 
 Counted count_everything(size_t layers) { return Counted{std::vector<bool>(layers, true), std::vector<bool>(layers, true)}; }
 
-// What a sample's latency counts under coefficients w: with kPipeline the dispatch up to the
-// layer where the device last waits and the work from there on, with kSum everything. (The
-// fit never uses kLayerMax: it is read from model files written before kPipeline.)
-Counted counted_under(const std::vector<LayerCost>& costs, int64_t batch, const arma::vec& w, Combine combine) {
-  Counted out = count_everything(costs.size());
-  if (combine == Combine::kPipeline) {
-    const size_t k = pipeline(costs, batch, w).wait;
-    for (size_t l = 0; l < costs.size(); ++l) {
-      out.dispatch[l] = l <= k;
-      out.work[l] = l >= k;
-    }
+// The pipeline's counting when the device last waits at layer `wait`: the dispatch up to it and
+// the work from it on.
+Counted count_around(size_t layers, size_t wait) {
+  Counted out{std::vector<bool>(layers), std::vector<bool>(layers)};
+  for (size_t l = 0; l < layers; ++l) {
+    out.dispatch[l] = l <= wait;
+    out.work[l] = l >= wait;
   }
   return out;
 }
@@ -170,15 +166,6 @@ double layer_sum(const std::vector<LayerCost>& costs, int64_t batch, const arma:
   return t;
 }
 
-double latency_mape(const LatencyModel& m, const std::vector<LatencySample>& s) {
-  double e = 0;
-  for (const LatencySample& x : s) {
-    const double p = m.coefficients(0) + layer_sum(*x.costs, x.batch, m.coefficients, m.combine);
-    e += std::abs(p - x.y) / x.y;
-  }
-  return e / static_cast<double>(s.size());
-}
-
 // Fits one form. Linear layers get a coefficient of their own only where the samples can tell
 // it apart (layer cases with Linear); else they cost as convs do.
 LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combine, bool separate_linear) {
@@ -199,24 +186,29 @@ LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combi
   m.combine = combine;
   m.coefficients = solve(counted);  // everything counted: the summed fit, a starting point
   if (combine == Combine::kSum) return m;
-  // Alternate: count what dominates under the current coefficients, refit, until nothing
-  // moves; keep the best fit seen (the alternation can cycle).
+  // Alternate: count in each sample the dispatch up to the layer where the device last waits
+  // under the current coefficients and the work from there on, refit, until nothing moves. One
+  // walk of a sample's pipeline gives both what counts next and the current fit's error. Keep
+  // the best fit seen (the alternation can cycle).
   LatencyModel best = m;
-  double best_err = latency_mape(m, s);
-  for (int iter = 0; iter < 100; ++iter) {
+  double best_err = INFINITY;
+  for (int iter = 0; iter <= 100; ++iter) {
+    double err = 0;
     bool changed = false;
     for (size_t i = 0; i < s.size(); ++i) {
-      Counted c = counted_under(*s[i].costs, s[i].batch, m.coefficients, combine);
+      const Pipeline p = pipeline(*s[i].costs, s[i].batch, m.coefficients);
+      err += std::abs(m.coefficients(0) + p.length - s[i].y) / s[i].y;
+      Counted c = count_around(s[i].costs->size(), p.wait);
       changed |= c != counted[i];
       counted[i] = std::move(c);
     }
-    if (!changed && iter > 0) break;
-    m.coefficients = solve(counted);
-    const double err = latency_mape(m, s);
+    err /= static_cast<double>(s.size());
     if (err < best_err) {
       best_err = err;
       best = m;
     }
+    if (!changed && iter > 0) break;
+    m.coefficients = solve(counted);
   }
   return best;
 }
