@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -24,11 +23,8 @@ constexpr double kMaxSeconds = 86400;  // a case that needs more than a day is a
 
 // The whole text as a decimal integer within [lo, hi], or nullopt.
 std::optional<long> integer(const std::string& text, long lo, long hi) {
-  if (text.empty() || std::isspace(static_cast<unsigned char>(text[0]))) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  const long v = std::strtol(text.c_str(), &end, 10);
-  if (end != text.c_str() + text.size() || errno == ERANGE || v < lo || v > hi) return std::nullopt;
+  const std::optional<long> v = parse_integer<long>(text);
+  if (!v || *v < lo || *v > hi) return std::nullopt;
   return v;
 }
 

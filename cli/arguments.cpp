@@ -1,17 +1,19 @@
 #include "cli/arguments.hpp"
 
-#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <limits>
+#include <optional>
 #include <system_error>
 
 #include <unistd.h>
 
 #include "cli/command.hpp"
+#include "common/number_text.hpp"
 
 namespace p4s::cli {
 
@@ -55,12 +57,11 @@ std::vector<std::string> Arguments::values(const std::string& name) const {
 }
 
 int64_t parse_positive_int(const std::string& text, const std::string& what) {
-  if (text.empty() || text.size() > 12 ||
-      !std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); }))
+  const std::optional<uint64_t> v = parse_integer<uint64_t>(text);
+  if (!v || *v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
     throw UsageError(what + ": \"" + text + "\" is not a positive integer");
-  const int64_t v = std::stoll(text);
-  if (v <= 0) throw UsageError(what + ": must be positive, got " + text);
-  return v;
+  if (*v == 0) throw UsageError(what + ": must be positive, got " + text);
+  return static_cast<int64_t>(*v);
 }
 
 std::vector<int64_t> parse_int_list(const std::string& text, const std::string& what, int64_t max_value) {

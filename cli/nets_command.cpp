@@ -19,6 +19,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
+#include "common/number_text.hpp"
 #include "modelgen/builtin.hpp"
 #include "modelgen/families.hpp"
 #include "modelgen/netspec_io.hpp"
@@ -106,16 +107,6 @@ NetsArgs parse_args(const std::vector<std::string>& args, bool with_output) {
   return a;
 }
 
-// A non-negative integer argument that fits in 64 bits, or nullopt.
-std::optional<uint64_t> unsigned_value(const std::string& text) {
-  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  try {
-    return std::stoull(text);
-  } catch (const std::out_of_range&) {
-    return std::nullopt;
-  }
-}
-
 NetworkId resolve(const NetsArgs& a) {
   NetworkId id;
   try {
@@ -132,13 +123,13 @@ NetworkId resolve(const NetsArgs& a) {
                        "\" already is a full name");
 
   if (a.prune) {
-    const std::optional<uint64_t> p = unsigned_value(*a.prune);
+    const std::optional<uint64_t> p = parse_integer<uint64_t>(*a.prune);
     if (!p || *p > static_cast<uint64_t>(modelgen::kMaxPrunePercent))
       throw UsageError("--prune " + *a.prune + ": the level must be a whole percent within 0..95");
     id.prune_percent = static_cast<int>(*p);
   }
   if (a.seed) {
-    const std::optional<uint64_t> s = unsigned_value(*a.seed);
+    const std::optional<uint64_t> s = parse_integer<uint64_t>(*a.seed);
     if (!s) throw UsageError("--seed " + *a.seed + ": the seed must be an unsigned integer");
     if (!a.prune) throw UsageError("--seed " + *a.seed + ": a seed needs --prune");
     id.seed = *s;
@@ -151,10 +142,10 @@ NetworkId resolve(const NetsArgs& a) {
   if (a.input) {
     if (*a.input != "224" && *a.input != "32")
       throw UsageError("--input " + *a.input + ": must be 224 (ImageNet) or 32 (CIFAR)");
-    input = std::stoll(*a.input);
+    input = *a.input == "224" ? 224 : 32;
   }
   if (a.classes) {
-    const std::optional<uint64_t> c = unsigned_value(*a.classes);
+    const std::optional<uint64_t> c = parse_integer<uint64_t>(*a.classes);
     const bool cifar = c && (*c == 10 || *c == 100);
     if (!c || (!cifar && *c != 1000))
       throw UsageError("--classes " + *a.classes +

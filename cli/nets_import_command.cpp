@@ -8,12 +8,15 @@
 #include <vector>
 
 #include "cli/command.hpp"
+#include "common/number_text.hpp"
 #include "modelgen/netspec_io.hpp"
 #include "modelgen/shapes.hpp"
 #include "modelgen/torch/torchscript_import.hpp"
 
 namespace p4s::cli {
 namespace {
+
+constexpr uint32_t kMaxInputSize = 9'999'999;  // a larger size is a typo
 
 // "3,32,32" -> {3, 32, 32}; "32" -> {3, 32, 32}. Throws UsageError.
 modelgen::InputSpec parse_input(const std::string& text) {
@@ -22,10 +25,10 @@ modelgen::InputSpec parse_input(const std::string& text) {
   while (true) {
     const size_t comma = text.find(',', start);
     const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (item.empty() || item.size() > 7 || item.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoll(item) <= 0)
+    const std::optional<uint32_t> n = parse_integer<uint32_t>(item);
+    if (!n || *n == 0 || *n > kMaxInputSize)
       throw UsageError("--input " + text + ": give C,H,W (e.g. 3,32,32) or one size N for 3,N,N");
-    v.push_back(std::stoll(item));
+    v.push_back(*n);
     if (comma == std::string::npos) break;
     start = comma + 1;
   }

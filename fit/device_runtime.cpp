@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <utility>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+
+#include "common/number_text.hpp"
 
 namespace p4s::fit {
 namespace {
@@ -20,11 +23,8 @@ bool context_has(const ResultSet& r, const std::string& key, const std::string& 
 int context_int(const ResultSet& r, const std::string& key, int fallback) {
   auto it = r.context.find(key);
   if (it == r.context.end()) return fallback;
-  try {
-    return std::max(1, std::stoi(it->second));
-  } catch (const std::exception&) {
-    return fallback;
-  }
+  const std::optional<int> v = parse_integer<int>(it->second);
+  return v ? std::max(1, *v) : fallback;
 }
 
 // The framework's version from the context: "framework": "PyTorch 1.6.0" (perf4sight's

@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "common/atomic_file.hpp"
+#include "common/number_text.hpp"
 
 namespace p4s::fit {
 namespace {
@@ -18,6 +19,9 @@ using nlohmann::json;
 
 // Batch sizes a result may have: the bench's own limit (--p4s_batch).
 constexpr int64_t kMaxResultBatch = int64_t{1} << 24;
+// A layer case's arguments have at most 18 digits: a case with larger ones is none of ours (its
+// shape arithmetic would overflow).
+constexpr int64_t kMaxCaseArgument = 999'999'999'999'999'999;
 // Google Benchmark's output nests 4 levels deep (document, context, caches, cache); deeper JSON
 // is refused.
 constexpr int kMaxJsonDepth = 64;
@@ -65,15 +69,6 @@ std::vector<std::string> split(const std::string& s, char sep) {
   }
 }
 
-std::optional<int64_t> parse_int(const std::string& s) {
-  if (s.empty() || s.size() > 18) return std::nullopt;
-  size_t i = s[0] == '-' ? 1 : 0;
-  if (i == s.size()) return std::nullopt;
-  for (size_t k = i; k < s.size(); ++k)
-    if (!std::isdigit(static_cast<unsigned char>(s[k]))) return std::nullopt;
-  return std::stoll(s);
-}
-
 // Parses a run name; nullopt for names that are neither a network nor a layer case. Also
 // gives the name without Google Benchmark's parts, as a label.
 std::optional<std::pair<CaseId, std::string>> parse_case(const std::string& run_name,
@@ -83,7 +78,7 @@ std::optional<std::pair<CaseId, std::string>> parse_case(const std::string& run_
   if (parts[0] == "Net") {
     if (parts.size() < 3 || parts[1].empty() || parts[2].rfind("bs:", 0) != 0)
       throw ResultsError(where + ": a network case must be named Net/<net>/bs:<N>");
-    const std::optional<int64_t> bs = parse_int(parts[2].substr(3));
+    const std::optional<int64_t> bs = parse_integer<int64_t>(parts[2].substr(3));
     if (!bs || *bs <= 0) throw ResultsError(where + ": batch size in \"" + parts[2] + "\" must be a positive integer");
     if (*bs > kMaxResultBatch)
       throw ResultsError(where + ": batch size in \"" + parts[2] + "\" is more than " + std::to_string(kMaxResultBatch));
@@ -99,8 +94,9 @@ std::optional<std::pair<CaseId, std::string>> parse_case(const std::string& run_
     if (colon == std::string::npos) continue;  // manual_time, real_time, ...
     const std::string k = parts[i].substr(0, colon);
     if (is_benchmark_suffix(k)) continue;
-    const std::optional<int64_t> v = parse_int(parts[i].substr(colon + 1));
-    if (!v) return std::nullopt;  // not one of our layer cases
+    const std::optional<int64_t> v = parse_integer<int64_t>(parts[i].substr(colon + 1));
+    // Not one of our layer cases.
+    if (!v || *v < -kMaxCaseArgument || *v > kMaxCaseArgument) return std::nullopt;
     if (k == "bs" && (*v <= 0 || *v > kMaxResultBatch))
       throw ResultsError(where + ": batch size in \"" + parts[i] + "\" must be from 1 to " +
                          std::to_string(kMaxResultBatch));
@@ -204,7 +200,7 @@ class FileReader {
     if (it == context.end()) return;
     const std::string where = source_ + ": field \"context.p4s_schema_version\"";
     const std::string text = it->is_string() ? it->get<std::string>() : it->dump();
-    const std::optional<int64_t> v = parse_int(text);
+    const std::optional<int64_t> v = parse_integer<int64_t>(text);
     if (!v || *v < 1) throw ResultsError(where + ": \"" + text + "\" is not a version number");
     if (*v > kResultsSchemaVersion)
       throw ResultsError(where + ": version " + text + " is newer than this reader understands (" +

@@ -1,8 +1,8 @@
 #include "modelgen/network_name.hpp"
 
-#include <limits>
 #include <vector>
 
+#include "common/number_text.hpp"
 #include "modelgen/error_text.hpp"
 
 namespace p4s::modelgen {
@@ -15,16 +15,11 @@ bool all_digits(std::string_view s) {
   return true;
 }
 
-// A canonical unsigned integer: digits only, no leading zero, fits in uint64.
+// A canonical unsigned integer: digits only, no leading zero (a name has one spelling), fits in
+// uint64.
 std::optional<uint64_t> parse_uint(std::string_view s) {
-  if (!all_digits(s) || (s.size() > 1 && s[0] == '0')) return std::nullopt;
-  uint64_t v = 0;
-  for (char c : s) {
-    const auto d = static_cast<uint64_t>(c - '0');
-    if (v > (std::numeric_limits<uint64_t>::max() - d) / 10) return std::nullopt;
-    v = v * 10 + d;
-  }
-  return v;
+  if (s.size() > 1 && s[0] == '0') return std::nullopt;
+  return parse_integer<uint64_t>(s);
 }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {

@@ -124,6 +124,30 @@ void expect_refused(const std::string& text, const std::string& message_part) {
   }
 }
 
+// A case's numbers are whole decimal integers: a layer case with any other argument text (a sign
+// other than '-', a fraction, 19 digits) is none of ours and is passed over; a network's batch
+// size that is not a positive integer, or beyond the bench's limit, is refused.
+TEST(Results, ReadsCaseNumbersStrictly) {
+  const auto layer = [](const std::string& args) {
+    return R"({"benchmarks": [{"name": "Conv2d/cin:3/cout:8/k:3/s:1/g:1/)" + args +
+           R"(/manual_time", "real_time": 7, "time_unit": "ms"}]})";
+  };
+  EXPECT_EQ(parse_results(layer("hw:32/bs:4"), "l.json").layers.size(), 1u);
+  EXPECT_EQ(parse_results(layer("hw:-32/bs:4"), "l.json").layers.at(0).args.at("hw"), -32);
+  EXPECT_EQ(parse_results(layer("hw:999999999999999999/bs:4"), "l.json").layers.size(), 1u);
+  for (const char* args : {"hw:+32/bs:4", "hw:3.5/bs:4", "hw:32x/bs:4", "hw:1000000000000000000/bs:4",
+                           "hw:-1000000000000000000/bs:4", "hw:99999999999999999999/bs:4"})
+    EXPECT_TRUE(parse_results(layer(args), "l.json").layers.empty()) << args;
+  expect_refused(layer("hw:32/bs:0"), "batch size in \"bs:0\" must be from 1 to 16777216");
+  const auto net = [](const std::string& batch) {
+    return R"({"benchmarks": [{"name": "Net/x/bs:)" + batch + R"(", "real_time": 1}]})";
+  };
+  EXPECT_EQ(parse_results(net("0016"), "n.json").nets.at(0).batch, 16);
+  for (const char* batch : {"-2", "+2", "2.0", "", "99999999999999999999"})
+    expect_refused(net(batch), "must be a positive integer");
+  expect_refused(net("1234567890123456789"), "is more than 16777216");
+}
+
 TEST(Results, RefusesWhatIsNotGoogleBenchmarkOutput) {
   expect_refused("{", "not valid JSON");
   expect_refused(R"({"netspec": 1})", "not Google Benchmark output");
