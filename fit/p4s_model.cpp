@@ -78,28 +78,28 @@ double work_ms(const LayerCost& c, double batch, const arma::vec& w) {
 // learned where the fit has depthwise layers, 0 where it has none).
 double dispatch_ms(const LayerCost& c, const arma::vec& w) { return w(1) * c.ops + w(6) * c.depthwise_ops; }
 
-// Which sides of each layer a sample's latency counts: its dispatch, its work, or both.
-struct Counted {
-  std::vector<bool> dispatch, work;
-  bool operator!=(const Counted& o) const { return dispatch != o.dispatch || work != o.work; }
-};
+// Which sides of each layer a sample's latency counts: with `wait`, the layer where the
+// pipeline's device last waits, the dispatch up to it and the work from it on; without, both
+// sides of every layer (the summed form).
+bool dispatch_counts(std::optional<size_t> wait, size_t layer) { return !wait || layer <= *wait; }
+bool work_counts(std::optional<size_t> wait, size_t layer) { return !wait || layer >= *wait; }
 
 // The latency features of one sample: [1, ops of the layers whose dispatch counts, conv tile
 // FLOPs, bytes, depthwise bytes and linear FLOPs of the layers whose work counts, depthwise ops
 // of the layers whose dispatch counts]. Without `separate_linear`, linear FLOPs count as conv
 // FLOPs.
-arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, const Counted& counted,
+arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, std::optional<size_t> wait,
                            bool separate_linear) {
   arma::vec f(kLatencyCoefficients, arma::fill::zeros);
   f(0) = 1.0;
   const double b = static_cast<double>(batch);
   for (size_t l = 0; l < costs.size(); ++l) {
     const LayerCost& c = costs[l];
-    if (counted.dispatch[l]) {
+    if (dispatch_counts(wait, l)) {
       f(1) += c.ops;
       f(6) += c.depthwise_ops;
     }
-    if (counted.work[l]) {
+    if (work_counts(wait, l)) {
       const bool blas = batch < c.blas_below_batch;
       if (blas) f(separate_linear ? 5 : 2) += c.blas_flops * b;
       else f(2) += c.tile_flops * b;
@@ -135,19 +135,6 @@ Pipeline pipeline(const std::vector<LayerCost>& costs, int64_t batch, const arma
   return Pipeline{lead + work_before, wait};
 }
 
-Counted count_everything(size_t layers) { return Counted{std::vector<bool>(layers, true), std::vector<bool>(layers, true)}; }
-
-// The pipeline's counting when the device last waits at layer `wait`: the dispatch up to it and
-// the work from it on.
-Counted count_around(size_t layers, size_t wait) {
-  Counted out{std::vector<bool>(layers), std::vector<bool>(layers)};
-  for (size_t l = 0; l < layers; ++l) {
-    out.dispatch[l] = l <= wait;
-    out.work[l] = l >= wait;
-  }
-  return out;
-}
-
 struct LatencySample {
   const std::vector<LayerCost>* costs;
   int64_t batch;
@@ -169,22 +156,21 @@ double layer_sum(const std::vector<LayerCost>& costs, int64_t batch, const arma:
 // Fits one form. Linear layers get a coefficient of their own only where the samples can tell
 // it apart (layer cases with Linear); else they cost as convs do.
 LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combine, bool separate_linear) {
-  auto solve = [&](const std::vector<Counted>& counted) {
+  auto solve = [&](const std::vector<std::optional<size_t>>& waits) {
     arma::mat X(kLatencyCoefficients, s.size());
     arma::rowvec y(s.size());
     for (size_t i = 0; i < s.size(); ++i) {
-      X.col(i) = latency_features(*s[i].costs, s[i].batch, counted[i], separate_linear);
+      X.col(i) = latency_features(*s[i].costs, s[i].batch, waits[i], separate_linear);
       y(i) = s[i].y;
     }
     arma::vec w = fit_relative_nnls(X, y);
     if (!separate_linear) w(5) = w(2);
     return w;
   };
-  std::vector<Counted> counted(s.size());
-  for (size_t i = 0; i < s.size(); ++i) counted[i] = count_everything(s[i].costs->size());
+  std::vector<std::optional<size_t>> waits(s.size());  // none yet: everything counts
   LatencyModel m;
   m.combine = combine;
-  m.coefficients = solve(counted);  // everything counted: the summed fit, a starting point
+  m.coefficients = solve(waits);  // everything counted: the summed fit, a starting point
   if (combine == Combine::kSum) return m;
   // Alternate: count in each sample the dispatch up to the layer where the device last waits
   // under the current coefficients and the work from there on, refit, until nothing moves. One
@@ -198,9 +184,8 @@ LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combi
     for (size_t i = 0; i < s.size(); ++i) {
       const Pipeline p = pipeline(*s[i].costs, s[i].batch, m.coefficients);
       err += std::abs(m.coefficients(0) + p.length - s[i].y) / s[i].y;
-      Counted c = count_around(s[i].costs->size(), p.wait);
-      changed |= c != counted[i];
-      counted[i] = std::move(c);
+      changed |= waits[i] != p.wait;
+      waits[i] = p.wait;
     }
     err /= static_cast<double>(s.size());
     if (err < best_err) {
@@ -208,7 +193,7 @@ LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combi
       best = m;
     }
     if (!changed && iter > 0) break;
-    m.coefficients = solve(counted);
+    m.coefficients = solve(waits);
   }
   return best;
 }
