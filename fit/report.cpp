@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "common/atomic_file.hpp"
 #include "fit/cost_terms.hpp"
@@ -166,6 +168,24 @@ std::string largest_errors(const Evaluation& ev) {
   return s.str();
 }
 
+// The rows of one target in the accuracy tables: each method that predicted it, then the
+// reference where a method did.
+struct TableRow {
+  std::string title;
+  bool reference = false;
+  const TargetEvaluation* te = nullptr;
+};
+std::vector<TableRow> table_rows(const Evaluation& ev, Target t) {
+  std::vector<TableRow> rows;
+  for (const MethodEvaluation& me : ev.methods) {
+    auto it = me.targets.find(t);
+    if (it != me.targets.end()) rows.push_back({method_title(me.method), false, &it->second});
+  }
+  auto r = ev.reference.find(t);
+  if (!rows.empty() && r != ev.reference.end()) rows.push_back({kReferenceShort, true, &r->second});
+  return rows;
+}
+
 nlohmann::json metrics_json(const Metrics& m) {
   return {{"n", m.n}, {"mape", m.mape}, {"worst", m.worst}, {"within10", m.within10}, {"r2", m.r2}};
 }
@@ -193,23 +213,17 @@ std::string evaluation_table(const Evaluation& ev) {
   s << "\n";
   for (Target t : kAllTargets) {
     bool first = true;
-    const auto row = [&](const std::string& title, const TargetEvaluation& te) {
-      const Metrics& m = te.overall;
-      s << fmt("%-13s", first ? target_name(t) : "") << fmt("%-23s", title.c_str()) << fmt("%7.2f%%", m.mape)
+    for (const TableRow& row : table_rows(ev, t)) {
+      const Metrics& m = row.te->overall;
+      s << fmt("%-13s", first ? target_name(t) : "") << fmt("%-23s", row.title.c_str()) << fmt("%7.2f%%", m.mape)
         << fmt("%7.1f%%", m.worst) << fmt("%7.1f%%", m.within10) << fmt("%7.3f", m.r2) << "  |";
       for (const std::string& f : ev.families) {
-        auto b = te.by_family.find(f);
-        s << (b == te.by_family.end() ? std::string("      -") : fmt(" %6.2f%%", b->second.mape));
+        auto b = row.te->by_family.find(f);
+        s << (b == row.te->by_family.end() ? std::string("      -") : fmt(" %6.2f%%", b->second.mape));
       }
       s << "\n";
       first = false;
-    };
-    for (const MethodEvaluation& me : ev.methods) {
-      auto it = me.targets.find(t);
-      if (it != me.targets.end()) row(method_title(me.method), it->second);
     }
-    auto r = ev.reference.find(t);
-    if (!first && r != ev.reference.end()) row(kReferenceShort, r->second);
   }
   if (!ev.reference.empty())
     s << kReferenceShort << ": each step interpolated between the same network's neighbouring batch sizes,\n"
@@ -265,26 +279,18 @@ std::vector<std::string> write_report(const std::string& dir, const ReportInput&
     md << "\n|---|---|---:|---:|---:|---:|";
     for (size_t i = 0; i < ev.families.size(); ++i) md << "---:|";
     md << "\n";
-    for (Target t : kAllTargets) {
-      bool any = false;
-      const auto row = [&](const std::string& title, const TargetEvaluation& te) {
-        const Metrics& m = te.overall;
-        md << "| `" << target_name(t) << "` | " << title << " | " << fmt("%.2f%%", m.mape) << " | "
-           << fmt("%.1f%%", m.worst) << " | " << fmt("%.1f%%", m.within10) << " | " << fmt("%.3f", m.r2) << " |";
+    for (Target t : kAllTargets)
+      for (const TableRow& row : table_rows(ev, t)) {
+        const Metrics& m = row.te->overall;
+        md << "| `" << target_name(t) << "` | " << (row.reference ? "*" + row.title + "*" : row.title) << " | "
+           << fmt("%.2f%%", m.mape) << " | " << fmt("%.1f%%", m.worst) << " | " << fmt("%.1f%%", m.within10) << " | "
+           << fmt("%.3f", m.r2) << " |";
         for (const std::string& f : ev.families) {
-          auto b = te.by_family.find(f);
-          md << " " << (b == te.by_family.end() ? std::string("-") : fmt("%.2f%%", b->second.mape)) << " |";
+          auto b = row.te->by_family.find(f);
+          md << " " << (b == row.te->by_family.end() ? std::string("-") : fmt("%.2f%%", b->second.mape)) << " |";
         }
         md << "\n";
-        any = true;
-      };
-      for (const MethodEvaluation& me : ev.methods) {
-        auto it = me.targets.find(t);
-        if (it != me.targets.end()) row(method_title(me.method), it->second);
       }
-      auto r = ev.reference.find(t);
-      if (any && r != ev.reference.end()) row("*" + std::string(kReferenceShort) + "*", r->second);
-    }
     md << "\n";
     if (!ev.reference.empty())
       md << "*" << kReferenceShort << "*: not a predictor: each step interpolated linearly between the same "
