@@ -31,8 +31,9 @@ constexpr const char* kUsage =
     "  --netspecs DIR   a folder of NetSpec files whose networks NET may name (repeatable)\n"
     "  --budget BYTES   a memory budget (K, M, G, T suffixes: powers of 1024): the largest batch\n"
     "                   of each network that fits, and the networks that fit at the first\n"
-    "                   --batch ranked by predicted latency. Compared with mem_reserved when\n"
-    "                   the model predicts it, else mem_used, else mem_alloc.\n";
+    "                   --batch ranked by predicted latency. Compared with what the step asks\n"
+    "                   of mem_reserved when the model predicts it, else mem_used, else\n"
+    "                   mem_alloc (past the most the device reports, where a model stops).\n";
 
 constexpr int64_t kMaxBatch = 1 << 20;
 
@@ -42,6 +43,12 @@ class Predictor {
   explicit Predictor(const fit::ModelFile& m) : m_(m) {}
   std::optional<double> operator()(const fit::ResolvedNet& net, int64_t batch, fit::Target t) {
     if (m_.p4s) return m_.p4s->predict(cache_.get(net, m_.p4s->runtime), batch, t);
+    return m_.perf4sight->predict(net, batch, t);
+  }
+  // What the step asks for, past any ceiling of what the device reports: what fits and
+  // budgets compare.
+  std::optional<double> demand(const fit::ResolvedNet& net, int64_t batch, fit::Target t) {
+    if (m_.p4s) return m_.p4s->demand(cache_.get(net, m_.p4s->runtime), batch, t);
     return m_.perf4sight->predict(net, batch, t);
   }
 
@@ -59,11 +66,11 @@ std::string human(fit::Target t, double v) {
   return buf;
 }
 
-// The largest batch whose predicted memory is within the budget (0: not even one sample).
-// Searched up to kMaxBatch, and no further than the network can be predicted.
+// The largest batch whose predicted memory demand is within the budget (0: not even one
+// sample). Searched up to kMaxBatch, and no further than the network can be predicted.
 int64_t largest_batch(Predictor& predict, const fit::ResolvedNet& net, fit::Target t, double budget) {
   const int64_t limit = std::min(kMaxBatch, fit::max_predictable_batch(net.shapes));
-  auto fits = [&](int64_t b) { return *predict(net, b, t) <= budget; };
+  auto fits = [&](int64_t b) { return *predict.demand(net, b, t) <= budget; };
   if (limit < 1 || !fits(1)) return 0;
   int64_t lo = 1, hi = 2;
   while (hi <= limit && fits(hi)) {
@@ -132,6 +139,9 @@ int run_predict(const std::vector<std::string>& args) {
   }
 
   const std::vector<fit::Target> targets = model.targets();
+  const std::optional<double> capacity = model.p4s ? model.p4s->capacity_bytes : model.perf4sight->capacity_bytes;
+  const fit::Target capacity_target = model.p4s ? model.p4s->capacity_target : model.perf4sight->capacity_target;
+  std::vector<bool> fits;  // per prediction, where the model knows the device's capacity
   Predictor predict(model);
   nlohmann::ordered_json out;
   out["predictions"] = nlohmann::ordered_json::array();
@@ -151,6 +161,7 @@ int run_predict(const std::vector<std::string>& args) {
           p[fit::target_name(t)] = static_cast<int64_t>(std::llround(v));
       }
       out["predictions"].push_back(p);
+      if (capacity) fits.push_back(*predict.demand(*net, b, capacity_target) <= *capacity);
     }
 
   std::optional<fit::Target> budget_target;
@@ -186,19 +197,29 @@ int run_predict(const std::vector<std::string>& args) {
   std::printf("%-28s %7s", "net", "batch");
   for (fit::Target t : targets)
     std::printf(" %14s", (std::string(fit::target_name(t)) + (t == fit::Target::kLatencyMs ? "" : " MiB")).c_str());
-  const std::optional<double> capacity = model.p4s ? model.p4s->capacity_bytes : model.perf4sight->capacity_bytes;
-  const fit::Target capacity_target = model.p4s ? model.p4s->capacity_target : model.perf4sight->capacity_target;
   if (capacity) std::printf("  fits?");
   std::printf("\n");
-  for (const auto& p : out["predictions"]) {
+  for (size_t i = 0; i < out["predictions"].size(); ++i) {
+    const auto& p = out["predictions"][i];
     std::printf("%-28s %7lld", p["net"].get<std::string>().c_str(), static_cast<long long>(p["batch"].get<int64_t>()));
     for (fit::Target t : targets) std::printf(" %14s", human(t, p[fit::target_name(t)].get<double>()).c_str());
-    if (capacity) std::printf("  %s", p[fit::target_name(capacity_target)].get<double>() <= *capacity ? "yes" : "no");
+    if (capacity) std::printf("  %s", fits[i] ? "yes" : "no");
     std::printf("\n");
   }
   if (capacity)
-    std::printf("(fits: predicted %s at most %.0f MiB, learned from the steps that ran out of memory)\n",
+    std::printf("(fits: predicted %s demand at most %.0f MiB, learned from the steps that ran out of memory)\n",
                 fit::target_name(capacity_target), *capacity / (1024.0 * 1024.0));
+  // A prediction at a target's ceiling is what the device would report, not what the step asks for.
+  if (model.p4s)
+    for (const auto& [t, lm] : model.p4s->memory) {
+      if (!lm.ceiling) continue;
+      const char* name = fit::target_name(t);
+      const double ceiling = *lm.ceiling - 0.5;  // the predictions are whole bytes
+      const auto& ps = out["predictions"];
+      if (std::any_of(ps.begin(), ps.end(), [&](const auto& p) { return p[name].template get<double>() >= ceiling; }))
+        std::printf("(%s: at most %.0f MiB, the most the device reported: past its limit a step reports no more)\n",
+                    name, *lm.ceiling / (1024.0 * 1024.0));
+    }
   if (has_budget) {
     const auto& bj = out["budget"];
     std::printf("\nbudget %.0f MiB on predicted %s:\n", budget / (1024.0 * 1024.0), fit::target_name(*budget_target));

@@ -18,6 +18,7 @@ namespace {
 // A fitted method, seen the same way for both methods.
 struct Held {
   std::function<std::optional<double>(const Observation&, Target)> predict;
+  std::function<std::optional<double>(const Observation&, Target)> demand;  // compared with capacity
   std::optional<double> capacity;
   Target capacity_target = Target::kMemAlloc;
 };
@@ -31,7 +32,7 @@ void add_points(MethodEvaluation& me, const std::vector<const Observation*>& tes
       me.targets[t].points.push_back(PredictedPoint{o->net->spec.name, o->family, o->batch, *o->values.get(t), *p});
     }
     if (h.capacity) {
-      const std::optional<double> p = h.predict(*o, h.capacity_target);
+      const std::optional<double> p = h.demand(*o, h.capacity_target);
       if (!p) continue;
       const bool predicted_fits = *p <= *h.capacity;
       ++me.fits.n;
@@ -146,11 +147,12 @@ Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observa
       continue;
     }
     Held h{[&](const Observation& o, Target t) { return m->predict(cache.get(*o.net, m->runtime), o.batch, t); },
+           [&](const Observation& o, Target t) { return m->demand(cache.get(*o.net, m->runtime), o.batch, t); },
            m->capacity_bytes, m->capacity_target};
     add_points(ours, test, h);
     if (b) {
-      Held hb{[&](const Observation& o, Target t) { return b->predict(*o.net, o.batch, t); }, b->capacity_bytes,
-              b->capacity_target};
+      const auto predict_b = [&](const Observation& o, Target t) { return b->predict(*o.net, o.batch, t); };
+      Held hb{predict_b, predict_b, b->capacity_bytes, b->capacity_target};
       add_points(base, test, hb);
     }
   }

@@ -24,10 +24,18 @@
 
 namespace p4s::fit {
 
-// y = coefficients . features(batch), features named as NetworkAnalysis::memory_feature.
+// y = min(coefficients . features(batch), ceiling), features named as
+// NetworkAnalysis::memory_feature. The ceiling is the most of this figure the device reports:
+// a step that asks for more and still runs reports no more (a Jetson's memory is full and the
+// kernel reclaims or swaps out the rest; the caching allocator frees its cache and retries), so
+// the measured figure stops there while the step's demand grows on. Learned for mem_used and
+// mem_reserved where the data reaches the device's limit (some steps ran out of memory) and
+// piles up under the largest value measured; absent otherwise.
 struct LinearMemoryModel {
   std::vector<std::string> features;
   arma::vec coefficients;
+  std::optional<double> ceiling;
+  double demand(const NetworkAnalysis& a, int64_t batch) const;  // the linear part, no ceiling
   double predict(const NetworkAnalysis& a, int64_t batch) const;
 };
 
@@ -64,13 +72,16 @@ struct P4sModel {
   DeviceRuntime runtime;
   std::map<Target, LinearMemoryModel> memory;  // the memory targets that were fitted
   std::optional<LatencyModel> latency;
-  // Fits / does not fit: a step fits when the predicted `capacity_target` is at most
+  // Fits / does not fit: a step fits when the demand of `capacity_target` is at most
   // capacity_bytes (learned from the out-of-memory entries; absent without them).
   std::optional<double> capacity_bytes;
   Target capacity_target = Target::kMemAlloc;
 
   bool has(Target t) const;
   std::optional<double> predict(const NetworkAnalysis& a, int64_t batch, Target t) const;
+  // What the step asks of a memory target before the device's ceiling (predict's value where
+  // the target has none): what fits / does not fit and memory budgets compare.
+  std::optional<double> demand(const NetworkAnalysis& a, int64_t batch, Target t) const;
 
   nlohmann::json to_json() const;
   // Throws std::invalid_argument naming the field for a malformed object.

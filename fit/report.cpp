@@ -65,6 +65,9 @@ std::string model_summary(const ModelFile& m) {
       s << "- `" << target_name(t) << "` =";
       for (size_t f = 0; f < lm.features.size(); ++f)
         s << (f ? " +" : "") << " " << fmt("%.6g", lm.coefficients(f)) << " x " << lm.features[f];
+      if (lm.ceiling)
+        s << ", at most " << fmt("%.1f", *lm.ceiling / (1024.0 * 1024.0))
+          << " MiB (the most measured: past the device's limit a step reports no more)";
       s << "\n";
     }
     if (p.latency) {
@@ -76,7 +79,8 @@ std::string model_summary(const ModelFile& m) {
       s << "\n";
     }
     if (p.capacity_bytes)
-      s << "- fits when predicted `" << target_name(p.capacity_target) << "` <= "
+      s << "- fits when predicted `" << target_name(p.capacity_target) << "`"
+        << (p.memory.at(p.capacity_target).ceiling ? " (without its ceiling)" : "") << " <= "
         << fmt("%.1f", *p.capacity_bytes / (1024.0 * 1024.0)) << " MiB\n";
   }
   return s.str();

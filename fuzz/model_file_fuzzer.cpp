@@ -28,6 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const std::optional<double> p = model->p4s->predict(a, 2, t);
       P4S_FUZZ_CHECK(p.has_value(), std::string("no prediction for ") + fit::target_name(t));
       P4S_FUZZ_CHECK(!std::isnan(*p), std::string("NaN prediction for ") + fit::target_name(t));
+      const std::optional<double> d = model->p4s->demand(a, 2, t);
+      P4S_FUZZ_CHECK(d && !std::isnan(*d) && *d >= *p, std::string("demand below prediction for ") + fit::target_name(t));
     }
   }
   return 0;

@@ -98,6 +98,35 @@ TEST_F(FitPredictCli, BudgetGivesLargestBatchesAndARanking) {
   EXPECT_GT(e[1]["mem_reserved"].get<double>(), 2.0 * 1024 * 1024 * 1024);
 }
 
+// Past the device's limit the TX2 reports no more mem_used (its model stops at a ceiling); what
+// fits and what a budget allows compare what a step asks for, which grows on.
+TEST_F(FitPredictCli, FitsAndBudgetsCompareDemandPastTheCeiling) {
+  const nlohmann::json model = nlohmann::json::parse(read_file(*model_));
+  ASSERT_TRUE(model["model"]["targets"]["mem_used"].contains("ceiling"));
+  const double ceiling = model["model"]["targets"]["mem_used"]["ceiling"].get<double>();
+  const Outcome r = p4s({"predict", "--model", *model_, "--batch", "8,2000", "--json", "resnet18"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["predictions"][1]["mem_used"].get<double>(), ceiling);
+  const Outcome table = p4s({"predict", "--model", *model_, "--batch", "8,2000", "resnet18"});
+  ASSERT_EQ(table.status, 0) << table.err;
+  const size_t small = table.out.find("\nresnet18"), large = table.out.find("\nresnet18", small + 1);
+  ASSERT_NE(large, std::string::npos) << table.out;
+  EXPECT_EQ(table.out.substr(table.out.find('\n', small + 1) - 3, 3), "yes") << table.out;
+  EXPECT_EQ(table.out.substr(table.out.find('\n', large + 1) - 2, 2), "no") << table.out;
+  // A budget on a target with a ceiling below it: without the demand every batch would fit.
+  nlohmann::json capped = model;
+  capped["model"]["targets"]["mem_reserved"]["ceiling"] = 1024.0 * 1024 * 1024;
+  const std::string capped_path = temp_path("capped_model.json");
+  write_file_atomically(capped_path, capped.dump());
+  auto largest = [&](const std::string& m) {
+    const Outcome b = p4s({"predict", "--model", m, "--batch", "16", "--json", "--budget", "2G", "resnet18"});
+    EXPECT_EQ(b.status, 0) << b.err;
+    return nlohmann::json::parse(b.out)["budget"]["largest_batch"][0]["batch"].get<int64_t>();
+  };
+  EXPECT_EQ(largest(capped_path), largest(*model_));
+  EXPECT_LT(largest(capped_path), 1000);
+}
+
 TEST_F(FitPredictCli, PredictTableIsForPeople) {
   const Outcome r = p4s({"predict", "--model", *model_, "--batch", "8", "resnet18"});
   ASSERT_EQ(r.status, 0) << r.err;

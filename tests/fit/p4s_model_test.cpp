@@ -90,6 +90,7 @@ TEST(P4sModel, RecoversTheRuntimeAndTheCoefficientsOfSyntheticData) {
   EXPECT_EQ(m.latency->combine, Combine::kSum);  // a CPU runs what it dispatches
   EXPECT_FALSE(m.has(Target::kMemReserved));  // no CUDA data
   EXPECT_FALSE(m.capacity_bytes.has_value());  // nothing ran out of memory
+  for (const auto& [t, lm] : m.memory) EXPECT_FALSE(lm.ceiling.has_value()) << target_name(t);
 }
 
 // A GPU step as a queue: the host dispatches layer after layer; the device starts a layer's
@@ -181,17 +182,74 @@ TEST(P4sModel, LearnsCapacityFromOutOfMemorySteps) {
   }
 }
 
+// Past the device's limit a step that still runs reports no more memory (a Jetson's memory is
+// full; the kernel reclaims or swaps out the rest): the fit learns that ceiling where the data reaches the limit, predictions stop
+// there, and fits / does not fit compares what the step asks for.
+TEST(P4sModel, MemoryUsedStopsAtTheDevicesCeilingWhereTheDataReachesIt) {
+  Synthetic s;
+  make_synthetic(s);
+  constexpr double kCeiling = 150e6, kCapacity = 400e6;
+  size_t saturated = 0, out_of_memory = 0;
+  for (Observation& o : s.obs) {
+    const double demand = *o.values.mem_used;
+    if (demand > kCapacity) {
+      o.fits = false;
+      o.values = Measured{};
+      ++out_of_memory;
+    } else if (demand > kCeiling) {
+      o.values.mem_used = kCeiling;
+      ++saturated;
+    }
+  }
+  ASSERT_GE(saturated, 3u);
+  ASSERT_GE(out_of_memory, 3u);
+  AnalysisCache cache;
+  const P4sModel m = train_p4s_model(all(s.obs), {}, cpu_candidates(), cache);
+  const LinearMemoryModel& used = m.memory.at(Target::kMemUsed);
+  ASSERT_TRUE(used.ceiling.has_value());
+  EXPECT_EQ(*used.ceiling, kCeiling);
+  EXPECT_FALSE(m.memory.at(Target::kMemAlloc).ceiling.has_value());  // allocations fail, they do not stop
+  ASSERT_TRUE(m.capacity_bytes.has_value());
+  EXPECT_EQ(m.capacity_target, Target::kMemUsed);
+  // The linear part comes from the steps below the ceiling, undisturbed by those at it.
+  EXPECT_NEAR(used.coefficients(0), 50e6, 1e3);
+  EXPECT_NEAR(used.coefficients(1), 1.0, 1e-6);
+  for (const Observation& o : s.obs) {
+    const NetworkAnalysis& a = cache.get(*o.net, m.runtime);
+    const double p = *m.predict(a, o.batch, Target::kMemUsed), d = *m.demand(a, o.batch, Target::kMemUsed);
+    EXPECT_EQ(p, std::min(d, kCeiling));
+    EXPECT_NEAR(d, 50e6 + a.sim_peak_bytes(o.batch), 1e-6 * d);
+    // The steps that ran out of memory asked for more than the ceiling: the capped figure would
+    // call every one of them fitting.
+    EXPECT_EQ(d <= *m.capacity_bytes, o.fits) << o.net->spec.name << " " << o.batch;
+    if (o.fits) {
+      EXPECT_NEAR(p, *o.values.mem_used, 1e-6 * p) << o.net->spec.name << " " << o.batch;
+    }
+  }
+  // Without steps that ran out of memory nothing says the data reached the limit.
+  for (Observation& o : s.obs) o.fits = true;
+  std::vector<const Observation*> ran;
+  for (const Observation& o : s.obs)
+    if (o.values.mem_used) ran.push_back(&o);
+  EXPECT_FALSE(train_p4s_model(ran, {}, cpu_candidates(), cache).memory.at(Target::kMemUsed).ceiling.has_value());
+}
+
 TEST(P4sModel, JsonRoundTripKeepsEveryPrediction) {
   Synthetic s;
   make_synthetic(s);
   AnalysisCache cache;
-  const P4sModel m = train_p4s_model(all(s.obs), {}, cpu_candidates(), cache);
+  P4sModel m = train_p4s_model(all(s.obs), {}, cpu_candidates(), cache);
+  m.memory.at(Target::kMemUsed).ceiling = 120e6;  // below some steps' demand
   const P4sModel back = P4sModel::from_json(nlohmann::json::parse(m.to_json().dump()));
   EXPECT_EQ(back.to_json(), m.to_json());
+  EXPECT_EQ(back.memory.at(Target::kMemUsed).ceiling, 120e6);
   for (const Observation& o : s.obs)
-    for (Target t : kAllTargets)
+    for (Target t : kAllTargets) {
       EXPECT_EQ(back.predict(cache.get(*o.net, back.runtime), o.batch, t),
                 m.predict(cache.get(*o.net, m.runtime), o.batch, t));
+      EXPECT_EQ(back.demand(cache.get(*o.net, back.runtime), o.batch, t),
+                m.demand(cache.get(*o.net, m.runtime), o.batch, t));
+    }
 }
 
 TEST(P4sModel, FromJsonRefusesMalformedModels) {
@@ -215,6 +273,9 @@ TEST(P4sModel, FromJsonRefusesMalformedModels) {
   refuse([](nlohmann::json& j) { j["targets"]["mem_alloc"]["coefficients"] = {-1.0, 1.0}; }, "non-negative");
   refuse([](nlohmann::json& j) { j["targets"]["mem_alloc"]["features"] = {"one", "magic"}; }, "unknown feature");
   refuse([](nlohmann::json& j) { j["targets"]["mem_alloc"]["features"] = {"one", "allocator_reserved"}; }, "CUDA");
+  refuse([](nlohmann::json& j) { j["targets"]["mem_used"]["ceiling"] = -5.0; }, "ceiling must be positive");
+  refuse([](nlohmann::json& j) { j["targets"]["mem_used"]["ceiling"] = 0.0; }, "ceiling must be positive");
+  refuse([](nlohmann::json& j) { j["targets"]["mem_used"]["ceiling"] = "high"; }, "ceiling");
   refuse([](nlohmann::json& j) { j["targets"]["speed"] = nlohmann::json::object(); }, "unknown target");
   refuse([](nlohmann::json& j) { j["targets"]["latency_ms"]["combine"] = "product"; }, "combine");
   refuse([](nlohmann::json& j) { j["targets"]["latency_ms"]["coefficients"] = {1.0, 2.0}; }, "number of coefficients");
