@@ -8,11 +8,10 @@ namespace {
 using modelgen::Op;
 
 constexpr double kFloat = 4.0;
-// GEMM-based convolution kernels compute whole tiles of channels: a layer of 33 channels costs
-// about what one of 64 does. The tile width is a property of the kernels, not of the device.
-constexpr double kChannelTile = 32.0;
-
-double padded(double channels) { return std::ceil(channels / kChannelTile) * kChannelTile; }
+// Convolution kernels compute whole tiles of channels: on a GPU a layer of 33 channels costs
+// about what one of 64 does (GEMM tiles of 32); oneDNN on a CPU works on blocks of 16 channels
+// (AVX-512) or 8 (AVX2), the blocked layout of the memory simulation's CPU backend.
+double padded(double channels, int tile) { return std::ceil(channels / tile) * tile; }
 
 bool is_depthwise(const modelgen::Conv2dAttrs& a) { return a.groups > 1 && a.groups == a.in_channels; }
 
@@ -46,7 +45,8 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
         c.depthwise_ops = passes;
       } else {
         const double g = static_cast<double>(a.groups);
-        c.tile_flops = 2.0 * g * padded(a.in_channels / g) * padded(a.out_channels / g) * a.kernel.h * a.kernel.w *
+        c.tile_flops = 2.0 * g * padded(a.in_channels / g, options.channel_tile) *
+                       padded(a.out_channels / g, options.channel_tile) * a.kernel.h * a.kernel.w *
                        output.height * output.width * passes;
         c.bytes = (in + o) * passes;
         if (options.cpu) {
@@ -60,7 +60,8 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
     case Op::kLinear:
       param_tensors += l.linear().bias ? 2 : 1;
       c.ops = passes;
-      c.linear_flops = 2.0 * padded(l.linear().in_features) * padded(l.linear().out_features) * passes;
+      c.linear_flops = 2.0 * padded(l.linear().in_features, options.channel_tile) *
+                       padded(l.linear().out_features, options.channel_tile) * passes;
       c.bytes = (in + o) * passes;
       break;
     case Op::kBatchNorm2d:

@@ -35,6 +35,8 @@ struct LayerCost {
 struct CostOptions {
   bool cpu = false;
   int cpu_threads = 1;
+  int channel_tile = 32;  // channels a kernel computes at once: GEMM tiles on a GPU, oneDNN's
+                          // blocks on a CPU (DeviceRuntime::cpu_channel_block)
 };
 
 // One entry per layer that runs kernels (flatten is a view), then the optimizer's and the

@@ -11,6 +11,7 @@ CostOptions cost_options(const DeviceRuntime& runtime) {
   CostOptions o;
   o.cpu = runtime.kind == DeviceKind::kCpu;
   o.cpu_threads = runtime.cpu_threads;
+  if (o.cpu) o.channel_tile = runtime.cpu_channel_block;  // oneDNN's blocks
   return o;
 }
 

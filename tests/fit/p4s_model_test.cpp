@@ -11,6 +11,7 @@
 
 #include "fit/cost_terms.hpp"
 #include "fit/evaluation.hpp"
+#include "fit/network_analysis.hpp"
 #include "fit/p4s_model.hpp"
 #include "fit/results.hpp"
 #include "modelgen/builtin.hpp"
@@ -161,6 +162,24 @@ TEST(CostTerms, ConvolutionsOnTheCpuBlasPathAreNotPaddedToTiles) {
   const LayerCost gpu = layer_case_costs("Conv2d", args)->front();
   EXPECT_EQ(gpu.blas_below_batch, 0);
   EXPECT_EQ(gpu.blas_flops, 0);
+}
+
+// Convolutions cost whole tiles of channels, as wide as the device's kernels compute them: GEMM
+// tiles of 32 on a GPU, oneDNN's blocks of the runtime's width on a CPU.
+TEST(CostTerms, ChannelTilesAreTheDevicesKernelWidth) {
+  const std::map<std::string, int64_t> args{{"cin", 17}, {"cout", 5}, {"k", 3}, {"s", 1}, {"g", 1}, {"hw", 8}, {"bs", 32}};
+  const double per_tile_pair = 2.0 * 3 * 3 * 8 * 8 * 3;  // 3x3 at 8x8; forward and two gradients
+  DeviceRuntime gpu;
+  EXPECT_DOUBLE_EQ(layer_case_costs("Conv2d", args, cost_options(gpu))->front().tile_flops, 32 * 32 * per_tile_pair);
+  DeviceRuntime cpu;
+  cpu.kind = DeviceKind::kCpu;
+  cpu.cpu_channel_block = 16;  // AVX-512
+  EXPECT_DOUBLE_EQ(layer_case_costs("Conv2d", args, cost_options(cpu))->front().tile_flops, 32 * 16 * per_tile_pair);
+  cpu.cpu_channel_block = 8;  // AVX2
+  EXPECT_DOUBLE_EQ(layer_case_costs("Conv2d", args, cost_options(cpu))->front().tile_flops, 24 * 8 * per_tile_pair);
+  const std::map<std::string, int64_t> linear{{"in", 17}, {"out", 5}, {"bs", 32}};
+  cpu.cpu_channel_block = 16;
+  EXPECT_DOUBLE_EQ(layer_case_costs("Linear", linear, cost_options(cpu))->front().linear_flops, 2.0 * 32 * 16 * 3);
 }
 
 TEST(P4sModel, LearnsCapacityFromOutOfMemorySteps) {
