@@ -42,6 +42,7 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
       c.ops = passes;
       if (is_depthwise(a)) {
         c.depthwise_bytes = (in + o) * passes;
+        c.depthwise_flops = 2.0 * a.kernel.h * a.kernel.w * output.numel() * passes;
         c.depthwise_ops = passes;
       } else {
         const double g = static_cast<double>(a.groups);

@@ -1,9 +1,10 @@
 // What each layer of a training step costs, in the quantities the latency model weighs: ops
 // the host dispatches (forward and backward kernels), FLOPs of convolutions and linear layers
-// with channels padded to the GEMM kernels' tiles, bytes moved by memory-bound work, and bytes of
-// depthwise convolutions (memory-bound too, on their own kernels, which are also counted apart
-// among the ops). The optimizer's update is one more "layer". Work grows with the batch; ops do
-// not.
+// with channels padded to the kernels' tiles, bytes moved by memory-bound work, and the bytes and
+// taps (k x k multiply-adds per output) of depthwise convolutions, on their own kernels, which
+// are also counted apart among the ops: a 5x5 costs more than its bytes say (the CPU's layer
+// cases: about four times a 3x3's per byte). The optimizer's update is one more "layer". Work
+// grows with the batch; ops do not.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,7 @@ struct LayerCost {
   double linear_flops = 0;     // per sample: linear layers (BLAS GEMMs), tile-padded too
   double bytes = 0;            // per sample
   double depthwise_bytes = 0;  // per sample
+  double depthwise_flops = 0;  // per sample: k x k multiply-adds per output element, as FLOPs
   double depthwise_ops = 0;    // per step: of `ops`, the depthwise convolutions' kernels
   double fixed_bytes = 0;      // per step (the optimizer's parameter traffic)
   // Below this batch size the convolution runs as a plain GEMM on the BLAS (LibTorch's native

@@ -42,7 +42,8 @@ struct LinearMemoryModel {
 // latency_ms = step_ms + scale * combine over layers of (dispatch = per_op * ops
 //     + per_depthwise_op * depthwise_ops,
 //     work = per_tile_flop * tile_flops * batch + per_byte * (bytes * batch + fixed_bytes)
-//     + per_depthwise_byte * depthwise_bytes * batch + per_linear_flop * linear_flops * batch).
+//     + per_depthwise_byte * depthwise_bytes * batch + per_linear_flop * linear_flops * batch
+//     + per_depthwise_flop * depthwise_flops * batch).
 // A convolution on the CPU's BLAS path (batch below blas_below_batch) costs
 // per_linear_flop * blas_flops * batch in place of its tile FLOPs: a GEMM does not pad channels
 // to tiles. Coefficients in latency_coefficient_names() order, in ms.

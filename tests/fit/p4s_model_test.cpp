@@ -50,7 +50,8 @@ void make_synthetic(Synthetic& s) {
       double t = 2.0;
       for (const LayerCost& c : a.layer_costs()) {
         const double conv_flops = batch < c.blas_below_batch ? c.blas_flops : c.tile_flops;
-        t += 0.01 * c.ops + 1e-9 * (conv_flops + c.linear_flops) * batch + 2e-8 * (c.bytes * batch + c.fixed_bytes);
+        t += 0.01 * c.ops + 1e-9 * (conv_flops + c.linear_flops) * batch + 2e-8 * (c.bytes * batch + c.fixed_bytes) +
+             3e-9 * c.depthwise_flops * batch;
       }
       o.values.latency_ms = t;
       s.obs.push_back(o);
@@ -89,6 +90,9 @@ TEST(P4sModel, RecoversTheRuntimeAndTheCoefficientsOfSyntheticData) {
   }
   ASSERT_TRUE(m.latency);
   EXPECT_EQ(m.latency->combine, Combine::kSum);  // a CPU runs what it dispatches
+  // A depthwise convolution costs its taps (k x k per output), not its bytes.
+  EXPECT_NEAR(m.latency->coefficients(7), 3e-9, 1e-12);
+  EXPECT_NEAR(m.latency->coefficients(4), 0.0, 1e-12);
   EXPECT_FALSE(m.has(Target::kMemReserved));  // no CUDA data
   EXPECT_FALSE(m.capacity_bytes.has_value());  // nothing ran out of memory
   for (const auto& [t, lm] : m.memory) EXPECT_FALSE(lm.ceiling.has_value()) << target_name(t);
@@ -323,23 +327,32 @@ TEST(P4sModel, ReadsModelFilesWrittenWithFewerLatencyCoefficients) {
   }
   P4sModel m = train_p4s_model(all(obs), {}, {cuda}, cache);
   ASSERT_TRUE(m.latency);
-  // Host-bound at small batches, so that a depthwise kernel's extra cost shows; the last
-  // coefficient is what an older file cannot hold.
-  m.latency->coefficients = arma::vec{2.0, 0.05, 1e-12, 1e-10, 1e-10, 1e-12, 0.25};
-  nlohmann::json old = m.to_json();
-  nlohmann::json& lat = old["targets"]["latency_ms"];
-  ASSERT_EQ(lat["coefficient_names"].back(), "per_depthwise_op_ms");
-  lat["coefficient_names"].erase(lat["coefficient_names"].size() - 1);
-  lat["coefficients"].erase(lat["coefficients"].size() - 1);
-  const P4sModel read = P4sModel::from_json(old);
-  ASSERT_EQ(read.latency->coefficients.n_elem, latency_coefficient_names().size());
-  EXPECT_EQ(read.latency->coefficients(6), 0.0);
-  P4sModel without = m;
-  without.latency->coefficients(6) = 0.0;
+  // Host-bound at small batches, so that a depthwise kernel's extra dispatch cost shows, and a
+  // depthwise tap cost that shows at large ones; the last coefficients are what older files
+  // cannot hold: per_depthwise_flop_ms (the newest), then per_depthwise_op_ms.
+  m.latency->coefficients = arma::vec{2.0, 0.05, 1e-12, 1e-10, 1e-10, 1e-12, 0.25, 1e-7};
   const NetworkAnalysis& a = cache.get(net, cuda);
-  for (int64_t batch : {1, 8, 100}) {
-    EXPECT_EQ(*read.predict(a, batch, Target::kLatencyMs), *without.predict(a, batch, Target::kLatencyMs));
-    EXPECT_GT(*m.predict(a, batch, Target::kLatencyMs), *without.predict(a, batch, Target::kLatencyMs) + 1.0);
+  for (size_t lacking : {1u, 2u}) {
+    nlohmann::json old = m.to_json();
+    nlohmann::json& lat = old["targets"]["latency_ms"];
+    for (size_t k = 0; k < lacking; ++k) {
+      lat["coefficient_names"].erase(lat["coefficient_names"].size() - 1);
+      lat["coefficients"].erase(lat["coefficients"].size() - 1);
+    }
+    ASSERT_EQ(lat["coefficient_names"].back(), lacking == 1 ? "per_depthwise_op_ms" : "per_linear_flop_ms");
+    const P4sModel read = P4sModel::from_json(old);
+    ASSERT_EQ(read.latency->coefficients.n_elem, latency_coefficient_names().size());
+    P4sModel without = m;
+    for (size_t k = 0; k < lacking; ++k) {
+      const arma::uword i = latency_coefficient_names().size() - 1 - k;
+      EXPECT_EQ(read.latency->coefficients(i), 0.0);
+      without.latency->coefficients(i) = 0.0;
+    }
+    for (int64_t batch : {1, 8, 100})
+      EXPECT_EQ(*read.predict(a, batch, Target::kLatencyMs), *without.predict(a, batch, Target::kLatencyMs));
+    // What the lacking coefficients cost: the taps' work at a large batch, the dispatch at a small.
+    const int64_t shows = lacking == 1 ? 100 : 1;
+    EXPECT_GT(*m.predict(a, shows, Target::kLatencyMs), *without.predict(a, shows, Target::kLatencyMs) + 1.0);
   }
 }
 
