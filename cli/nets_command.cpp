@@ -266,7 +266,10 @@ int run_import(const std::vector<std::string>& args) {
 int run_nets(const std::vector<std::string>& args) {
   if (args.empty()) throw UsageError("missing subcommand: list, export, show or import (see 'p4s nets --help')");
   const std::string& sub = args[0];
-  if (sub == "--help" || sub == "-h" || sub == "help") {
+  // Help anywhere, as the other commands take it: `p4s nets show --help` too.
+  const bool help = sub == "help" || std::any_of(args.begin(), args.end(),
+                                                 [](const std::string& a) { return a == "--help" || a == "-h"; });
+  if (help) {
     std::printf("%s\n%s", kUsage, kGrammar);
     return kExitOk;
   }

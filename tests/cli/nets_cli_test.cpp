@@ -90,10 +90,14 @@ TEST(NetsCli, ShowPrintsOneLinePerLayerAndTotals) {
 }
 
 TEST(NetsCli, HelpGoesToStdout) {
-  const Outcome r = p4s({"nets", "--help"});
-  EXPECT_EQ(r.status, 0);
-  EXPECT_NE(r.out.find("usage: p4s nets list"), std::string::npos);
-  EXPECT_EQ(r.err, "");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"nets", "--help"}, {"nets", "-h"}, {"nets", "help"}, {"nets", "list", "--help"},
+        {"nets", "export", "resnet18", "--help"}, {"nets", "show", "--help"}, {"nets", "import", "-h"}}) {
+    const Outcome r = p4s(args);
+    EXPECT_EQ(r.status, 0) << args[1] << ": " << r.err;
+    EXPECT_NE(r.out.find("usage: p4s nets list"), std::string::npos) << args[1];
+    EXPECT_EQ(r.err, "") << args[1];
+  }
 }
 
 struct Bad {
