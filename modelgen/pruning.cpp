@@ -129,6 +129,10 @@ NetSpec RandomChannelPruner::with_channels(const std::vector<int64_t>& channels,
 PruneResult RandomChannelPruner::prune(int level_percent, uint64_t seed, std::string name) const {
   if (level_percent < 0 || level_percent > kMaxPrunePercent)
     throw std::invalid_argument("pruning level " + std::to_string(level_percent) + " is outside 0..95");
+  // Without parameters no level above 0 is a fraction of anything (and 0 / 0 is no percentage).
+  if (level_percent > 0 && params_ == 0)
+    throw PruneError("pruning level " + std::to_string(level_percent) + "% is out of reach for " + name +
+                     ": the network has no parameters to remove");
   PruneResult result;
   result.params_before = params_;
 

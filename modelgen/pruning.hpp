@@ -60,8 +60,9 @@ class RandomChannelPruner {
   int64_t min_params() const;
 
   // The network with at least `level_percent` (0..95) of its parameters removed, named `name`.
-  // Level 0 gives the unpruned network. Throws PruneError when the level cannot be reached and
-  // std::invalid_argument when it is outside 0..95.
+  // Level 0 gives the unpruned network. Throws PruneError when the level cannot be reached (a
+  // network without parameters reaches none above 0) and std::invalid_argument when it is
+  // outside 0..95.
   PruneResult prune(int level_percent, uint64_t seed, std::string name) const;
 
   // The network with each group at `channels[g]` (one entry per group of groups()), named

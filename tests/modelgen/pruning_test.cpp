@@ -208,6 +208,34 @@ TEST(Pruning, SameNameSameNetworkAndGoldenChannels) {
   EXPECT_EQ(infer_shapes(a).params, 5'843'555);
 }
 
+// A network without parameters (pooling only) has nothing to remove: level 0 is the network,
+// any other level is out of reach, said in one line (it was a result of 0 / 0 percent).
+TEST(Pruning, ANetworkWithoutParametersReachesNoLevel) {
+  const NetSpec spec = parse_netspec(R"({
+    "netspec": 1, "name": "pools", "input": {"channels": 3, "height": 8, "width": 8}, "classes": 3,
+    "layers": [
+      {"name": "pool", "op": "maxpool2d", "inputs": ["input"], "kernel": [2, 2], "stride": [2, 2]},
+      {"name": "gap", "op": "adaptive_avgpool2d", "inputs": ["pool"], "output_size": [1, 1]},
+      {"name": "flat", "op": "flatten", "inputs": ["gap"]}
+    ],
+    "output": "flat"})",
+                                     "pools.json");
+  const RandomChannelPruner pruner(spec);
+  EXPECT_EQ(pruner.params(), 0);
+  EXPECT_EQ(pruner.prune(0, 1, "pools").spec, spec);
+  for (int level : {1, 29, 95}) {
+    try {
+      pruner.prune(level, 1, "pools_p");
+      ADD_FAILURE() << "pruned a network without parameters at " << level << "%";
+    } catch (const PruneError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("out of reach for pools_p: the network has no parameters to remove"), std::string::npos)
+          << what;
+      EXPECT_EQ(what.find('\n'), std::string::npos);
+    }
+  }
+}
+
 TEST(Pruning, LevelZeroIsTheUnprunedNetwork) {
   const RandomChannelPruner pruner(make_builtin_network("squeezenet1.0"));
   const PruneResult r = pruner.prune(0, 7, "squeezenet1.0");
