@@ -105,8 +105,8 @@ bool work_counts(std::optional<size_t> wait, size_t layer) { return !wait || lay
 
 // The latency features of one sample: [1, ops of the layers whose dispatch counts, conv tile
 // FLOPs, bytes, depthwise bytes and linear FLOPs of the layers whose work counts, depthwise ops
-// of the layers whose dispatch counts]. Without `separate_linear`, linear FLOPs count as conv
-// FLOPs.
+// of the layers whose dispatch counts, depthwise FLOPs of the layers whose work counts]. Without
+// `separate_linear`, linear FLOPs count as conv FLOPs.
 arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, std::optional<size_t> wait,
                            bool separate_linear) {
   arma::vec f(kLatencyCoefficients, arma::fill::zeros);
