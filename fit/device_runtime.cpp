@@ -1,7 +1,9 @@
 #include "fit/device_runtime.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <optional>
 #include <utility>
 #include <nlohmann/json.hpp>
@@ -51,6 +53,25 @@ T field(const nlohmann::json& j, const char* key) {
   } catch (const nlohmann::json::exception&) {
     throw std::invalid_argument(std::string("runtime: field \"") + key + "\" has the wrong type");
   }
+}
+
+// An integer field within int's range: a float (1e308) or a wider integer would convert with
+// undefined behaviour or wrap.
+int int_field(const nlohmann::json& j, const char* key) {
+  const auto wrong = [&] {
+    return std::invalid_argument(std::string("runtime: field \"") + key + "\" must be an integer in int's range");
+  };
+  auto it = j.find(key);
+  if (it == j.end()) throw std::invalid_argument(std::string("runtime: field \"") + key + "\" is missing");
+  if (it->is_number_unsigned()) {
+    if (it->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int>::max())) throw wrong();
+  } else if (it->is_number_integer()) {
+    const int64_t v = it->get<int64_t>();
+    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) throw wrong();
+  } else {
+    throw wrong();
+  }
+  return it->get<int>();
 }
 
 }  // namespace
@@ -111,8 +132,8 @@ DeviceRuntime DeviceRuntime::from_json(const nlohmann::json& j) {
   const std::string kind = field<std::string>(j, "kind");
   if (kind == "cpu") {
     r.kind = DeviceKind::kCpu;
-    r.cpu_channel_block = field<int>(j, "cpu_channel_block");
-    r.cpu_threads = field<int>(j, "cpu_threads");
+    r.cpu_channel_block = int_field(j, "cpu_channel_block");
+    r.cpu_threads = int_field(j, "cpu_threads");
     if (r.cpu_channel_block < 1 || r.cpu_threads < 1)
       throw std::invalid_argument("runtime: cpu_channel_block and cpu_threads must be positive");
   } else if (kind == "cuda") {

@@ -161,7 +161,10 @@ ModelFile parse_model_json(const nlohmann::json& j, const std::string& source) {
   try {
     const nlohmann::json& on = j.at("fitted_on");
     m.data_digest = on.at("digest").get<std::string>();
-    m.measurements = on.at("measurements").get<size_t>();
+    // A count: a float or a negative number would convert with undefined behaviour or wrap.
+    const nlohmann::json& n = on.at("measurements");
+    if (!n.is_number_unsigned()) throw fail("fitted_on.measurements", "must be a non-negative integer");
+    m.measurements = n.get<size_t>();
     m.families = on.at("families").get<std::vector<std::string>>();
     if (j.contains("device")) m.device = j["device"].get<std::map<std::string, std::string>>();
   } catch (const nlohmann::json::exception&) {

@@ -77,6 +77,21 @@ TEST(ModelFile, RefusesWhatItCannotUse) {
   refuse([](nlohmann::json& j) { j["model"]["targets"] = nlohmann::json::object(); j["model"].erase("capacity"); },
          "fits no target");
   refuse([](nlohmann::json& j) { j["fitted_on"].erase("digest"); }, "fitted_on");
+  // Numbers that would convert with undefined behaviour or wrap (model_file_fuzzer).
+  refuse([](nlohmann::json& j) { j["fitted_on"]["measurements"] = 1e308; }, "fitted_on.measurements");
+  refuse([](nlohmann::json& j) { j["fitted_on"]["measurements"] = -3; }, "fitted_on.measurements");
+  refuse([](nlohmann::json& j) { j["fitted_on"]["measurements"] = 2.5; }, "fitted_on.measurements");
+  DeviceRuntime cpu;
+  cpu.kind = DeviceKind::kCpu;
+  for (const char* field : {"cpu_channel_block", "cpu_threads"})
+    for (const nlohmann::json& v : {nlohmann::json(1e308), nlohmann::json(4294967312ULL), nlohmann::json(-4294967296LL),
+                                    nlohmann::json(16.5)})
+      refuse(
+          [&](nlohmann::json& j) {
+            j["model"]["runtime"] = cpu.to_json();
+            j["model"]["runtime"][field] = v;
+          },
+          std::string(field) + "\" must be an integer");
   EXPECT_THROW(parse_model("{", "bad.json"), ModelFileError);
   EXPECT_THROW(read_model("/nonexistent/model.json"), ModelFileError);
 }
