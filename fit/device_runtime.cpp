@@ -1,14 +1,13 @@
 #include "fit/device_runtime.hpp"
 
 #include <algorithm>
-#include <cstdint>
 #include <cstdio>
-#include <limits>
 #include <optional>
 #include <utility>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "common/json_integer.hpp"
 #include "common/number_text.hpp"
 
 namespace p4s::fit {
@@ -55,23 +54,13 @@ T field(const nlohmann::json& j, const char* key) {
   }
 }
 
-// An integer field within int's range: a float (1e308) or a wider integer would convert with
-// undefined behaviour or wrap.
+// An integer field within int's range (json_integer: a float or a wider integer is refused).
 int int_field(const nlohmann::json& j, const char* key) {
-  const auto wrong = [&] {
-    return std::invalid_argument(std::string("runtime: field \"") + key + "\" must be an integer in int's range");
-  };
   auto it = j.find(key);
   if (it == j.end()) throw std::invalid_argument(std::string("runtime: field \"") + key + "\" is missing");
-  if (it->is_number_unsigned()) {
-    if (it->get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int>::max())) throw wrong();
-  } else if (it->is_number_integer()) {
-    const int64_t v = it->get<int64_t>();
-    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max()) throw wrong();
-  } else {
-    throw wrong();
-  }
-  return it->get<int>();
+  const std::optional<int> v = json_integer<int>(*it);
+  if (!v) throw std::invalid_argument(std::string("runtime: field \"") + key + "\" must be an integer in int's range");
+  return *v;
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <thread>
 #include <utility>
 
+#include "common/json_integer.hpp"
 #include "fit/rng.hpp"
 
 namespace p4s::fit {
@@ -287,12 +288,10 @@ const json& field(const json& obj, const char* name, const std::string& where) {
 // checked against both bounds.
 int64_t read_int(const json& v, const std::string& where, int64_t lo, int64_t hi) {
   if (!v.is_number_integer()) bad(where, "must be an integer");
-  const bool beyond_int64 = v.is_number_unsigned() &&
-                            v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
-  const int64_t i = beyond_int64 ? std::numeric_limits<int64_t>::max() : v.get<int64_t>();
-  if (beyond_int64 || i < lo || i > hi)
+  const std::optional<int64_t> i = json_integer<int64_t>(v);  // nullopt: beyond int64
+  if (!i || *i < lo || *i > hi)
     bad(where, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v.dump());
-  return i;
+  return *i;
 }
 
 double read_double(const json& v, const std::string& where) {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/atomic_file.hpp"
+#include "common/json_integer.hpp"
 #include "modelgen/error_text.hpp"
 #include "modelgen/netspec_io.hpp"
 
@@ -161,10 +162,9 @@ ModelFile parse_model_json(const nlohmann::json& j, const std::string& source) {
   try {
     const nlohmann::json& on = j.at("fitted_on");
     m.data_digest = on.at("digest").get<std::string>();
-    // A count: a float or a negative number would convert with undefined behaviour or wrap.
-    const nlohmann::json& n = on.at("measurements");
-    if (!n.is_number_unsigned()) throw fail("fitted_on.measurements", "must be a non-negative integer");
-    m.measurements = n.get<size_t>();
+    const std::optional<size_t> n = json_integer<size_t>(on.at("measurements"));
+    if (!n) throw fail("fitted_on.measurements", "must be a non-negative integer");
+    m.measurements = *n;
     m.families = on.at("families").get<std::vector<std::string>>();
     if (j.contains("device")) m.device = j["device"].get<std::map<std::string, std::string>>();
   } catch (const nlohmann::json::exception&) {

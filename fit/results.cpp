@@ -10,6 +10,7 @@
 #include <tuple>
 
 #include "common/atomic_file.hpp"
+#include "common/json_integer.hpp"
 #include "common/number_text.hpp"
 
 namespace p4s::fit {
@@ -247,11 +248,11 @@ class FileReader {
   int repetitions(const json& e, const std::string& where) const {
     auto it = e.find("repetitions");
     if (it == e.end() || it->is_null()) return 1;
-    if (!it->is_number_integer() || (it->is_number_unsigned() && it->get<uint64_t>() > kMaxRepetitions) ||
-        it->get<int64_t>() > kMaxRepetitions)
+    const std::optional<int64_t> n = json_integer<int64_t>(*it);
+    if (!n || *n > kMaxRepetitions)
       throw ResultsError(where + ": field \"repetitions\" must be an integer up to " +
                          std::to_string(kMaxRepetitions) + ", got " + shown(*it));
-    return static_cast<int>(std::max<int64_t>(1, it->get<int64_t>()));
+    return static_cast<int>(std::max<int64_t>(1, *n));
   }
 
   void read_entry(const json& e, size_t index) {

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "common/atomic_file.hpp"
+#include "common/json_integer.hpp"
 
 namespace p4s::modelgen {
 namespace {
@@ -63,9 +64,9 @@ class ObjectReader {
   int64_t integer(const char* key) const {
     const json& v = get(key);
     if (!v.is_number_integer()) fail(key, "must be an integer, got " + type_name(v));
-    if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT64_MAX})
-      fail(key, "is too large");
-    return v.get<int64_t>();
+    const std::optional<int64_t> i = json_integer<int64_t>(v);
+    if (!i) fail(key, "is too large");
+    return *i;
   }
   int64_t integer(const char* key, int64_t fallback) const {
     return has(key) ? integer(key) : fallback;
@@ -98,8 +99,9 @@ class ObjectReader {
     const json& v = get(key);
     auto elem = [&](const json& e) {
       if (!e.is_number_integer()) fail(key, "must be [h, w] of integers, got " + v.dump());
-      if (e.is_number_unsigned() && e.get<uint64_t>() > uint64_t{INT64_MAX}) fail(key, "is too large");
-      return e.get<int64_t>();
+      const std::optional<int64_t> i = json_integer<int64_t>(e);
+      if (!i) fail(key, "is too large");
+      return *i;
     };
     if (v.is_number_integer()) {
       const int64_t n = elem(v);
