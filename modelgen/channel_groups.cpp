@@ -97,10 +97,16 @@ ChannelGroups analyze_channel_groups(const NetSpec& spec) {
         break;
       }
       case Op::kConcat:
-        for (int producer : shape.inputs) {
-          const std::vector<ChannelSegment>& part = out.segments_of(producer);
-          segs.insert(segs.end(), part.begin(), part.end());
-        }
+        // A run of one group next to another of the same group is one run with their elements
+        // per channel added: a chain of concats of a tensor with itself then grows its list by
+        // nothing rather than doubling it at every step.
+        for (int producer : shape.inputs)
+          for (const ChannelSegment& s : out.segments_of(producer)) {
+            if (!segs.empty() && segs.back().group == s.group)
+              segs.back().per_channel += s.per_channel;
+            else
+              segs.push_back(s);
+          }
         break;
       case Op::kFlatten: {
         const TensorShape& in = net.shape_of(shape.inputs.front());

@@ -8,7 +8,8 @@
 // - A depthwise conv2d (groups == in_channels == out_channels) and every layer that keeps
 //   channels (batchnorm2d, activations, pooling, dropout) pass their input's groups through.
 // - add joins its two inputs' groups into one (residual chains end up as one group).
-// - concat lists its inputs' groups one after the other; a consumer reads them all.
+// - concat lists its inputs' groups one after the other; a consumer reads them all. A group
+//   next to itself is one run (concat(x, x) holds x's channels twice).
 // - flatten keeps the groups, each channel now worth height x width features, so a linear
 //   layer after it has in_features = sum of channels x height x width.
 // - Groups that cannot be pruned: the network input's, the ones in the output (the classes),
@@ -24,7 +25,8 @@
 namespace p4s::modelgen {
 
 // A run of channels of one group inside a tensor; `per_channel` elements per channel along
-// the channel (or, once flat, feature) dimension: 1 before a flatten, height x width after.
+// the channel (or, once flat, feature) dimension: 1 before a flatten, height x width after,
+// times the copies of the group that a concat placed side by side (concat(x, x): 2).
 struct ChannelSegment {
   int group = -1;
   int64_t per_channel = 1;

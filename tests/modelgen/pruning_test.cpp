@@ -236,6 +236,38 @@ TEST(Pruning, ANetworkWithoutParametersReachesNoLevel) {
   }
 }
 
+// A chain of concats of a tensor with itself doubles its channels at every step; the channel
+// analysis keeps one run per group (its copies counted in per_channel), not a list that doubles
+// too (the netspec_graph fuzzer's 22 such concats made 4 M runs and took seconds to prune).
+TEST(Pruning, ConcatsOfATensorWithItselfAreOneRun) {
+  std::string layers = R"({"name": "conv", "op": "conv2d", "inputs": ["input"], "in_channels": 3,
+                           "out_channels": 8, "kernel": [3, 3], "padding": [1, 1]})";
+  std::string last = "conv";
+  constexpr int kConcats = 20;
+  for (int i = 0; i < kConcats; ++i) {
+    const std::string name = "cat" + std::to_string(i);
+    layers += R"(, {"name": ")" + name + R"(", "op": "concat", "inputs": [")" + last + R"(", ")" + last + R"("]})";
+    last = name;
+  }
+  layers += R"(, {"name": "gap", "op": "adaptive_avgpool2d", "inputs": [")" + last +
+            R"("], "output_size": [1, 1]}, {"name": "flat", "op": "flatten", "inputs": ["gap"]},
+            {"name": "fc", "op": "linear", "inputs": ["flat"], "in_features": 8388608, "out_features": 4})";
+  const NetSpec spec = parse_netspec(R"({"netspec": 1, "name": "cats", "input": {"channels": 3, "height": 4,
+      "width": 4}, "classes": 4, "layers": [)" + layers + R"(], "output": "fc"})",
+                                     "cats.json");
+  const ChannelGroups groups = analyze_channel_groups(spec);
+  const std::vector<ChannelSegment>& flat = groups.outputs[spec.layers.size() - 2];
+  ASSERT_EQ(flat.size(), 1u);
+  EXPECT_EQ(flat.front().per_channel, int64_t{1} << kConcats);  // 8 channels, each 2^20 times
+  // Pruning the conv's 8 filters to 4 halves the linear layer's input as well.
+  const RandomChannelPruner pruner(spec);
+  const PruneResult r = pruner.prune(50, 7, "cats_p50");
+  const int64_t kept = r.spec.layers.front().conv().out_channels;
+  EXPECT_LT(kept, 8);
+  EXPECT_EQ(r.spec.layers.back().linear().in_features, kept << kConcats);
+  EXPECT_EQ(infer_shapes(r.spec).params, r.params_after);
+}
+
 TEST(Pruning, LevelZeroIsTheUnprunedNetwork) {
   const RandomChannelPruner pruner(make_builtin_network("squeezenet1.0"));
   const PruneResult r = pruner.prune(0, 7, "squeezenet1.0");
