@@ -42,7 +42,13 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
       c.ops = passes;
       if (is_depthwise(a)) {
         c.depthwise_bytes = (in + o) * passes;
-        c.depthwise_flops = 2.0 * a.kernel.h * a.kernel.w * output.numel() * passes;
+        const double taps = 2.0 * a.kernel.h * a.kernel.w * output.numel();  // one pass
+        if (options.cpu && a.kernel != modelgen::Hw{3, 3}) {
+          c.depthwise_gemm_flops = taps;
+          c.depthwise_flops = taps * (passes - 1);
+        } else {
+          c.depthwise_flops = taps * passes;
+        }
         c.depthwise_ops = passes;
       } else {
         const double g = static_cast<double>(a.groups);

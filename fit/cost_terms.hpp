@@ -3,7 +3,9 @@
 // with channels padded to the kernels' tiles, bytes moved by memory-bound work, and the bytes and
 // taps (k x k multiply-adds per output) of depthwise convolutions, on their own kernels, which
 // are also counted apart among the ops: a 5x5 costs more than its bytes say (the CPU's layer
-// cases: about four times a 3x3's per byte). The optimizer's update is one more "layer". Work
+// cases: about four times a 3x3's per byte), and on the CPU the weight gradient of any but a
+// 3x3 runs oneDNN's GEMM path, at about a GFLOP/s (ONEDNN_VERBOSE: `x64:gemm:jit` for
+// backward_weights, `jit_dw` for the rest). The optimizer's update is one more "layer". Work
 // grows with the batch; ops do not.
 #pragma once
 
@@ -25,6 +27,11 @@ struct LayerCost {
   double bytes = 0;            // per sample
   double depthwise_bytes = 0;  // per sample
   double depthwise_flops = 0;  // per sample: k x k multiply-adds per output element, as FLOPs
+  // per sample: the weight gradient of a depthwise convolution that oneDNN runs as one small
+  // GEMM per channel (kernels other than 3x3, whose jit path covers only the forward and the
+  // input gradient), as FLOPs; such a convolution's depthwise_flops count the other passes.
+  // CPU only: GPUs' depthwise kernels have no such split.
+  double depthwise_gemm_flops = 0;
   double depthwise_ops = 0;    // per step: of `ops`, the depthwise convolutions' kernels
   double fixed_bytes = 0;      // per step (the optimizer's parameter traffic)
   // Below this batch size the convolution runs as a plain GEMM on the BLAS (LibTorch's native

@@ -83,13 +83,13 @@ Fitted fit_memory(const std::vector<const Observation*>& obs, Target t,
 }
 
 
-constexpr size_t kLatencyCoefficients = 8;
+constexpr size_t kLatencyCoefficients = 9;
 
 // What a layer's work costs under coefficients w (latency_coefficient_names() order).
 double work_ms(const LayerCost& c, double batch, const arma::vec& w) {
   const bool blas = batch < static_cast<double>(c.blas_below_batch);
   return (blas ? w(5) * c.blas_flops : w(2) * c.tile_flops) * batch + w(3) * (c.bytes * batch + c.fixed_bytes) +
-         w(4) * c.depthwise_bytes * batch + w(5) * c.linear_flops * batch + w(7) * c.depthwise_flops * batch;
+         w(4) * c.depthwise_bytes * batch + w(5) * c.linear_flops * batch + w(7) * c.depthwise_flops * batch + w(8) * c.depthwise_gemm_flops * batch;
 }
 
 // What dispatching a layer's kernels costs the host: per kernel, and more per depthwise kernel
@@ -105,8 +105,8 @@ bool work_counts(std::optional<size_t> wait, size_t layer) { return !wait || lay
 
 // The latency features of one sample: [1, ops of the layers whose dispatch counts, conv tile
 // FLOPs, bytes, depthwise bytes and linear FLOPs of the layers whose work counts, depthwise ops
-// of the layers whose dispatch counts, depthwise FLOPs of the layers whose work counts]. Without
-// `separate_linear`, linear FLOPs count as conv FLOPs.
+// of the layers whose dispatch counts, depthwise FLOPs and depthwise GEMM FLOPs of the layers
+// whose work counts]. Without `separate_linear`, linear FLOPs count as conv FLOPs.
 arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, std::optional<size_t> wait,
                            bool separate_linear) {
   arma::vec f(kLatencyCoefficients, arma::fill::zeros);
@@ -125,6 +125,7 @@ arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, s
       f(3) += c.bytes * b + c.fixed_bytes;
       f(4) += c.depthwise_bytes * b;
       f(7) += c.depthwise_flops * b;
+      f(8) += c.depthwise_gemm_flops * b;
       f(separate_linear ? 5 : 2) += c.linear_flops * b;
     }
   }
@@ -327,7 +328,8 @@ const std::vector<std::string>& latency_coefficient_names() {
   static const std::vector<std::string> names{"step_ms",     "per_op_ms",
                                               "per_tile_flop_ms", "per_byte_ms",
                                               "per_depthwise_byte_ms", "per_linear_flop_ms",
-                                              "per_depthwise_op_ms", "per_depthwise_flop_ms"};
+                                              "per_depthwise_op_ms", "per_depthwise_flop_ms",
+                                              "per_depthwise_gemm_flop_ms"};
   return names;
 }
 

@@ -43,7 +43,8 @@ struct LinearMemoryModel {
 //     + per_depthwise_op * depthwise_ops,
 //     work = per_tile_flop * tile_flops * batch + per_byte * (bytes * batch + fixed_bytes)
 //     + per_depthwise_byte * depthwise_bytes * batch + per_linear_flop * linear_flops * batch
-//     + per_depthwise_flop * depthwise_flops * batch).
+//     + per_depthwise_flop * depthwise_flops * batch
+//     + per_depthwise_gemm_flop * depthwise_gemm_flops * batch).
 // A convolution on the CPU's BLAS path (batch below blas_below_batch) costs
 // per_linear_flop * blas_flops * batch in place of its tile FLOPs: a GEMM does not pad channels
 // to tiles. Coefficients in latency_coefficient_names() order, in ms.

@@ -35,7 +35,8 @@ void make_synthetic(Synthetic& s) {
   s.truth.adaptive_pool_saves_input = true;
   AnalysisCache cache;
   for (const char* name : {"resnet18_cifar10", "resnet18_cifar10_p50_s1", "mobilenetv2_cifar10",
-                           "mobilenetv2_cifar10_p70_s2", "squeezenet1.1_cifar10", "vgg11bn_cifar10_p30_s1"}) {
+                           "mobilenetv2_cifar10_p70_s2", "squeezenet1.1_cifar10", "vgg11bn_cifar10_p30_s1",
+                           "mnasnet1.0_cifar10_p40_s3"}) {
     const ResolvedNet& net = s.library.get(name);
     const NetworkAnalysis& a = cache.get(net, s.truth);
     for (int64_t batch : {1, 4, 16, 64}) {
@@ -51,7 +52,7 @@ void make_synthetic(Synthetic& s) {
       for (const LayerCost& c : a.layer_costs()) {
         const double conv_flops = batch < c.blas_below_batch ? c.blas_flops : c.tile_flops;
         t += 0.01 * c.ops + 1e-9 * (conv_flops + c.linear_flops) * batch + 2e-8 * (c.bytes * batch + c.fixed_bytes) +
-             3e-9 * c.depthwise_flops * batch;
+             3e-9 * c.depthwise_flops * batch + 4e-8 * c.depthwise_gemm_flops * batch;
       }
       o.values.latency_ms = t;
       s.obs.push_back(o);
@@ -93,6 +94,8 @@ TEST(P4sModel, RecoversTheRuntimeAndTheCoefficientsOfSyntheticData) {
   // A depthwise convolution costs its taps (k x k per output), not its bytes.
   EXPECT_NEAR(m.latency->coefficients(7), 3e-9, 1e-12);
   EXPECT_NEAR(m.latency->coefficients(4), 0.0, 1e-12);
+  // MnasNet's 5x5 weight gradients on oneDNN's GEMM path cost more per tap.
+  EXPECT_NEAR(m.latency->coefficients(8), 4e-8, 1e-11);
   EXPECT_FALSE(m.has(Target::kMemReserved));  // no CUDA data
   EXPECT_FALSE(m.capacity_bytes.has_value());  // nothing ran out of memory
   for (const auto& [t, lm] : m.memory) EXPECT_FALSE(lm.ceiling.has_value()) << target_name(t);
@@ -166,6 +169,29 @@ TEST(CostTerms, ConvolutionsOnTheCpuBlasPathAreNotPaddedToTiles) {
   const LayerCost gpu = layer_case_costs("Conv2d", args)->front();
   EXPECT_EQ(gpu.blas_below_batch, 0);
   EXPECT_EQ(gpu.blas_flops, 0);
+}
+
+// oneDNN computes a depthwise convolution's forward and input gradient with its jit kernels for
+// every kernel size, its weight gradient only for 3x3: other sizes take the GEMM path.
+TEST(CostTerms, OnTheCpuADepthwiseWeightGradientOtherThan3x3RunsAsGemms) {
+  const double out = 96.0 * 8 * 8;  // per sample, stride 1
+  CostOptions cpu;
+  cpu.cpu = true;
+  for (int64_t k : {3, 5, 7}) {
+    const std::map<std::string, int64_t> args{{"cin", 96}, {"cout", 96}, {"k", k}, {"s", 1}, {"g", 96}, {"hw", 8}, {"bs", 8}};
+    const double taps = 2.0 * k * k * out;  // one pass
+    const LayerCost c = layer_case_costs("Conv2d", args, cpu)->front();
+    const LayerCost g = layer_case_costs("Conv2d", args)->front();
+    if (k == 3) {
+      EXPECT_DOUBLE_EQ(c.depthwise_gemm_flops, 0);
+      EXPECT_DOUBLE_EQ(c.depthwise_flops, 3 * taps);
+    } else {
+      EXPECT_DOUBLE_EQ(c.depthwise_gemm_flops, taps) << k;
+      EXPECT_DOUBLE_EQ(c.depthwise_flops, 2 * taps) << k;  // forward, input gradient
+    }
+    EXPECT_DOUBLE_EQ(g.depthwise_gemm_flops, 0) << k;  // a GPU has no such split
+    EXPECT_DOUBLE_EQ(g.depthwise_flops, 3 * taps) << k;
+  }
 }
 
 // Convolutions cost whole tiles of channels, as wide as the device's kernels compute them: GEMM
@@ -313,36 +339,43 @@ TEST(P4sModel, FromJsonRefusesMalformedModels) {
 // and predicts as it did: the coefficients it lacks are 0.
 TEST(P4sModel, ReadsModelFilesWrittenWithFewerLatencyCoefficients) {
   NetworkLibrary library;
-  const ResolvedNet& net = library.get("mobilenetv2_cifar10");  // has depthwise layers
+  // Depthwise layers, 5x5 among them: every coefficient older files lack has something to cost.
+  const ResolvedNet& net = library.get("mnasnet1.0_cifar10");
   DeviceRuntime cuda;
+  DeviceRuntime cpu;
+  cpu.kind = DeviceKind::kCpu;
   AnalysisCache cache;
   std::vector<Observation> obs;
   for (int64_t batch : {1, 4, 16, 64}) {
     Observation o;
     o.net = &net;
-    o.family = "mobilenetv2";
+    o.family = "mnasnet1.0";
     o.batch = batch;
     o.values.latency_ms = 10.0 + 0.5 * static_cast<double>(batch);
     obs.push_back(o);
   }
   P4sModel m = train_p4s_model(all(obs), {}, {cuda}, cache);
   ASSERT_TRUE(m.latency);
-  // Host-bound at small batches, so that a depthwise kernel's extra dispatch cost shows, and a
-  // depthwise tap cost that shows at large ones; the last coefficients are what older files
-  // cannot hold: per_depthwise_flop_ms (the newest), then per_depthwise_op_ms.
-  m.latency->coefficients = arma::vec{2.0, 0.05, 1e-12, 1e-10, 1e-10, 1e-12, 0.25, 1e-7};
-  const NetworkAnalysis& a = cache.get(net, cuda);
-  for (size_t lacking : {1u, 2u}) {
-    nlohmann::json old = m.to_json();
+  // Host-bound at small batches, so that a depthwise kernel's extra dispatch cost shows, and
+  // depthwise tap costs that show at large ones; the last coefficients are what older files
+  // cannot hold: per_depthwise_gemm_flop_ms (the newest), per_depthwise_flop_ms, then
+  // per_depthwise_op_ms. The GEMM path is the CPU's, so that one is read on a CPU runtime.
+  m.latency->coefficients = arma::vec{2.0, 0.05, 1e-12, 1e-10, 1e-10, 1e-12, 0.25, 1e-7, 1e-6};
+  for (size_t lacking : {1u, 2u, 3u}) {
+    P4sModel on = m;
+    if (lacking == 1) on.runtime = cpu;
+    const NetworkAnalysis& a = cache.get(net, on.runtime);
+    nlohmann::json old = on.to_json();
     nlohmann::json& lat = old["targets"]["latency_ms"];
     for (size_t k = 0; k < lacking; ++k) {
       lat["coefficient_names"].erase(lat["coefficient_names"].size() - 1);
       lat["coefficients"].erase(lat["coefficients"].size() - 1);
     }
-    ASSERT_EQ(lat["coefficient_names"].back(), lacking == 1 ? "per_depthwise_op_ms" : "per_linear_flop_ms");
+    const char* last[] = {"", "per_depthwise_flop_ms", "per_depthwise_op_ms", "per_linear_flop_ms"};
+    ASSERT_EQ(lat["coefficient_names"].back(), last[lacking]);
     const P4sModel read = P4sModel::from_json(old);
     ASSERT_EQ(read.latency->coefficients.n_elem, latency_coefficient_names().size());
-    P4sModel without = m;
+    P4sModel without = on;
     for (size_t k = 0; k < lacking; ++k) {
       const arma::uword i = latency_coefficient_names().size() - 1 - k;
       EXPECT_EQ(read.latency->coefficients(i), 0.0);
@@ -351,8 +384,9 @@ TEST(P4sModel, ReadsModelFilesWrittenWithFewerLatencyCoefficients) {
     for (int64_t batch : {1, 8, 100})
       EXPECT_EQ(*read.predict(a, batch, Target::kLatencyMs), *without.predict(a, batch, Target::kLatencyMs));
     // What the lacking coefficients cost: the taps' work at a large batch, the dispatch at a small.
-    const int64_t shows = lacking == 1 ? 100 : 1;
-    EXPECT_GT(*m.predict(a, shows, Target::kLatencyMs), *without.predict(a, shows, Target::kLatencyMs) + 1.0);
+    const int64_t shows = lacking <= 2 ? 100 : 1;
+    EXPECT_GT(*on.predict(a, shows, Target::kLatencyMs), *without.predict(a, shows, Target::kLatencyMs) + 1.0)
+        << lacking;
   }
 }
 
@@ -370,13 +404,13 @@ TEST(Evaluation, LeaveOneFamilyOutPredictsEachFamilyFromTheOthers) {
   EvaluationOptions eo;
   eo.baseline = true;
   const Evaluation ev = evaluate_leave_one_family_out(s.obs, {}, cpu_candidates(), eo);
-  EXPECT_EQ(ev.families, (std::vector<std::string>{"mobilenetv2", "resnet18", "squeezenet1.1", "vgg11bn"}));
+  EXPECT_EQ(ev.families, (std::vector<std::string>{"mnasnet1.0", "mobilenetv2", "resnet18", "squeezenet1.1", "vgg11bn"}));
   ASSERT_EQ(ev.methods.size(), 2u);
   EXPECT_EQ(ev.methods[0].method, "p4s");
   EXPECT_EQ(ev.methods[1].method, "perf4sight");
   const TargetEvaluation& alloc = ev.methods[0].targets.at(Target::kMemAlloc);
   EXPECT_EQ(alloc.overall.n, s.obs.size());
-  EXPECT_EQ(alloc.by_family.size(), 4u);
+  EXPECT_EQ(alloc.by_family.size(), 5u);
   // The synthetic mem_alloc is the simulation itself: held out or not, it is exact.
   EXPECT_LT(alloc.overall.worst, 1e-6);
   std::vector<Observation> one_family;
@@ -481,8 +515,8 @@ TEST(Evaluation, NeighbourInterpolationPredictsEachStepFromTheSameNetworksNeighb
   eo.baseline = false;
   const Evaluation ev = evaluate_leave_one_family_out(s.obs, {}, cpu_candidates(), eo);
   const TargetEvaluation& ref = ev.reference.at(Target::kMemAlloc);
-  EXPECT_EQ(ref.points.size(), 6u * 2u);  // six networks at batches 1, 4, 16, 64: two interior each
-  EXPECT_EQ(ref.by_family.size(), 4u);
+  EXPECT_EQ(ref.points.size(), 7u * 2u);  // seven networks at batches 1, 4, 16, 64: two interior each
+  EXPECT_EQ(ref.by_family.size(), 5u);
 }
 
 }  // namespace
