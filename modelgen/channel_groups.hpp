@@ -9,7 +9,7 @@
 //   channels (batchnorm2d, activations, pooling, dropout) pass their input's groups through.
 // - add joins its two inputs' groups into one (residual chains end up as one group).
 // - concat lists its inputs' groups one after the other; a consumer reads them all. A group
-//   next to itself is one run (concat(x, x) holds x's channels twice).
+//   that comes more than once is one run, counted as often (concat(x, x): x's channels twice).
 // - flatten keeps the groups, each channel now worth height x width features, so a linear
 //   layer after it has in_features = sum of channels x height x width.
 // - Groups that cannot be pruned: the network input's, the ones in the output (the classes),
@@ -26,7 +26,7 @@ namespace p4s::modelgen {
 
 // A run of channels of one group inside a tensor; `per_channel` elements per channel along
 // the channel (or, once flat, feature) dimension: 1 before a flatten, height x width after,
-// times the copies of the group that a concat placed side by side (concat(x, x): 2).
+// times the copies of the group that a concat holds (concat(x, x): 2).
 struct ChannelSegment {
   int group = -1;
   int64_t per_channel = 1;

@@ -238,11 +238,15 @@ TEST(Pruning, ANetworkWithoutParametersReachesNoLevel) {
 
 // A chain of concats of a tensor with itself doubles its channels at every step; the channel
 // analysis keeps one run per group (its copies counted in per_channel), not a list that doubles
-// too (the netspec_graph fuzzer's 22 such concats made 4 M runs and took seconds to prune).
-TEST(Pruning, ConcatsOfATensorWithItselfAreOneRun) {
-  std::string layers = R"({"name": "conv", "op": "conv2d", "inputs": ["input"], "in_channels": 3,
-                           "out_channels": 8, "kernel": [3, 3], "padding": [1, 1]})";
-  std::string last = "conv";
+// too (the netspec_graph fuzzer's 22 such concats made 4 M runs and took seconds to prune; two
+// groups alternating, x y x y ..., as many again).
+TEST(Pruning, ConcatsOfATensorWithItselfAreOneRunPerGroup) {
+  std::string layers = R"({"name": "x", "op": "conv2d", "inputs": ["input"], "in_channels": 3,
+                           "out_channels": 8, "kernel": [3, 3], "padding": [1, 1]},
+                          {"name": "y", "op": "conv2d", "inputs": ["input"], "in_channels": 3,
+                           "out_channels": 6, "kernel": [1, 1]},
+                          {"name": "xy", "op": "concat", "inputs": ["x", "y"]})";
+  std::string last = "xy";
   constexpr int kConcats = 20;
   for (int i = 0; i < kConcats; ++i) {
     const std::string name = "cat" + std::to_string(i);
@@ -251,19 +255,21 @@ TEST(Pruning, ConcatsOfATensorWithItselfAreOneRun) {
   }
   layers += R"(, {"name": "gap", "op": "adaptive_avgpool2d", "inputs": [")" + last +
             R"("], "output_size": [1, 1]}, {"name": "flat", "op": "flatten", "inputs": ["gap"]},
-            {"name": "fc", "op": "linear", "inputs": ["flat"], "in_features": 8388608, "out_features": 4})";
+            {"name": "fc", "op": "linear", "inputs": ["flat"], "in_features": 14680064, "out_features": 4})";
   const NetSpec spec = parse_netspec(R"({"netspec": 1, "name": "cats", "input": {"channels": 3, "height": 4,
       "width": 4}, "classes": 4, "layers": [)" + layers + R"(], "output": "fc"})",
                                      "cats.json");
   const ChannelGroups groups = analyze_channel_groups(spec);
   const std::vector<ChannelSegment>& flat = groups.outputs[spec.layers.size() - 2];
-  ASSERT_EQ(flat.size(), 1u);
-  EXPECT_EQ(flat.front().per_channel, int64_t{1} << kConcats);  // 8 channels, each 2^20 times
-  // Pruning the conv's 8 filters to 4 halves the linear layer's input as well.
+  ASSERT_EQ(flat.size(), 2u);  // x and y, each 2^20 times
+  EXPECT_EQ(flat[0].per_channel, int64_t{1} << kConcats);
+  EXPECT_EQ(flat[1].per_channel, int64_t{1} << kConcats);
+  EXPECT_NE(flat[0].group, flat[1].group);
+  // Pruning the convolutions' filters shrinks the linear layer's input by as many copies.
   const RandomChannelPruner pruner(spec);
   const PruneResult r = pruner.prune(50, 7, "cats_p50");
-  const int64_t kept = r.spec.layers.front().conv().out_channels;
-  EXPECT_LT(kept, 8);
+  const int64_t kept = r.spec.layers[0].conv().out_channels + r.spec.layers[1].conv().out_channels;
+  EXPECT_LT(kept, 14);
   EXPECT_EQ(r.spec.layers.back().linear().in_features, kept << kConcats);
   EXPECT_EQ(infer_shapes(r.spec).params, r.params_after);
 }
