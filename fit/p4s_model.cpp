@@ -89,7 +89,8 @@ constexpr size_t kLatencyCoefficients = 9;
 double work_ms(const LayerCost& c, double batch, const arma::vec& w) {
   const bool blas = batch < static_cast<double>(c.blas_below_batch);
   return (blas ? w(5) * c.blas_flops : w(2) * c.tile_flops) * batch + w(3) * (c.bytes * batch + c.fixed_bytes) +
-         w(4) * c.depthwise_bytes * batch + w(5) * c.linear_flops * batch + w(7) * c.depthwise_flops * batch + w(8) * c.depthwise_gemm_flops * batch;
+         w(4) * c.depthwise_bytes * batch + w(5) * c.linear_flops * batch + w(7) * c.depthwise_flops * batch +
+         w(8) * c.depthwise_gemm_flops * batch;
 }
 
 // What dispatching a layer's kernels costs the host: per kernel, and more per depthwise kernel

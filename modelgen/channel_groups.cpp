@@ -105,7 +105,8 @@ ChannelGroups analyze_channel_groups(const NetSpec& spec) {
         // step (22 such concats: 4 M runs).
         for (int producer : shape.inputs)
           for (const ChannelSegment& s : out.segments_of(producer)) {
-            auto same = std::find_if(segs.begin(), segs.end(), [&](const ChannelSegment& t) { return t.group == s.group; });
+            auto same = std::find_if(segs.begin(), segs.end(),
+                                     [&](const ChannelSegment& t) { return t.group == s.group; });
             if (same != segs.end())
               same->per_channel += s.per_channel;
             else

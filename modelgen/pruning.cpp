@@ -21,7 +21,7 @@ RandomChannelPruner::RandomChannelPruner(NetSpec base)
     Term t;
     t.op = layer.op;
     // Its input's size counts each group's channels times their elements, wherever they lie:
-    // one entry per group, however often a concat repeats it.
+    // one entry per group (a tensor may hold a group twice where add joined two of its parts).
     std::map<int, int64_t> per_group;
     for (const ChannelSegment& s : groups_.segments_of(first_input_.back())) per_group[s.group] += s.per_channel;
     for (const auto& [g, per_channel] : per_group) t.in.push_back(ChannelSegment{g, per_channel});
