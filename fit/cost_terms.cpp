@@ -52,9 +52,10 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
         c.depthwise_ops = passes;
       } else {
         const double g = static_cast<double>(a.groups);
-        c.tile_flops = 2.0 * g * padded(a.in_channels / g, options.channel_tile) *
-                       padded(a.out_channels / g, options.channel_tile) * a.kernel.h * a.kernel.w *
-                       output.height * output.width * passes;
+        const double flops = 2.0 * g * padded(a.in_channels / g, options.channel_tile) *
+                             padded(a.out_channels / g, options.channel_tile) * a.kernel.h * a.kernel.w *
+                             output.height * output.width * passes;
+        (a.groups > 1 ? c.grouped_flops : c.tile_flops) = flops;
         c.bytes = (in + o) * passes;
         if (options.cpu) {
           c.blas_below_batch = cpu_blas_below_batch(a, input, options.cpu_threads);

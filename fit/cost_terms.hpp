@@ -1,6 +1,8 @@
 // What each layer of a training step costs, in the quantities the latency model weighs: ops
 // the host dispatches (forward and backward kernels), FLOPs of convolutions and linear layers
-// with channels padded to the kernels' tiles, bytes moved by memory-bound work, and the bytes and
+// with channels padded to the kernels' tiles (grouped convolutions' apart: other kernels, e.g.
+// oneDNN's weight gradient for 4 channels a group is a GEMM, for 16 a jit kernel), bytes moved
+// by memory-bound work, and the bytes and
 // taps (k x k multiply-adds per output) of depthwise convolutions, on their own kernels, which
 // are also counted apart among the ops: a 5x5 costs more than its bytes say (the CPU's layer
 // cases: about four times a 3x3's per byte), and on the CPU the weight gradient of any but a
@@ -22,7 +24,8 @@ namespace p4s::fit {
 
 struct LayerCost {
   double ops = 0;              // kernels dispatched per step
-  double tile_flops = 0;       // per sample: convolutions
+  double tile_flops = 0;       // per sample: convolutions with one group
+  double grouped_flops = 0;    // per sample: grouped convolutions (not depthwise), tile-padded per group
   double linear_flops = 0;     // per sample: linear layers (BLAS GEMMs), tile-padded too
   double bytes = 0;            // per sample
   double depthwise_bytes = 0;  // per sample

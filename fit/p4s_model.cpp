@@ -83,12 +83,13 @@ Fitted fit_memory(const std::vector<const Observation*>& obs, Target t,
 }
 
 
-constexpr size_t kLatencyCoefficients = 9;
+constexpr size_t kLatencyCoefficients = 10;
 
 // What a layer's work costs under coefficients w (latency_coefficient_names() order).
 double work_ms(const LayerCost& c, double batch, const arma::vec& w) {
   const bool blas = batch < static_cast<double>(c.blas_below_batch);
-  return (blas ? w(5) * c.blas_flops : w(2) * c.tile_flops) * batch + w(3) * (c.bytes * batch + c.fixed_bytes) +
+  return (blas ? w(5) * c.blas_flops : w(2) * c.tile_flops + w(9) * c.grouped_flops) * batch +
+         w(3) * (c.bytes * batch + c.fixed_bytes) +
          w(4) * c.depthwise_bytes * batch + w(5) * c.linear_flops * batch + w(7) * c.depthwise_flops * batch +
          w(8) * c.depthwise_gemm_flops * batch;
 }
@@ -107,9 +108,10 @@ bool work_counts(std::optional<size_t> wait, size_t layer) { return !wait || lay
 // The latency features of one sample: [1, ops of the layers whose dispatch counts, conv tile
 // FLOPs, bytes, depthwise bytes and linear FLOPs of the layers whose work counts, depthwise ops
 // of the layers whose dispatch counts, depthwise FLOPs and depthwise GEMM FLOPs of the layers
-// whose work counts]. Without `separate_linear`, linear FLOPs count as conv FLOPs.
+// whose work counts, grouped convolutions' FLOPs]. Without `separate_linear`, linear FLOPs count
+// as conv FLOPs; without `separate_grouped`, so do grouped convolutions' FLOPs.
 arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, std::optional<size_t> wait,
-                           bool separate_linear) {
+                           bool separate_linear, bool separate_grouped) {
   arma::vec f(kLatencyCoefficients, arma::fill::zeros);
   f(0) = 1.0;
   const double b = static_cast<double>(batch);
@@ -122,7 +124,10 @@ arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, s
     if (work_counts(wait, l)) {
       const bool blas = batch < c.blas_below_batch;
       if (blas) f(separate_linear ? 5 : 2) += c.blas_flops * b;
-      else f(2) += c.tile_flops * b;
+      else {
+        f(2) += c.tile_flops * b;
+        f(separate_grouped ? 9 : 2) += c.grouped_flops * b;
+      }
       f(3) += c.bytes * b + c.fixed_bytes;
       f(4) += c.depthwise_bytes * b;
       f(7) += c.depthwise_flops * b;
@@ -177,16 +182,18 @@ double layer_sum(const std::vector<LayerCost>& costs, int64_t batch, const arma:
 
 // Fits one form. Linear layers get a coefficient of their own only where the samples can tell
 // it apart (layer cases with Linear); else they cost as convs do.
-LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combine, bool separate_linear) {
+LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combine, bool separate_linear,
+                              bool separate_grouped) {
   auto solve = [&](const std::vector<std::optional<size_t>>& waits) {
     arma::mat X(kLatencyCoefficients, s.size());
     arma::rowvec y(s.size());
     for (size_t i = 0; i < s.size(); ++i) {
-      X.col(i) = latency_features(*s[i].costs, s[i].batch, waits[i], separate_linear);
+      X.col(i) = latency_features(*s[i].costs, s[i].batch, waits[i], separate_linear, separate_grouped);
       y(i) = s[i].y;
     }
     arma::vec w = fit_relative_nnls(X, y);
     if (!separate_linear) w(5) = w(2);
+    if (!separate_grouped) w(9) = w(2);
     return w;
   };
   std::vector<std::optional<size_t>> waits(s.size());  // none yet: everything counts
@@ -256,7 +263,12 @@ LatencyModel fit_latency(const std::vector<const Observation*>& obs, const std::
   // The device decides the form, not the fit: choosing by in-sample error picks the sum on
   // networks of one kind of layer and then extrapolates worst to another (TX2, MobileNetV2 held
   // out: 22.4% summed, 16.3% pipelined).
-  LatencyModel m = fit_latency_form(fit_on, latency_combine(runtime), separate_linear);
+  // Grouped convolutions get their own rate only where the data has some to learn it from; else
+  // they cost what convolutions with one group do per (tile-padded) FLOP.
+  bool separate_grouped = false;
+  for (const LatencySample& sample : fit_on)
+    for (const LayerCost& c : *sample.costs) separate_grouped |= c.grouped_flops > 0;
+  LatencyModel m = fit_latency_form(fit_on, latency_combine(runtime), separate_linear, separate_grouped);
   m.step_ms = m.coefficients(0);
   m.scale = 1.0;
   if (compositional) {
@@ -330,18 +342,29 @@ const std::vector<std::string>& latency_coefficient_names() {
                                               "per_tile_flop_ms", "per_byte_ms",
                                               "per_depthwise_byte_ms", "per_linear_flop_ms",
                                               "per_depthwise_op_ms", "per_depthwise_flop_ms",
-                                              "per_depthwise_gemm_flop_ms"};
+                                              "per_depthwise_gemm_flop_ms", "per_grouped_flop_ms"};
   return names;
 }
 
 namespace {
 
 // Model files list their latency coefficients by name; those written before a coefficient
-// existed list a prefix of today's names, and the coefficients they lack are 0 (what those
-// models predicted without them).
+// existed list a prefix of today's names.
 bool names_are_a_prefix(const std::vector<std::string>& names) {
   const std::vector<std::string>& now = latency_coefficient_names();
   return !names.empty() && names.size() <= now.size() && std::equal(names.begin(), names.end(), now.begin());
+}
+
+// A coefficient that a model file lacks takes what weighed its quantities when the file was
+// written, so that the file predicts what it did: the depthwise GEMM pass was costed as the
+// other depthwise taps (per_depthwise_flop_ms), grouped convolutions as the rest
+// (per_tile_flop_ms); the others' quantities cost nothing then (0).
+double stand_in(const arma::vec& coefficients, size_t lacking) {
+  switch (lacking) {
+    case 8: return coefficients(7);
+    case 9: return coefficients(2);
+    default: return 0.0;
+  }
 }
 
 }  // namespace
@@ -491,7 +514,8 @@ P4sModel P4sModel::from_json(const nlohmann::json& j) {
       lm.coefficients = finite_vec(get_field<std::vector<double>>(*it, "coefficients", where), where);
       if (lm.coefficients.n_elem != names.size())
         throw std::invalid_argument(where + ": wrong number of coefficients");
-      lm.coefficients.resize(latency_coefficient_names().size());  // new entries are 0
+      lm.coefficients.resize(latency_coefficient_names().size());
+      for (size_t i = names.size(); i < lm.coefficients.n_elem; ++i) lm.coefficients(i) = stand_in(lm.coefficients, i);
       lm.step_ms = get_field<double>(*it, "step_ms", where);
       lm.scale = get_field<double>(*it, "scale", where);
       if (!std::isfinite(lm.step_ms) || lm.step_ms < 0 || !std::isfinite(lm.scale) || lm.scale < 0)

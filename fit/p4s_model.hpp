@@ -41,7 +41,8 @@ struct LinearMemoryModel {
 
 // latency_ms = step_ms + scale * combine over layers of (dispatch = per_op * ops
 //     + per_depthwise_op * depthwise_ops,
-//     work = per_tile_flop * tile_flops * batch + per_byte * (bytes * batch + fixed_bytes)
+//     work = per_tile_flop * tile_flops * batch + per_grouped_flop * grouped_flops * batch
+//     + per_byte * (bytes * batch + fixed_bytes)
 //     + per_depthwise_byte * depthwise_bytes * batch + per_linear_flop * linear_flops * batch
 //     + per_depthwise_flop * depthwise_flops * batch
 //     + per_depthwise_gemm_flop * depthwise_gemm_flops * batch).

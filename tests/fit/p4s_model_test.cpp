@@ -15,6 +15,7 @@
 #include "fit/p4s_model.hpp"
 #include "fit/results.hpp"
 #include "modelgen/builtin.hpp"
+#include "modelgen/netspec_io.hpp"
 
 namespace p4s::fit {
 namespace {
@@ -194,6 +195,22 @@ TEST(CostTerms, OnTheCpuADepthwiseWeightGradientOtherThan3x3RunsAsGemms) {
   }
 }
 
+// A grouped convolution's FLOPs, each group's channels padded to tiles, are its own quantity.
+TEST(CostTerms, GroupedConvolutionsCountApartFromThoseWithOneGroup) {
+  const std::map<std::string, int64_t> grouped{{"cin", 128}, {"cout", 128}, {"k", 3}, {"s", 1}, {"g", 32}, {"hw", 8}, {"bs", 8}};
+  CostOptions cpu;
+  cpu.cpu = true;
+  cpu.channel_tile = 16;
+  const LayerCost c = layer_case_costs("Conv2d", grouped, cpu)->front();
+  EXPECT_EQ(c.tile_flops, 0);
+  EXPECT_DOUBLE_EQ(c.grouped_flops, 2.0 * 32 * 16 * 16 * 3 * 3 * 8 * 8 * 3);  // 4 channels a group -> 16
+  std::map<std::string, int64_t> dense = grouped;
+  dense["g"] = 1;
+  const LayerCost d = layer_case_costs("Conv2d", dense, cpu)->front();
+  EXPECT_EQ(d.grouped_flops, 0);
+  EXPECT_DOUBLE_EQ(d.tile_flops, 2.0 * 128 * 128 * 3 * 3 * 8 * 8 * 3);
+}
+
 // Convolutions cost whole tiles of channels, as wide as the device's kernels compute them: GEMM
 // tiles of 32 on a GPU, oneDNN's blocks of the runtime's width on a CPU.
 TEST(CostTerms, ChannelTilesAreTheDevicesKernelWidth) {
@@ -337,10 +354,31 @@ TEST(P4sModel, FromJsonRefusesMalformedModels) {
 
 // A model file written before the last latency coefficients existed lists fewer names; it reads,
 // and predicts as it did: the coefficients it lacks are 0.
+// A small network with a grouped (not depthwise) convolution, `groups` groups of 32 channels.
+modelgen::NetSpec grouped_net(const std::string& name, int groups) {
+  const std::string g = std::to_string(groups);
+  return modelgen::parse_netspec(R"({"netspec": 1, "name": ")" + name + R"(", "input": {"channels": 3,
+      "height": 16, "width": 16}, "classes": 10, "layers": [
+      {"name": "stem", "op": "conv2d", "inputs": ["input"], "in_channels": 3, "out_channels": 32,
+       "kernel": [3, 3], "padding": [1, 1]},
+      {"name": "r1", "op": "relu", "inputs": ["stem"]},
+      {"name": "grouped", "op": "conv2d", "inputs": ["r1"], "in_channels": 32, "out_channels": 32,
+       "kernel": [3, 3], "padding": [1, 1], "groups": )" + g + R"(},
+      {"name": "r2", "op": "relu", "inputs": ["grouped"]},
+      {"name": "wide", "op": "conv2d", "inputs": ["r2"], "in_channels": 32, "out_channels": 64, "kernel": [1, 1]},
+      {"name": "gap", "op": "adaptive_avgpool2d", "inputs": ["wide"], "output_size": [1, 1]},
+      {"name": "flat", "op": "flatten", "inputs": ["gap"]},
+      {"name": "fc", "op": "linear", "inputs": ["flat"], "in_features": 64, "out_features": 10}],
+      "output": "fc"})",
+                                 name + ".json");
+}
+
 TEST(P4sModel, ReadsModelFilesWrittenWithFewerLatencyCoefficients) {
   NetworkLibrary library;
-  // Depthwise layers, 5x5 among them: every coefficient older files lack has something to cost.
-  const ResolvedNet& net = library.get("mnasnet1.0_cifar10");
+  // Depthwise layers, 5x5 among them, and a network with a grouped convolution: every
+  // coefficient older files lack has something to cost.
+  const ResolvedNet& mnasnet = library.get("mnasnet1.0_cifar10");
+  const ResolvedNet& grouped = library.add(grouped_net("grouped", 4), "test");
   DeviceRuntime cuda;
   DeviceRuntime cpu;
   cpu.kind = DeviceKind::kCpu;
@@ -348,7 +386,7 @@ TEST(P4sModel, ReadsModelFilesWrittenWithFewerLatencyCoefficients) {
   std::vector<Observation> obs;
   for (int64_t batch : {1, 4, 16, 64}) {
     Observation o;
-    o.net = &net;
+    o.net = &mnasnet;
     o.family = "mnasnet1.0";
     o.batch = batch;
     o.values.latency_ms = 10.0 + 0.5 * static_cast<double>(batch);
@@ -357,13 +395,14 @@ TEST(P4sModel, ReadsModelFilesWrittenWithFewerLatencyCoefficients) {
   P4sModel m = train_p4s_model(all(obs), {}, {cuda}, cache);
   ASSERT_TRUE(m.latency);
   // Host-bound at small batches, so that a depthwise kernel's extra dispatch cost shows, and
-  // depthwise tap costs that show at large ones; the last coefficients are what older files
-  // cannot hold: per_depthwise_gemm_flop_ms (the newest), per_depthwise_flop_ms, then
-  // per_depthwise_op_ms. The GEMM path is the CPU's, so that one is read on a CPU runtime.
-  m.latency->coefficients = arma::vec{2.0, 0.05, 1e-12, 1e-10, 1e-10, 1e-12, 0.25, 1e-7, 1e-6};
-  for (size_t lacking : {1u, 2u, 3u}) {
+  // tap and grouped costs that show at large ones; the last coefficients are what older files
+  // cannot hold: per_grouped_flop_ms (the newest), per_depthwise_gemm_flop_ms,
+  // per_depthwise_flop_ms, then per_depthwise_op_ms.
+  m.latency->coefficients = arma::vec{2.0, 0.05, 1e-12, 1e-10, 1e-10, 1e-12, 0.25, 1e-7, 1e-6, 1e-8};
+  for (size_t lacking : {1u, 2u, 3u, 4u}) {
     P4sModel on = m;
-    if (lacking == 1) on.runtime = cpu;
+    on.runtime = lacking == 2 ? cpu : cuda;  // the depthwise GEMM pass is the CPU's
+    const ResolvedNet& net = lacking == 1 ? grouped : mnasnet;
     const NetworkAnalysis& a = cache.get(net, on.runtime);
     nlohmann::json old = on.to_json();
     nlohmann::json& lat = old["targets"]["latency_ms"];
@@ -371,23 +410,71 @@ TEST(P4sModel, ReadsModelFilesWrittenWithFewerLatencyCoefficients) {
       lat["coefficient_names"].erase(lat["coefficient_names"].size() - 1);
       lat["coefficients"].erase(lat["coefficients"].size() - 1);
     }
-    const char* last[] = {"", "per_depthwise_flop_ms", "per_depthwise_op_ms", "per_linear_flop_ms"};
+    const char* last[] = {"", "per_depthwise_gemm_flop_ms", "per_depthwise_flop_ms", "per_depthwise_op_ms",
+                          "per_linear_flop_ms"};
     ASSERT_EQ(lat["coefficient_names"].back(), last[lacking]);
     const P4sModel read = P4sModel::from_json(old);
-    ASSERT_EQ(read.latency->coefficients.n_elem, latency_coefficient_names().size());
-    P4sModel without = on;
-    for (size_t k = 0; k < lacking; ++k) {
-      const arma::uword i = latency_coefficient_names().size() - 1 - k;
-      EXPECT_EQ(read.latency->coefficients(i), 0.0);
-      without.latency->coefficients(i) = 0.0;
+    const arma::vec& w = read.latency->coefficients;
+    ASSERT_EQ(w.n_elem, latency_coefficient_names().size());
+    // What the file's model costed those quantities with when it was written: grouped
+    // convolutions as the rest, the depthwise GEMM pass as the other taps, the rest nothing.
+    EXPECT_EQ(w(9), w(2));
+    if (lacking >= 2) {
+      EXPECT_EQ(w(8), lacking >= 3 ? 0.0 : m.latency->coefficients(7));
     }
+    if (lacking >= 3) {
+      EXPECT_EQ(w(7), 0.0);
+    }
+    if (lacking >= 4) {
+      EXPECT_EQ(w(6), 0.0);
+    }
+    for (arma::uword i = 0; i + lacking < w.n_elem; ++i) EXPECT_EQ(w(i), m.latency->coefficients(i)) << i;
+    P4sModel as_read = on;
+    as_read.latency->coefficients = w;
     for (int64_t batch : {1, 8, 100})
-      EXPECT_EQ(*read.predict(a, batch, Target::kLatencyMs), *without.predict(a, batch, Target::kLatencyMs));
-    // What the lacking coefficients cost: the taps' work at a large batch, the dispatch at a small.
-    const int64_t shows = lacking <= 2 ? 100 : 1;
-    EXPECT_GT(*on.predict(a, shows, Target::kLatencyMs), *without.predict(a, shows, Target::kLatencyMs) + 1.0)
+      EXPECT_EQ(*read.predict(a, batch, Target::kLatencyMs), *as_read.predict(a, batch, Target::kLatencyMs));
+    // What the lacking coefficients cost: the work at a large batch, the dispatch at a small.
+    const int64_t shows = lacking <= 3 ? 100 : 1;
+    EXPECT_GT(*on.predict(a, shows, Target::kLatencyMs), *as_read.predict(a, shows, Target::kLatencyMs) + 1.0)
         << lacking;
   }
+}
+
+// Grouped convolutions cost their own rate per FLOP where the data has them (ResNeXt's shapes
+// run other oneDNN kernels than one-group ones); without them, the rate of the rest.
+TEST(P4sModel, GroupedConvolutionsGetTheirOwnRateOnlyWhereTheDataHasThem) {
+  NetworkLibrary library;
+  const std::vector<const ResolvedNet*> nets{&library.get("resnet18_cifar10"), &library.get("vgg11bn_cifar10_p30_s1"),
+                                             &library.add(grouped_net("grouped_4", 4), "test"),
+                                             &library.add(grouped_net("grouped_8", 8), "test")};
+  DeviceRuntime cpu;
+  cpu.kind = DeviceKind::kCpu;
+  AnalysisCache cache;
+  std::vector<Observation> with, without;
+  for (const ResolvedNet* net : nets) {
+    const NetworkAnalysis& a = cache.get(*net, cpu);
+    for (int64_t batch : {16, 32, 64, 128}) {  // oneDNN's path throughout: no BLAS convolutions
+      double t = 2.0;
+      for (const LayerCost& c : a.layer_costs())
+        t += 0.01 * c.ops + 1e-9 * (c.tile_flops + c.linear_flops) * batch + 5e-9 * c.grouped_flops * batch +
+             2e-8 * (c.bytes * batch + c.fixed_bytes);
+      Observation o;
+      o.net = net;
+      o.family = family_of(net->spec.name);
+      o.batch = batch;
+      o.values.latency_ms = t;
+      with.push_back(o);
+      if (net->spec.name.rfind("grouped", 0) != 0) without.push_back(o);
+    }
+  }
+  const P4sModel m = train_p4s_model(all(with), {}, {cpu}, cache);
+  ASSERT_TRUE(m.latency);
+  EXPECT_NEAR(m.latency->coefficients(2), 1e-9, 1e-12);
+  EXPECT_NEAR(m.latency->coefficients(9), 5e-9, 1e-11);
+  const P4sModel dense = train_p4s_model(all(without), {}, {cpu}, cache);
+  ASSERT_TRUE(dense.latency);
+  EXPECT_NEAR(dense.latency->coefficients(2), 1e-9, 1e-12);
+  EXPECT_EQ(dense.latency->coefficients(9), dense.latency->coefficients(2));
 }
 
 TEST(Evaluation, MetricsOfKnownPredictions) {
