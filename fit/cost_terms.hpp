@@ -2,13 +2,12 @@
 // the host dispatches (forward and backward kernels), FLOPs of convolutions and linear layers
 // with channels padded to the kernels' tiles (grouped convolutions' apart: other kernels, e.g.
 // oneDNN's weight gradient for 4 channels a group is a GEMM, for 16 a jit kernel), bytes moved
-// by memory-bound work, and the bytes and
-// taps (k x k multiply-adds per output) of depthwise convolutions, on their own kernels, which
-// are also counted apart among the ops: a 5x5 costs more than its bytes say (the CPU's layer
-// cases: about four times a 3x3's per byte), and on the CPU the weight gradient of any but a
-// 3x3 runs oneDNN's GEMM path, at about a GFLOP/s (ONEDNN_VERBOSE: `x64:gemm:jit` for
-// backward_weights, `jit_dw` for the rest). The optimizer's update is one more "layer". Work
-// grows with the batch; ops do not.
+// by memory-bound work, and the bytes and taps (k x k multiply-adds per output) of depthwise
+// convolutions, on their own kernels, which are also counted apart among the ops: a 5x5 costs
+// more than its bytes say (the CPU's layer cases: about four times a 3x3's per byte), and on
+// the CPU the weight gradient of any but a 3x3 runs oneDNN's GEMM path, at about a GFLOP/s
+// (ONEDNN_VERBOSE: `x64:gemm:jit` for backward_weights, `jit_dw` for the rest). The
+// optimizer's update is one more "layer". Work grows with the batch; ops do not.
 #pragma once
 
 #include <cstdint>

@@ -123,8 +123,9 @@ arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, s
     }
     if (work_counts(wait, l)) {
       const bool blas = batch < c.blas_below_batch;
-      if (blas) f(separate_linear ? 5 : 2) += c.blas_flops * b;
-      else {
+      if (blas) {
+        f(separate_linear ? 5 : 2) += c.blas_flops * b;
+      } else {
         f(2) += c.tile_flops * b;
         f(separate_grouped ? 9 : 2) += c.grouped_flops * b;
       }
@@ -180,8 +181,9 @@ double layer_sum(const std::vector<LayerCost>& costs, int64_t batch, const arma:
   return t;
 }
 
-// Fits one form. Linear layers get a coefficient of their own only where the samples can tell
-// it apart (layer cases with Linear); else they cost as convs do.
+// Fits one form. Linear layers and grouped convolutions get coefficients of their own only where
+// the samples can tell them apart (layer cases with Linear, samples with grouped convolutions);
+// else they cost as convs with one group do.
 LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combine, bool separate_linear,
                               bool separate_grouped) {
   auto solve = [&](const std::vector<std::optional<size_t>>& waits) {
@@ -263,8 +265,6 @@ LatencyModel fit_latency(const std::vector<const Observation*>& obs, const std::
   // The device decides the form, not the fit: choosing by in-sample error picks the sum on
   // networks of one kind of layer and then extrapolates worst to another (TX2, MobileNetV2 held
   // out: 22.4% summed, 16.3% pipelined).
-  // Grouped convolutions get their own rate only where the data has some to learn it from; else
-  // they cost what convolutions with one group do per (tile-padded) FLOP.
   bool separate_grouped = false;
   for (const LatencySample& sample : fit_on)
     for (const LayerCost& c : *sample.costs) separate_grouped |= c.grouped_flops > 0;
