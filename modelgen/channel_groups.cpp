@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 #include "modelgen/shapes.hpp"
 
@@ -44,6 +45,17 @@ class Provisional {
   std::vector<int64_t> channels_;
   std::vector<bool> frozen_;
 };
+
+// Appends a run to a tensor's list, where one of its group is already there by adding its
+// elements per channel to that one: each list holds a group once (concat(x, x): x's channels
+// twice), the sizes (all pruning needs) being the same as with the copies listed apart.
+void add_run(std::vector<ChannelSegment>& runs, const ChannelSegment& s) {
+  auto same = std::find_if(runs.begin(), runs.end(), [&](const ChannelSegment& t) { return t.group == s.group; });
+  if (same != runs.end())
+    same->per_channel += s.per_channel;
+  else
+    runs.push_back(s);
+}
 
 bool same_layout(const Provisional& p, const std::vector<ChannelSegment>& a,
                  const std::vector<ChannelSegment>& b) {
@@ -98,20 +110,10 @@ ChannelGroups analyze_channel_groups(const NetSpec& spec) {
         break;
       }
       case Op::kConcat:
-        // One run per group, in order of first appearance, its elements per channel summed
-        // over the copies: concat(x, x) holds x's channels twice. The sizes (all pruning
-        // needs) are the same as with the copies listed apart, and a chain of concats of a
-        // tensor with itself then grows no list, where listing the copies doubled it at every
-        // step (22 such concats: 4 M runs).
+        // Listing the copies apart, a chain of concats of a tensor with itself doubled its list
+        // at every step (22 such concats: 4 M runs).
         for (int producer : shape.inputs)
-          for (const ChannelSegment& s : out.segments_of(producer)) {
-            auto same = std::find_if(segs.begin(), segs.end(),
-                                     [&](const ChannelSegment& t) { return t.group == s.group; });
-            if (same != segs.end())
-              same->per_channel += s.per_channel;
-            else
-              segs.push_back(s);
-          }
+          for (const ChannelSegment& s : out.segments_of(producer)) add_run(segs, s);
         break;
       case Op::kFlatten: {
         const TensorShape& in = net.shape_of(shape.inputs.front());
@@ -144,8 +146,12 @@ ChannelGroups analyze_channel_groups(const NetSpec& spec) {
     ChannelGroup& group = out.groups[static_cast<size_t>(number[static_cast<size_t>(root)])];
     if (prov.frozen(static_cast<int>(g))) group.prunable = false;
   }
+  // Groups that add joined become one, which may now come twice in a list.
   auto renumber = [&](std::vector<ChannelSegment>& segs) {
-    for (ChannelSegment& s : segs) s.group = number[static_cast<size_t>(prov.find(s.group))];
+    std::vector<ChannelSegment> runs;
+    for (const ChannelSegment& s : segs)
+      add_run(runs, ChannelSegment{number[static_cast<size_t>(prov.find(s.group))], s.per_channel});
+    segs = std::move(runs);
   };
   renumber(out.input);
   for (std::vector<ChannelSegment>& segs : out.outputs) renumber(segs);

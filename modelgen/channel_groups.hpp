@@ -44,7 +44,7 @@ struct ChannelGroup {
 struct ChannelGroups {
   std::vector<ChannelGroup> groups;                  // numbered in order of first appearance
   std::vector<ChannelSegment> input;                 // the network input's channels
-  std::vector<std::vector<ChannelSegment>> outputs;  // per layer: its output's channels, in order
+  std::vector<std::vector<ChannelSegment>> outputs;  // per layer: its output's runs, each group once
 
   // The segments of a producer's output, as in LayerShape::inputs (-1: the network input).
   const std::vector<ChannelSegment>& segments_of(int producer) const {

@@ -1,7 +1,6 @@
 #include "modelgen/pruning.hpp"
 
 #include <algorithm>
-#include <map>
 #include <random>
 #include <utility>
 
@@ -20,11 +19,7 @@ RandomChannelPruner::RandomChannelPruner(NetSpec base)
     first_input_.push_back(net.layers[i].inputs.front());
     Term t;
     t.op = layer.op;
-    // Its input's size counts each group's channels times their elements, wherever they lie:
-    // one entry per group (a tensor may hold a group twice where add joined two of its parts).
-    std::map<int, int64_t> per_group;
-    for (const ChannelSegment& s : groups_.segments_of(first_input_.back())) per_group[s.group] += s.per_channel;
-    for (const auto& [g, per_channel] : per_group) t.in.push_back(ChannelSegment{g, per_channel});
+    t.in = groups_.segments_of(first_input_.back());
     if (layer.op == Op::kConv2d) {
       const Conv2dAttrs& a = layer.conv();
       t.kernel_area = a.kernel.h * a.kernel.w;

@@ -72,7 +72,7 @@ class RandomChannelPruner {
  private:
   struct Term {  // one layer with parameters, as a function of its groups' channel counts
     Op op = Op::kConv2d;
-    std::vector<ChannelSegment> in;  // one per group, its elements per channel summed
+    std::vector<ChannelSegment> in;
     int out_group = -1;  // -1: depthwise, its output follows its input
     int64_t kernel_area = 1;
     int64_t groups = 1;
