@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -83,21 +84,64 @@ Fitted fit_memory(const std::vector<const Observation*>& obs, Target t,
 }
 
 
-constexpr size_t kLatencyCoefficients = 10;
+// The latency coefficients by index, in latency_coefficient_names() order.
+enum Coefficient : size_t {
+  kStep,
+  kPerOp,
+  kPerTileFlop,
+  kPerByte,
+  kPerDepthwiseByte,
+  kPerLinearFlop,
+  kPerDepthwiseOp,
+  kPerDepthwiseFlop,
+  kPerDepthwiseGemmFlop,
+  kPerGroupedFlop,
+  kLatencyCoefficients
+};
 
-// What a layer's work costs under coefficients w (latency_coefficient_names() order).
-double work_ms(const LayerCost& c, double batch, const arma::vec& w) {
-  const bool blas = batch < static_cast<double>(c.blas_below_batch);
-  return (blas ? w(5) * c.blas_flops : w(2) * c.tile_flops + w(9) * c.grouped_flops) * batch +
-         w(3) * (c.bytes * batch + c.fixed_bytes) +
-         w(4) * c.depthwise_bytes * batch + w(5) * c.linear_flops * batch + w(7) * c.depthwise_flops * batch +
-         w(8) * c.depthwise_gemm_flops * batch;
+// What a layer puts on each coefficient: `put(index, quantity)` for each. One mapping serves the
+// fit, which sums the quantities into its features, and prediction, which weighs them, so that
+// the two cannot disagree; a callback, not a returned array, keeps prediction as fast as
+// hand-written sums.
+//
+// The host's side: the kernels it dispatches, and the depthwise ones again (PyTorch 1.6's
+// legacy depthwise path on the TX2 costs the host many ordinary kernels' worth; learned where
+// the fit has depthwise layers, 0 where it has none).
+template <typename Put>
+void dispatch_quantities(const LayerCost& c, Put&& put) {
+  put(kPerOp, c.ops);
+  put(kPerDepthwiseOp, c.depthwise_ops);
 }
 
-// What dispatching a layer's kernels costs the host: per kernel, and more per depthwise kernel
-// (PyTorch 1.6's legacy depthwise path on the TX2 costs the host many ordinary kernels' worth;
-// learned where the fit has depthwise layers, 0 where it has none).
-double dispatch_ms(const LayerCost& c, const arma::vec& w) { return w(1) * c.ops + w(6) * c.depthwise_ops; }
+// The device's side at batch size b.
+template <typename Put>
+void work_quantities(const LayerCost& c, double b, Put&& put) {
+  if (b < static_cast<double>(c.blas_below_batch)) {
+    put(kPerLinearFlop, c.blas_flops * b);
+  } else {
+    put(kPerTileFlop, c.tile_flops * b);
+    put(kPerGroupedFlop, c.grouped_flops * b);
+  }
+  put(kPerByte, c.bytes * b + c.fixed_bytes);
+  put(kPerDepthwiseByte, c.depthwise_bytes * b);
+  put(kPerLinearFlop, c.linear_flops * b);
+  put(kPerDepthwiseFlop, c.depthwise_flops * b);
+  put(kPerDepthwiseGemmFlop, c.depthwise_gemm_flops * b);
+}
+
+// What a layer's work and its dispatch cost under coefficients w.
+double work_ms(const LayerCost& c, double batch, const arma::vec& w) {
+  const double* wp = w.memptr();
+  double t = 0;
+  work_quantities(c, batch, [&](size_t i, double q) { t += wp[i] * q; });
+  return t;
+}
+double dispatch_ms(const LayerCost& c, const arma::vec& w) {
+  const double* wp = w.memptr();
+  double t = 0;
+  dispatch_quantities(c, [&](size_t i, double q) { t += wp[i] * q; });
+  return t;
+}
 
 // Which sides of each layer a sample's latency counts: with `wait`, the layer where the
 // pipeline's device last waits, the dispatch up to it and the work from it on; without, both
@@ -105,37 +149,25 @@ double dispatch_ms(const LayerCost& c, const arma::vec& w) { return w(1) * c.ops
 bool dispatch_counts(std::optional<size_t> wait, size_t layer) { return !wait || layer <= *wait; }
 bool work_counts(std::optional<size_t> wait, size_t layer) { return !wait || layer >= *wait; }
 
-// The latency features of one sample: [1, ops of the layers whose dispatch counts, conv tile
-// FLOPs, bytes, depthwise bytes and linear FLOPs of the layers whose work counts, depthwise ops
-// of the layers whose dispatch counts, depthwise FLOPs and depthwise GEMM FLOPs of the layers
-// whose work counts, grouped convolutions' FLOPs]. Without `separate_linear`, linear FLOPs count
-// as conv FLOPs; without `separate_grouped`, so do grouped convolutions' FLOPs.
+// The latency features of one sample: 1 for the step constant, then the quantities of the
+// layers' sides that count. Without `separate_linear`, linear FLOPs count as conv FLOPs;
+// without `separate_grouped`, so do grouped convolutions' FLOPs.
 arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, std::optional<size_t> wait,
                            bool separate_linear, bool separate_grouped) {
   arma::vec f(kLatencyCoefficients, arma::fill::zeros);
-  f(0) = 1.0;
+  auto add = [&f](size_t i, double q) { f(i) += q; };
   const double b = static_cast<double>(batch);
   for (size_t l = 0; l < costs.size(); ++l) {
-    const LayerCost& c = costs[l];
-    if (dispatch_counts(wait, l)) {
-      f(1) += c.ops;
-      f(6) += c.depthwise_ops;
-    }
-    if (work_counts(wait, l)) {
-      const bool blas = batch < c.blas_below_batch;
-      if (blas) {
-        f(separate_linear ? 5 : 2) += c.blas_flops * b;
-      } else {
-        f(2) += c.tile_flops * b;
-        f(separate_grouped ? 9 : 2) += c.grouped_flops * b;
-      }
-      f(3) += c.bytes * b + c.fixed_bytes;
-      f(4) += c.depthwise_bytes * b;
-      f(7) += c.depthwise_flops * b;
-      f(8) += c.depthwise_gemm_flops * b;
-      f(separate_linear ? 5 : 2) += c.linear_flops * b;
-    }
+    if (dispatch_counts(wait, l)) dispatch_quantities(costs[l], add);
+    if (work_counts(wait, l)) work_quantities(costs[l], b, add);
   }
+  f(kStep) = 1.0;
+  auto fold_into_conv_flops = [&f](Coefficient own) {
+    f(kPerTileFlop) += f(own);
+    f(own) = 0;
+  };
+  if (!separate_linear) fold_into_conv_flops(kPerLinearFlop);
+  if (!separate_grouped) fold_into_conv_flops(kPerGroupedFlop);
   return f;
 }
 
@@ -194,8 +226,8 @@ LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combi
       y(i) = s[i].y;
     }
     arma::vec w = fit_relative_nnls(X, y);
-    if (!separate_linear) w(5) = w(2);
-    if (!separate_grouped) w(9) = w(2);
+    if (!separate_linear) w(kPerLinearFlop) = w(kPerTileFlop);
+    if (!separate_grouped) w(kPerGroupedFlop) = w(kPerTileFlop);
     return w;
   };
   std::vector<std::optional<size_t>> waits(s.size());  // none yet: everything counts
@@ -214,7 +246,7 @@ LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combi
     bool changed = false;
     for (size_t i = 0; i < s.size(); ++i) {
       const Pipeline p = pipeline(*s[i].costs, s[i].batch, m.coefficients);
-      err += std::abs(m.coefficients(0) + p.length - s[i].y) / s[i].y;
+      err += std::abs(m.coefficients(kStep) + p.length - s[i].y) / s[i].y;
       changed |= waits[i] != p.wait;
       waits[i] = p.wait;
     }
@@ -269,7 +301,7 @@ LatencyModel fit_latency(const std::vector<const Observation*>& obs, const std::
   for (const LatencySample& sample : fit_on)
     for (const LayerCost& c : *sample.costs) separate_grouped |= c.grouped_flops > 0;
   LatencyModel m = fit_latency_form(fit_on, latency_combine(runtime), separate_linear, separate_grouped);
-  m.step_ms = m.coefficients(0);
+  m.step_ms = m.coefficients(kStep);
   m.scale = 1.0;
   if (compositional) {
     // The network as the sum of its layers, plus what a network step costs beyond them.
@@ -338,11 +370,18 @@ std::optional<Combine> combine_from_name(const std::string& name) {
 }
 
 const std::vector<std::string>& latency_coefficient_names() {
-  static const std::vector<std::string> names{"step_ms",     "per_op_ms",
-                                              "per_tile_flop_ms", "per_byte_ms",
-                                              "per_depthwise_byte_ms", "per_linear_flop_ms",
-                                              "per_depthwise_op_ms", "per_depthwise_flop_ms",
-                                              "per_depthwise_gemm_flop_ms", "per_grouped_flop_ms"};
+  static constexpr const char* kNames[] = {"step_ms",
+                                           "per_op_ms",
+                                           "per_tile_flop_ms",
+                                           "per_byte_ms",
+                                           "per_depthwise_byte_ms",
+                                           "per_linear_flop_ms",
+                                           "per_depthwise_op_ms",
+                                           "per_depthwise_flop_ms",
+                                           "per_depthwise_gemm_flop_ms",
+                                           "per_grouped_flop_ms"};
+  static_assert(std::size(kNames) == kLatencyCoefficients, "a name for each coefficient");
+  static const std::vector<std::string> names(std::begin(kNames), std::end(kNames));
   return names;
 }
 
@@ -361,8 +400,8 @@ bool names_are_a_prefix(const std::vector<std::string>& names) {
 // (per_tile_flop_ms); the others' quantities cost nothing then (0).
 double stand_in(const arma::vec& coefficients, size_t lacking) {
   switch (lacking) {
-    case 8: return coefficients(7);
-    case 9: return coefficients(2);
+    case kPerDepthwiseGemmFlop: return coefficients(kPerDepthwiseFlop);
+    case kPerGroupedFlop: return coefficients(kPerTileFlop);
     default: return 0.0;
   }
 }
