@@ -3,8 +3,6 @@
 // network sum, and sanity on the 39 real TX2 networks.
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -17,15 +15,16 @@
 #include "fit/perf4sight_features.hpp"
 #include "modelgen/netspec_io.hpp"
 #include "modelgen/shapes.hpp"
+#include "tests/tx2_netspecs.hpp"
 
 namespace p4s::fit {
 namespace {
 
+using test::kTx2Dir;
+
 using modelgen::NetSpec;
 using modelgen::ShapedNet;
 using nlohmann::json;
-
-const std::string kTx2Dir = std::string(P4S_SOURCE_DIR) + "/results/jetson-tx2/pytorch-1.6/netspecs";
 
 std::size_t index_of(std::string_view name) {
   const auto& names = perf4sight_feature_names();
@@ -312,21 +311,8 @@ TEST(Perf4sightFeatures, NetworkWithoutConvsIsRefused) {
   }
 }
 
-std::vector<std::string> json_files(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      const std::string n = e->d_name;
-      if (n.size() > 5 && n.substr(n.size() - 5) == ".json") out.push_back(dir + "/" + n);
-    }
-    closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 TEST(Perf4sightFeaturesTx2, FiniteAndNonNegativeOnAllThirtyNineNetworks) {
-  const std::vector<std::string> files = json_files(kTx2Dir);
+  const std::vector<std::string> files = test::tx2_netspec_files();
   ASSERT_EQ(files.size(), 39u);
   for (const std::string& file : files) {
     const NetSpec spec = modelgen::read_netspec(file);

@@ -2,8 +2,6 @@
 // of the format that a malformed file can break.
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-
 #include <algorithm>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -13,29 +11,16 @@
 #include "common/atomic_file.hpp"
 #include "modelgen/netspec_io.hpp"
 #include "modelgen/shapes.hpp"
+#include "tests/tx2_netspecs.hpp"
 
 namespace p4s::modelgen {
 namespace {
 
 using nlohmann::json;
-
-const std::string kTx2Dir = std::string(P4S_SOURCE_DIR) + "/results/jetson-tx2/pytorch-1.6/netspecs";
-
-std::vector<std::string> json_files(const std::string& dir) {
-  std::vector<std::string> out;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      const std::string n = e->d_name;
-      if (n.size() > 5 && n.substr(n.size() - 5) == ".json") out.push_back(dir + "/" + n);
-    }
-    closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
+using test::kTx2Dir;
 
 TEST(NetSpecTx2, AllThirtyNineFilesLoadAndInferShapes) {
-  const std::vector<std::string> files = json_files(kTx2Dir);
+  const std::vector<std::string> files = test::tx2_netspec_files();
   ASSERT_EQ(files.size(), 39u);
   for (const std::string& f : files) {
     SCOPED_TRACE(f);
@@ -79,7 +64,7 @@ TEST(NetSpecTx2, SqueezenetCeilModePoolingGivesTorchvisionShapes) {
 }
 
 TEST(NetSpecTx2, RoundTripKeepsEverySpecEqual) {
-  for (const std::string& f : json_files(kTx2Dir)) {
+  for (const std::string& f : test::tx2_netspec_files()) {
     SCOPED_TRACE(f);
     const NetSpec spec = read_netspec(f);
     EXPECT_EQ(parse_netspec(netspec_to_json(spec), "round-trip"), spec);

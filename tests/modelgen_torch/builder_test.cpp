@@ -6,7 +6,6 @@
 #include <ATen/ops/ones.h>
 #include <ATen/ops/randn.h>
 #include <c10/core/GradMode.h>
-#include <dirent.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 
@@ -19,30 +18,18 @@
 #include "modelgen/shapes.hpp"
 #include "modelgen/torch/builder.hpp"
 #include "test_specs.hpp"
+#include "tests/tx2_netspecs.hpp"
 
 namespace p4s::modelgen_torch {
 namespace {
+
+using test::kTx2Dir;
 
 using modelgen::Layer;
 using modelgen::NetSpec;
 using modelgen::Op;
 using modelgen::ShapedNet;
 using modelgen::TensorShape;
-
-const std::string kTx2Dir = std::string(P4S_SOURCE_DIR) + "/results/jetson-tx2/pytorch-1.6/netspecs";
-
-std::vector<std::string> tx2_files() {
-  std::vector<std::string> out;
-  if (DIR* d = opendir(kTx2Dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      const std::string n = e->d_name;
-      if (n.size() > 5 && n.substr(n.size() - 5) == ".json") out.push_back(kTx2Dir + "/" + n);
-    }
-    closedir(d);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
 
 std::vector<int64_t> batch_shape(const TensorShape& s, int64_t batch) {
   if (s.flat) return {batch, s.channels};
@@ -65,7 +52,7 @@ void expect_layer_shapes(const NetSpec& spec, int64_t batch) {
 }
 
 TEST(BuilderTx2, ParameterCountsEqualShapeInferenceOnAll39Networks) {
-  const std::vector<std::string> files = tx2_files();
+  const std::vector<std::string> files = test::tx2_netspec_files();
   ASSERT_EQ(files.size(), 39u);
   for (const std::string& f : files) {
     SCOPED_TRACE(f);
