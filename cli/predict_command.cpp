@@ -33,7 +33,12 @@ constexpr const char* kUsage =
     "                   of each network that fits, and the networks that fit at the first\n"
     "                   --batch ranked by predicted latency. Compared with what the step asks\n"
     "                   of mem_reserved when the model predicts it, else mem_used, else\n"
-    "                   mem_alloc (past the most the device reports, where a model stops).\n";
+    "                   mem_alloc (past the most the device reports, where a model stops).\n"
+    "  --peak           also where the simulated step peaks (phase and layer) and what is live\n"
+    "                   then: what the step began with (weights, gradients, momentum, the\n"
+    "                   batch), activations the forward pass left, the backward pass's\n"
+    "                   gradients and temporaries; before the model's fitted terms (p4s\n"
+    "                   models: perf4sight's simulates nothing)\n";
 
 constexpr int64_t kMaxBatch = 1 << 20;
 
@@ -51,6 +56,10 @@ class Predictor {
     if (m_.p4s) return m_.p4s->demand(cache_.get(net, m_.p4s->runtime), batch, t);
     return m_.perf4sight->predict(net, batch, t);
   }
+  // The simulated step on the model's runtime (p4s models only).
+  fit::MemorySimResult simulate(const fit::ResolvedNet& net, int64_t batch) {
+    return cache_.get(net, m_.p4s->runtime).simulate(batch);
+  }
 
  private:
   const fit::ModelFile& m_;
@@ -64,6 +73,24 @@ std::string human(fit::Target t, double v) {
   else
     std::snprintf(buf, sizeof buf, "%.1f", v / (1024.0 * 1024.0));
   return buf;
+}
+
+double mib(int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+// Where the simulated step peaks and what is live then, for --peak.
+nlohmann::ordered_json peak_json(const fit::MemorySimResult& sim, const modelgen::NetSpec& spec) {
+  nlohmann::ordered_json j;
+  j["bytes"] = sim.peak_bytes;
+  j["phase"] = fit::phase_name(sim.peak_phase);
+  if (sim.peak_layer >= 0)
+    j["layer"] = spec.layers[static_cast<size_t>(sim.peak_layer)].name;
+  else
+    j["layer"] = nullptr;  // the loss or the optimizer
+  nlohmann::ordered_json by;
+  for (size_t i = 0; i < fit::kPhaseCount; ++i)
+    by[i == 0 ? "before_step" : fit::phase_name(static_cast<fit::Phase>(i))] = sim.peak_by_phase[i];
+  j["live_by_phase"] = by;
+  return j;
 }
 
 // The largest batch whose predicted memory demand is within the budget (0: not even one
@@ -96,11 +123,12 @@ int run_predict(const std::vector<std::string>& args) {
       std::fputs(kUsage, stdout);
       return kExitOk;
     }
-  const Arguments a(args, {{"--model"}, {"--batch"}, {"--json", false}, {"--netspecs", true, true}, {"--budget"}});
+  const Arguments a(args, {{"--model"}, {"--batch"}, {"--json", false}, {"--netspecs", true, true}, {"--budget"}, {"--peak", false}});
   const std::vector<int64_t> batches = parse_int_list(a.value("--batch"), "--batch", kMaxBatch);
   if (a.positionals().empty()) throw UsageError("no network given (see 'p4s predict --help')");
   const bool has_budget = a.has("--budget");
   const double budget = has_budget ? parse_bytes(a.value("--budget"), "--budget") : 0.0;
+  const bool peak = a.has("--peak");
 
   fit::ModelFile model;
   try {
@@ -108,6 +136,8 @@ int run_predict(const std::vector<std::string>& args) {
   } catch (const fit::ModelFileError& e) {
     throw UsageError(e.what());
   }
+  if (peak && !model.p4s)
+    throw UsageError("--peak: " + a.value("--model") + " is a perf4sight model, which simulates no step");
   std::unique_ptr<fit::NetworkLibrary> library;
   std::vector<const fit::ResolvedNet*> nets;
   try {
@@ -160,6 +190,7 @@ int run_predict(const std::vector<std::string>& args) {
         else
           p[fit::target_name(t)] = static_cast<int64_t>(std::llround(v));
       }
+      if (peak) p["peak"] = peak_json(predict.simulate(*net, b), net->spec);
       out["predictions"].push_back(p);
       if (capacity) fits.push_back(*predict.demand(*net, b, capacity_target) <= *capacity);
     }
@@ -220,6 +251,22 @@ int run_predict(const std::vector<std::string>& args) {
         std::printf("(%s: at most %.0f MiB, the most the device reported: past its limit a step reports no more)\n",
                     name, *lm.ceiling / (1024.0 * 1024.0));
     }
+  if (peak) {
+    std::printf("\nwhere the simulated step peaks, and what is live then (MiB, before the fitted terms):\n");
+    std::printf("%-28s %7s %10s  %-9s %-24s %11s %10s %10s %10s\n", "net", "batch", "peak", "phase", "layer",
+                "before step", "forward", "backward", "other");
+    for (const auto& p : out["predictions"]) {
+      const auto& k = p["peak"];
+      const auto& by = k["live_by_phase"];
+      const int64_t other = by["loss"].get<int64_t>() + by["optimizer"].get<int64_t>();
+      std::printf("%-28s %7lld %10.1f  %-9s %-24s %11.1f %10.1f %10.1f %10.1f\n", p["net"].get<std::string>().c_str(),
+                  static_cast<long long>(p["batch"].get<int64_t>()), mib(k["bytes"].get<int64_t>()),
+                  k["phase"].get<std::string>().c_str(),
+                  k["layer"].is_null() ? "-" : k["layer"].get<std::string>().c_str(),
+                  mib(by["before_step"].get<int64_t>()), mib(by["forward"].get<int64_t>()),
+                  mib(by["backward"].get<int64_t>()), mib(other));
+    }
+  }
   if (has_budget) {
     const auto& bj = out["budget"];
     std::printf("\nbudget %.0f MiB on predicted %s:\n", budget / (1024.0 * 1024.0), fit::target_name(*budget_target));

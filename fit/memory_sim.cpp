@@ -1,6 +1,7 @@
 #include "fit/memory_sim.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <queue>
 #include <stdexcept>
@@ -35,9 +36,13 @@ class Tracker final : public KernelScope {
   void begin_step(int step, bool measured) {
     step_ = step;
     if (measured) {
+      measured_step_ = step;
+      live_by_phase_ = {};
+      live_by_phase_[index(Phase::kSetup)] = live_;
       out_.peak_bytes = live_;
       out_.peak_phase = Phase::kSetup;
       out_.peak_layer = -1;
+      out_.peak_by_phase = live_by_phase_;
       out_.persistent_bytes = live_;
     }
   }
@@ -45,13 +50,15 @@ class Tracker final : public KernelScope {
   // A new storage with one reference (its creator's).
   int allocate(int64_t bytes) {
     const int id = static_cast<int>(storages_.size());
-    storages_.push_back(Storage{bytes, 1});
+    storages_.push_back(Storage{bytes, 1, step_, phase_});
     live_ += rounded(bytes);
+    live_by_phase_[bucket(storages_.back())] += rounded(bytes);
     if (options_.record_events) out_.events.push_back(MemoryEvent{step_, id, bytes, true, phase_, layer_});
     if (live_ > out_.peak_bytes) {
       out_.peak_bytes = live_;
       out_.peak_phase = phase_;
       out_.peak_layer = layer_;
+      out_.peak_by_phase = live_by_phase_;
     }
     return id;
   }
@@ -61,6 +68,7 @@ class Tracker final : public KernelScope {
     assert(st.refs > 0);
     if (--st.refs > 0) return;
     live_ -= rounded(st.bytes);
+    live_by_phase_[bucket(st)] -= rounded(st.bytes);
     if (options_.record_events) out_.events.push_back(MemoryEvent{step_, s, st.bytes, false, phase_, layer_});
   }
   int refs(int s) const { return storages_.at(static_cast<size_t>(s)).refs; }
@@ -90,7 +98,15 @@ class Tracker final : public KernelScope {
   struct Storage {
     int64_t bytes;
     int refs;
+    int step;    // the step that allocated it
+    Phase born;  // and in which phase
   };
+  static size_t index(Phase p) { return static_cast<size_t>(p); }
+  // Where a storage counts in MemorySimResult::peak_by_phase: what the measured step began
+  // with under kSetup, the rest under the phase that allocated it.
+  size_t bucket(const Storage& st) const {
+    return index(st.step < measured_step_ ? Phase::kSetup : st.born);
+  }
   int64_t rounded(int64_t bytes) const {
     const int64_t r = options_.round_bytes;
     if (r <= 1 || bytes == 0) return bytes;
@@ -101,9 +117,11 @@ class Tracker final : public KernelScope {
   MemorySimResult& out_;
   std::vector<Storage> storages_;
   int64_t live_ = 0;
+  std::array<int64_t, kPhaseCount> live_by_phase_{};
   Phase phase_ = Phase::kSetup;
   int layer_ = -1;
   int step_ = 0;
+  int measured_step_ = 0;
   std::vector<int64_t> pending_;
   std::vector<int> placed_;
 };

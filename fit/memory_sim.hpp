@@ -8,6 +8,8 @@
 // differs by backend; a Backend describes it (memory_backend.hpp).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +22,7 @@ namespace p4s::fit {
 class MemoryBackend;
 
 enum class Phase { kSetup, kForward, kLoss, kBackward, kOptimizer };
+constexpr size_t kPhaseCount = 5;
 const char* phase_name(Phase p);
 
 // One allocation or release, in program order. `tensor` identifies the allocation, so that an
@@ -67,6 +70,11 @@ struct MemorySimResult {
   int64_t weight_bytes = 0;      // parameters alone
   int64_t saved_bytes = 0;       // activation storages alive at the end of forward
   int64_t end_of_forward_bytes = 0;  // live bytes when the loss is computed
+  // At the peak, its bytes by when they were allocated (indexed by Phase; they sum to
+  // peak_bytes): kSetup for what was live before the step began (weights, gradients, momentum,
+  // BN state, the batch), kForward for activations still held (mostly saved for backward),
+  // kBackward for gradients and temporaries of the backward pass, and so on.
+  std::array<int64_t, kPhaseCount> peak_by_phase{};
   std::vector<MemoryEvent> events;   // when RuntimeOptions::record_events
 };
 

@@ -43,6 +43,11 @@ double NetworkAnalysis::allocator_reserved_bytes(int64_t batch) const {
   return reserved;
 }
 
+MemorySimResult NetworkAnalysis::simulate(int64_t batch) const {
+  check_batch(batch);
+  return simulate_training_step(net_.spec, net_.shapes, batch, *backend_, runtime_.sim_options());
+}
+
 void NetworkAnalysis::check_batch(int64_t batch) const {
   if (batch > max_batch_)
     throw std::out_of_range(net_.spec.name + ": batch " + std::to_string(batch) +

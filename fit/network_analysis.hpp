@@ -13,6 +13,7 @@
 #include "fit/cost_terms.hpp"
 #include "fit/device_runtime.hpp"
 #include "fit/memory_envelope.hpp"
+#include "fit/memory_sim.hpp"
 #include "fit/network_library.hpp"
 
 namespace p4s::fit {
@@ -26,6 +27,10 @@ class NetworkAnalysis {
 
   // The simulated peak of live bytes of a steady-state step (allocation rounding included).
   double sim_peak_bytes(int64_t batch) const { return envelope_.peak_bytes(batch); }
+  // The simulated step itself at `batch`: its peak (what sim_peak_bytes follows, within the
+  // allocation rounding of the live tensors), where it happens and what is live then. Throws
+  // std::out_of_range for a batch beyond max_batch().
+  MemorySimResult simulate(int64_t batch) const;
   // What the CUDA caching allocator reserves at its peak during a step that follows a
   // warm-up step. Precondition: a CUDA runtime. Throws std::out_of_range for a batch beyond
   // max_batch() (the simulation's byte counts could overflow).

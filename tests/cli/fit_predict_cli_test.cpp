@@ -127,6 +127,41 @@ TEST_F(FitPredictCli, FitsAndBudgetsCompareDemandPastTheCeiling) {
   EXPECT_LT(largest(capped_path), 1000);
 }
 
+// --peak: where the simulated step peaks and what is live then, beside the predictions.
+TEST_F(FitPredictCli, PeakSaysWhereTheSimulatedStepPeaksAndWhatIsLiveThen) {
+  const Outcome r = p4s({"predict", "--model", *model_, "--batch", "8,64", "--json", "--peak", "resnet18"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json ps = nlohmann::json::parse(r.out)["predictions"];
+  ASSERT_EQ(ps.size(), 2u);
+  for (const nlohmann::json& p : ps) {
+    const nlohmann::json& k = p["peak"];
+    // ResNet-18 peaks as backward begins its last convolution: every activation is still held.
+    EXPECT_EQ(k["phase"], "backward");
+    EXPECT_EQ(k["layer"], "layer4_1_conv2");
+    int64_t sum = 0;
+    for (const auto& [phase, bytes] : k["live_by_phase"].items()) sum += bytes.get<int64_t>();
+    EXPECT_EQ(sum, k["bytes"].get<int64_t>());
+    EXPECT_GT(k["live_by_phase"]["forward"].get<int64_t>(), k["live_by_phase"]["backward"].get<int64_t>());
+    EXPECT_GT(p["mem_alloc"].get<int64_t>(), 0);
+  }
+  // What the step began with differs between the batch sizes by the 56 more input images
+  // (3x224x224 floats, whole 512-byte blocks; the labels take one block at either size).
+  EXPECT_EQ(ps[1]["peak"]["live_by_phase"]["before_step"].get<int64_t>() -
+                ps[0]["peak"]["live_by_phase"]["before_step"].get<int64_t>(),
+            56 * 3 * 224 * 224 * 4);
+  const Outcome table = p4s({"predict", "--model", *model_, "--batch", "8", "--peak", "resnet18"});
+  ASSERT_EQ(table.status, 0) << table.err;
+  EXPECT_NE(table.out.find("where the simulated step peaks"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("layer4_1_conv2"), std::string::npos) << table.out;
+  // perf4sight's method simulates nothing: --peak is refused for its models.
+  const std::string baseline = temp_path("perf4sight_model.json");
+  ASSERT_EQ(p4s({"fit", "--out", baseline, "--method", "perf4sight", "--netspecs", kTx2 + "/netspecs",
+                 kTx2 + "/results.json"}).status, 0);
+  const Outcome refused = p4s({"predict", "--model", baseline, "--batch", "8", "--peak", "resnet18"});
+  EXPECT_EQ(refused.status, 2);
+  EXPECT_NE(refused.err.find("--peak"), std::string::npos) << refused.err;
+}
+
 TEST_F(FitPredictCli, PredictTableIsForPeople) {
   const Outcome r = p4s({"predict", "--model", *model_, "--batch", "8", "resnet18"});
   ASSERT_EQ(r.status, 0) << r.err;

@@ -3,6 +3,7 @@
 // tests that run them, in tests/bench.)
 #include <gtest/gtest.h>
 
+#include <array>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -44,6 +45,11 @@ TEST(MemorySim, HandComputedSteadyStateChain) {
   EXPECT_EQ(r.peak_bytes, 424 + 140);
   EXPECT_EQ(r.peak_phase, Phase::kBackward);
   EXPECT_EQ(r.peak_layer, 3);
+  // What is live at the peak, by when it was allocated: the persistent 372; relu's output 32
+  // from forward (fc holds it); loss and total_weight 4 + 4; from backward the logits' gradient
+  // 12 (log_softmax's backward of the loss's) and fc's 32 + 96 + 12.
+  const std::array<int64_t, kPhaseCount> by_phase{372, 32, 8, 12 + 140, 0};
+  EXPECT_EQ(r.peak_by_phase, by_phase);
 }
 
 TEST(MemorySim, HandComputedFirstStepPeaksInTheOptimizer) {
@@ -58,6 +64,10 @@ TEST(MemorySim, HandComputedFirstStepPeaksInTheOptimizer) {
   // and a temporary of each parameter's size: peak at fc.weight, 256 + 8 + 96 + 96.
   EXPECT_EQ(r.peak_bytes, 456);
   EXPECT_EQ(r.peak_phase, Phase::kOptimizer);
+  // Before the step: input, labels, weights 140; from backward the gradients 116; from the
+  // optimizer the momentum buffers 8 + 96 and fc.weight's temporary 96.
+  const std::array<int64_t, kPhaseCount> by_phase{140, 0, 0, 116, 200};
+  EXPECT_EQ(r.peak_by_phase, by_phase);
 }
 
 TEST(MemorySim, InPlaceReluSharesItsInputStorage) {
@@ -93,6 +103,19 @@ TEST(MemorySim, EventsBalanceAndPeakIsConsistentOnRealNetworks) {
     o.record_events = true;
     for (int64_t batch : {1, 7, 32}) {
       const MemorySimResult r = simulate_training_step(spec, net, batch, *cpu, o);
+      // At the peak, what was live before the step is all there still (a step frees none of it),
+      // and the phases' parts add up; also after a simulated warm-up step, whose survivors
+      // (gradients, momentum) count as before the step.
+      RuntimeOptions warm;
+      warm.steady_state = false;
+      warm.warmup_steps = 1;
+      for (const MemorySimResult& s : {r, simulate_training_step(spec, net, batch, *cpu, warm)}) {
+        int64_t by_phase = 0;
+        for (int64_t b : s.peak_by_phase) by_phase += b;
+        EXPECT_EQ(by_phase, s.peak_bytes);
+        EXPECT_EQ(s.peak_by_phase[static_cast<size_t>(Phase::kSetup)], s.persistent_bytes);
+      }
+      EXPECT_EQ(simulate_training_step(spec, net, batch, *cpu, warm).persistent_bytes, r.persistent_bytes);
       std::map<int, int64_t> open;
       int64_t live = 0, peak = 0;
       for (const MemoryEvent& e : r.events) {

@@ -102,6 +102,30 @@ TEST(P4sModel, RecoversTheRuntimeAndTheCoefficientsOfSyntheticData) {
   for (const auto& [t, lm] : m.memory) EXPECT_FALSE(lm.ceiling.has_value()) << target_name(t);
 }
 
+// The simulated step that `p4s predict --peak` shows is the one whose peak the memory models
+// weigh (through its envelope: exact on a CPU, within the 512-byte rounding of the live tensors
+// on CUDA), on either runtime.
+TEST(NetworkAnalysis, TheSimulatedStepPeaksAtTheSimulatedPeak) {
+  NetworkLibrary library;
+  DeviceRuntime cuda, cpu;
+  cpu.kind = DeviceKind::kCpu;
+  AnalysisCache cache;
+  for (const char* name : {"resnet18_cifar10_p50_s1", "mobilenetv2_cifar10", "squeezenet1.1"})
+    for (const DeviceRuntime& runtime : {cuda, cpu}) {
+      const NetworkAnalysis& a = cache.get(library.get(name), runtime);
+      for (int64_t batch : {1, 3, 16, 64}) {
+        SCOPED_TRACE(std::string(name) + " batch " + std::to_string(batch));
+        const MemorySimResult sim = a.simulate(batch);
+        if (runtime.kind == DeviceKind::kCpu)
+          EXPECT_EQ(static_cast<double>(sim.peak_bytes), a.sim_peak_bytes(batch));
+        else
+          EXPECT_NEAR(static_cast<double>(sim.peak_bytes), a.sim_peak_bytes(batch), 1e-3 * a.sim_peak_bytes(batch));
+        EXPECT_GE(sim.peak_layer, 0);
+      }
+      EXPECT_THROW(a.simulate(a.max_batch() + 1), std::out_of_range);
+    }
+}
+
 // A GPU step as a queue: the host dispatches layer after layer; the device starts a layer's
 // work once it is dispatched and the layer before is done. Simulated here event by event, and
 // recovered by the fit's closed form (the largest dispatch-prefix plus work-suffix).
