@@ -150,10 +150,8 @@ bool dispatch_counts(std::optional<size_t> wait, size_t layer) { return !wait ||
 bool work_counts(std::optional<size_t> wait, size_t layer) { return !wait || layer >= *wait; }
 
 // The latency features of one sample: 1 for the step constant, then the quantities of the
-// layers' sides that count. Without `separate_linear`, linear FLOPs count as conv FLOPs;
-// without `separate_grouped`, so do grouped convolutions' FLOPs.
-arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, std::optional<size_t> wait,
-                           bool separate_linear, bool separate_grouped) {
+// layers' sides that count.
+arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, std::optional<size_t> wait) {
   arma::vec f(kLatencyCoefficients, arma::fill::zeros);
   auto add = [&f](size_t i, double q) { f(i) += q; };
   const double b = static_cast<double>(batch);
@@ -162,12 +160,6 @@ arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, s
     if (work_counts(wait, l)) work_quantities(costs[l], b, add);
   }
   f(kStep) = 1.0;
-  auto fold_into_conv_flops = [&f](Coefficient own) {
-    f(kPerTileFlop) += f(own);
-    f(own) = 0;
-  };
-  if (!separate_linear) fold_into_conv_flops(kPerLinearFlop);
-  if (!separate_grouped) fold_into_conv_flops(kPerGroupedFlop);
   return f;
 }
 
@@ -218,16 +210,24 @@ double layer_sum(const std::vector<LayerCost>& costs, int64_t batch, const arma:
 // else they cost as convs with one group do.
 LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combine, bool separate_linear,
                               bool separate_grouped) {
+  // Quantities without a coefficient of their own count as one-group convolutions' FLOPs and
+  // take that coefficient.
+  std::vector<Coefficient> tied;
+  if (!separate_linear) tied.push_back(kPerLinearFlop);
+  if (!separate_grouped) tied.push_back(kPerGroupedFlop);
   auto solve = [&](const std::vector<std::optional<size_t>>& waits) {
     arma::mat X(kLatencyCoefficients, s.size());
     arma::rowvec y(s.size());
     for (size_t i = 0; i < s.size(); ++i) {
-      X.col(i) = latency_features(*s[i].costs, s[i].batch, waits[i], separate_linear, separate_grouped);
+      X.col(i) = latency_features(*s[i].costs, s[i].batch, waits[i]);
       y(i) = s[i].y;
     }
+    for (Coefficient own : tied) {
+      X.row(kPerTileFlop) += X.row(own);
+      X.row(own).zeros();
+    }
     arma::vec w = fit_relative_nnls(X, y);
-    if (!separate_linear) w(kPerLinearFlop) = w(kPerTileFlop);
-    if (!separate_grouped) w(kPerGroupedFlop) = w(kPerTileFlop);
+    for (Coefficient own : tied) w(own) = w(kPerTileFlop);
     return w;
   };
   std::vector<std::optional<size_t>> waits(s.size());  // none yet: everything counts

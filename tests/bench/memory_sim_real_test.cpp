@@ -15,6 +15,7 @@
 #include "fit/memory_sim.hpp"
 #include "modelgen/netspec_io.hpp"
 #include "modelgen/torch/training_step.hpp"
+#include "tests/tx2_netspecs.hpp"
 
 namespace p4s {
 namespace {
@@ -37,8 +38,7 @@ class MemorySimAgainstLibTorch : public testing::TestWithParam<Case> {};
 
 TEST_P(MemorySimAgainstLibTorch, PeakMatchesTheTrackingAllocatorWithinOnePercent) {
   bench::CpuAllocationTracker& tracker = bench::CpuAllocationTracker::install();
-  const std::string path = std::string(P4S_SOURCE_DIR) + "/results/jetson-tx2/pytorch-1.6/netspecs/" +
-                           GetParam().net + ".json";
+  const std::string path = test::kTx2Dir + "/" + GetParam().net + ".json";
   const modelgen::NetSpec spec = modelgen::read_netspec(path);
   const modelgen::ShapedNet shapes = modelgen::infer_shapes(spec);
   const int64_t batch = GetParam().batch;

@@ -6,6 +6,7 @@
 #include "fit/memory_backend.hpp"
 #include "fit/memory_sim.hpp"
 #include "modelgen/netspec_io.hpp"
+#include "tests/tx2_netspecs.hpp"
 
 namespace p4s::fit {
 namespace {
@@ -74,8 +75,7 @@ TEST(CachingAllocator, RefusesMalformedEvents) {
 }
 
 TEST(CachingAllocator, OnARealStepReservesAtLeastWhatIsAllocated) {
-  const modelgen::NetSpec spec = modelgen::read_netspec(std::string(P4S_SOURCE_DIR) +
-                                                        "/results/jetson-tx2/pytorch-1.6/netspecs/resnet18_50.json");
+  const modelgen::NetSpec spec = modelgen::read_netspec(test::kTx2Dir + "/resnet18_50.json");
   const auto net = modelgen::infer_shapes(spec);
   const auto cuda = make_cuda_backend();
   RuntimeOptions o;

@@ -5,6 +5,7 @@
 #include "fit/memory_envelope.hpp"
 #include "modelgen/builtin.hpp"
 #include "modelgen/netspec_io.hpp"
+#include "tests/tx2_netspecs.hpp"
 
 namespace p4s::fit {
 namespace {
@@ -22,7 +23,7 @@ void expect_envelope_matches(const modelgen::NetSpec& spec, const MemoryBackend&
 }
 
 TEST(MemoryEnvelope, IsExactWithoutRoundingOnEveryKernelPath) {
-  const std::string dir = std::string(P4S_SOURCE_DIR) + "/results/jetson-tx2/pytorch-1.6/netspecs/";
+  const std::string dir = test::kTx2Dir + "/";
   const auto cpu = make_libtorch_cpu_backend(16, 1);
   RuntimeOptions o;
   o.relu6_inplace_copies_input = true;

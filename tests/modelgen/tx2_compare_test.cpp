@@ -15,12 +15,13 @@
 #include "modelgen/channel_groups.hpp"
 #include "modelgen/netspec_io.hpp"
 #include "modelgen/shapes.hpp"
+#include "tests/tx2_netspecs.hpp"
 
 namespace p4s::modelgen {
 namespace {
 
 NetSpec tx2(const char* file) {
-  return read_netspec(std::string(P4S_SOURCE_DIR) + "/results/jetson-tx2/pytorch-1.6/netspecs/" + file);
+  return read_netspec(test::kTx2Dir + "/" + file);
 }
 
 // The spec without the layers `drop` picks (each has one input); their consumers read what
