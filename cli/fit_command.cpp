@@ -7,17 +7,15 @@
 
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
+#include "cli/load_results.hpp"
 #include "common/atomic_file.hpp"
 #include "fit/evaluation.hpp"
 #include "fit/model_file.hpp"
-#include "fit/network_library.hpp"
 #include "fit/observations.hpp"
 #include "fit/p4s_model.hpp"
 #include "fit/perf4sight_model.hpp"
-#include "fit/predictable.hpp"
 #include "fit/report.hpp"
 #include "fit/results.hpp"
-#include "modelgen/shapes.hpp"
 
 namespace p4s::cli {
 namespace {
@@ -62,30 +60,8 @@ std::vector<std::string> check_committed(const std::string& model_path, const st
     problems.push_back(ev_path + ": " + e.what());
     return problems;
   }
-  const nlohmann::json now = fit::evaluation_to_json(*evaluation);
-  for (auto m = now["methods"].begin(); m != now["methods"].end(); ++m)
-    for (auto t = (*m)["targets"].begin(); t != (*m)["targets"].end(); ++t) {
-      const nlohmann::json* was = nullptr;
-      if (old.contains("methods") && old["methods"].contains(m.key()) && old["methods"][m.key()].contains("targets") &&
-          old["methods"][m.key()]["targets"].contains(t.key()))
-        was = &old["methods"][m.key()]["targets"][t.key()];
-      if (!was || !was->contains("mape")) continue;
-      const double before = (*was)["mape"].get<double>(), after = (*t)["mape"].get<double>();
-      if (after > before + 1e-9) {
-        char buf[256];
-        std::snprintf(buf, sizeof buf, "%s: held-out %s MAPE of %s got worse: %.4f%% committed, %.4f%% now",
-                      ev_path.c_str(), t.key().c_str(), m.key().c_str(), before, after);
-        problems.push_back(buf);
-      }
-    }
+  for (std::string& p : fit::accuracy_regressions(old, *evaluation, ev_path)) problems.push_back(std::move(p));
   return problems;
-}
-
-// The result files, for messages: one name, or the first and how many more.
-std::string sources_text(const std::vector<std::string>& sources) {
-  if (sources.empty()) return "the result files";
-  if (sources.size() == 1) return sources.front();
-  return sources.front() + " (and " + std::to_string(sources.size() - 1) + " more result files)";
 }
 
 }  // namespace
@@ -110,29 +86,10 @@ int run_fit(const std::vector<std::string>& args) {
     if (a.has("--report")) check_output_folder(a.value("--report"), "--report");
   }
 
-  fit::ResultSet results;
-  std::vector<fit::Observation> observations;
-  std::unique_ptr<fit::NetworkLibrary> library;
-  try {
-    results = fit::read_results(a.positionals());
-    library = std::make_unique<fit::NetworkLibrary>(a.values("--netspecs"));
-    observations = fit::make_observations(results, *library);
-  } catch (const fit::ResultsError& e) {
-    throw UsageError(e.what());
-  } catch (const modelgen::NetSpecError& e) {
-    throw UsageError(e.what());
-  } catch (const fit::UnknownNetworkError& e) {
-    throw UsageError(std::string(e.what()) + " (give its folder with --netspecs)");
-  } catch (const std::runtime_error& e) {
-    throw UsageError(std::string("--netspecs: ") + e.what());  // a folder that cannot be read
-  }
+  const LoadedResults loaded = load_results(a.positionals(), a.values("--netspecs"));
+  const fit::ResultSet& results = loaded.results;
+  const std::vector<fit::Observation>& observations = loaded.observations;
   const std::string files = sources_text(results.sources);
-  if (observations.empty()) throw UsageError(files + ": no Net/<net>/bs:<N> cases");
-  for (const fit::Observation& o : observations)
-    if (o.batch > fit::max_predictable_batch(o.net->shapes))
-      throw UsageError(files + ": case Net/" + o.net->spec.name + "/bs:" + std::to_string(o.batch) +
-                       ": the step's tensors would take more than 2^50 bytes at this batch, beyond what can "
-                       "be fitted or predicted");
 
   const std::vector<fit::DeviceRuntime> candidates = fit::candidate_runtimes(results);
   std::vector<const fit::Observation*> all;

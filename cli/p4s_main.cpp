@@ -1,4 +1,4 @@
-// p4s: the command line of the torch-free side (fit, predict, compare, nets).
+// p4s: the command line of the torch-free side (fit, predict, evaluate, compare, nets).
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -12,6 +12,7 @@ int run_nets(const std::vector<std::string>& args);
 int run_fit(const std::vector<std::string>& args);
 int run_predict(const std::vector<std::string>& args);
 int run_compare(const std::vector<std::string>& args);
+int run_evaluate(const std::vector<std::string>& args);
 }  // namespace p4s::cli
 
 namespace {
@@ -21,6 +22,7 @@ using p4s::cli::Command;
 const Command kCommands[] = {
     {"fit", "learn memory and latency predictors from benchmark results", p4s::cli::run_fit},
     {"predict", "predict training-step memory and latency with a fitted model", p4s::cli::run_predict},
+    {"evaluate", "judge fitted models on measurements they were not fitted on", p4s::cli::run_evaluate},
     {"nets", "list the built-in networks and export them as NetSpec files", p4s::cli::run_nets},
     {"compare", "compare two sets of benchmark results case by case, with significance tests",
      p4s::cli::run_compare},
@@ -32,7 +34,7 @@ void print_usage(std::FILE* to) {
   std::fprintf(to, "\n'p4s <command> --help' describes a command.\n");
 }
 
-// "fit, predict, nets, compare".
+// "fit, predict, evaluate, nets, compare".
 std::string command_names() {
   std::string names;
   for (const Command& c : kCommands) names += std::string(names.empty() ? "" : ", ") + c.name;

@@ -165,6 +165,43 @@ Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observa
   return ev;
 }
 
+Evaluation evaluate_fitted_models(const std::vector<Observation>& observations,
+                                  const std::vector<const ModelFile*>& models) {
+  if (models.empty()) throw std::invalid_argument("no model to evaluate");
+  std::vector<const ModelFile*> ordered = models;
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const ModelFile* a, const ModelFile* b) { return a->method == "p4s" && b->method != "p4s"; });
+  Evaluation ev;
+  ev.kind = EvaluationKind::kFittedModels;
+  ev.families = families_of(observations);
+  ev.reference = neighbour_interpolation(observations);
+  std::vector<const Observation*> all;
+  for (const Observation& o : observations) all.push_back(&o);
+  AnalysisCache cache;
+  for (const ModelFile* mf : ordered) {
+    for (const MethodEvaluation& seen : ev.methods)
+      if (seen.method == mf->method)
+        throw std::invalid_argument("two models of method \"" + mf->method + "\": give one per method");
+    MethodEvaluation me{mf->method, {}, {}};
+    if (mf->p4s) {
+      const P4sModel& m = *mf->p4s;
+      Held h{[&](const Observation& o, Target t) { return m.predict(cache.get(*o.net, m.runtime), o.batch, t); },
+             [&](const Observation& o, Target t) { return m.demand(cache.get(*o.net, m.runtime), o.batch, t); },
+             m.capacity_bytes, m.capacity_target};
+      add_points(me, all, h);
+    } else if (mf->perf4sight) {
+      const Perf4sightModel& b = *mf->perf4sight;
+      const auto predict_b = [&](const Observation& o, Target t) { return b.predict(*o.net, o.batch, t); };
+      add_points(me, all, Held{predict_b, predict_b, b.capacity_bytes, b.capacity_target});
+    } else {
+      throw std::invalid_argument("a model of method \"" + mf->method + "\" without its parameters");
+    }
+    summarise(me.targets);
+    ev.methods.push_back(std::move(me));
+  }
+  return ev;
+}
+
 std::vector<WorstPrediction> worst_predictions(const Evaluation& ev, size_t per_target) {
   std::vector<WorstPrediction> out;
   if (ev.methods.empty() || per_target == 0) return out;

@@ -1,7 +1,8 @@
-// How well predictors do on networks they were not fitted on: leave one family out (fit on
-// every other family, predict the held-out one, for each family in turn), per target and per
-// family, the project's method beside the perf4sight baseline; and how well each tells the
-// steps that fit in memory from those that did not.
+// How well predictors do on networks they were not fitted on, per target and per family, the
+// project's method beside the perf4sight baseline, and how well each tells the steps that fit
+// in memory from those that did not. Two ways: leave one family out (fit on every other family,
+// predict the held-out one, for each family in turn), or models fitted beforehand predicting
+// measurements they were not fitted on (networks measured later, other families).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "fit/device_runtime.hpp"
+#include "fit/model_file.hpp"
 #include "fit/observations.hpp"
 #include "fit/results.hpp"
 
@@ -54,7 +56,13 @@ struct MethodEvaluation {
   FitsEvaluation fits;
 };
 
+enum class EvaluationKind {
+  kLeaveOneFamilyOut,  // evaluate_leave_one_family_out
+  kFittedModels,       // evaluate_fitted_models
+};
+
 struct Evaluation {
+  EvaluationKind kind = EvaluationKind::kLeaveOneFamilyOut;
   std::vector<std::string> families;
   std::vector<MethodEvaluation> methods;  // the project's method first
   // The measurements' own smoothness in the batch size (neighbour_interpolation): the
@@ -100,5 +108,14 @@ Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observa
                                          const std::vector<LayerResult>& layer_cases,
                                          const std::vector<DeviceRuntime>& candidates,
                                          const EvaluationOptions& options = {});
+
+// Models fitted beforehand (model files; at most one per method, the project's first where
+// both are given) predict every step of `observations`, per target and per family of the
+// observations; each tells the steps that fit from those that did not. Nothing is fitted, so
+// the figures are held-out ones only for networks the models were not fitted on: the caller
+// compares the models' families with the observations'. Throws std::invalid_argument for no
+// model, a model file without its method's parameters, or two models of one method.
+Evaluation evaluate_fitted_models(const std::vector<Observation>& observations,
+                                  const std::vector<const ModelFile*>& models);
 
 }  // namespace p4s::fit

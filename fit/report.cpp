@@ -47,6 +47,12 @@ const char* unit(Target t) { return t == Target::kLatencyMs ? "ms" : "MiB"; }
 std::string method_title(const std::string& m) { return m == "p4s" ? "p4s (ours)" : "perf4sight (baseline)"; }
 constexpr const char* kReferenceShort = "neighbours (reference)";
 
+bool held_out_folds(const Evaluation& ev) { return ev.kind == EvaluationKind::kLeaveOneFamilyOut; }
+// A family's column heading in the accuracy tables.
+std::string family_column(const Evaluation& ev, const std::string& family) {
+  return held_out_folds(ev) ? family + " held out" : family;
+}
+
 void make_dir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
     throw std::runtime_error(dir + ": cannot create the report folder: " + std::strerror(errno));
@@ -94,7 +100,8 @@ std::string plot(const std::string& dir, Target t, const Evaluation& ev) {
   g << "set terminal pngcairo size 900,700 noenhanced\n"
     << "set output '" << tmp << "'\n"
     << "set logscale xy\nset grid\nset key top left\n"
-    << "set title '" << target_name(t) << ": predicted against measured, each family held out'\n"
+    << "set title '" << target_name(t) << ": predicted against measured"
+    << (held_out_folds(ev) ? ", each family held out" : ", models fitted beforehand") << "'\n"
     << "set xlabel 'measured (" << unit(t) << ")'\nset ylabel 'predicted (" << unit(t) << ")'\n";
   double lo = INFINITY, hi = 0;
   for (const MethodEvaluation& me : ev.methods) {
@@ -143,7 +150,8 @@ std::string largest_errors(const Evaluation& ev) {
   std::vector<std::string> others;
   for (size_t m = 1; m < ev.methods.size(); ++m) others.push_back(ev.methods[m].method);
   std::ostringstream s;
-  s << "## Largest errors\n\nThe held-out predictions of " << method_title(worst.front().method)
+  s << "## Largest errors\n\nThe " << (held_out_folds(ev) ? "held-out " : "") << "predictions of "
+    << method_title(worst.front().method)
     << " furthest from their measurements, " << kPerTarget << " per target"
     << (others.empty() ? "" : ", beside the other method's prediction of the same step") << ":\n\n"
     << "| target | network | batch | measured | " << method_title(worst.front().method) << " | error |";
@@ -210,9 +218,10 @@ nlohmann::json targets_json(const std::map<Target, TargetEvaluation>& targets) {
 
 std::string evaluation_table(const Evaluation& ev) {
   std::ostringstream s;
-  s << "Leave-one-family-out: fitted on the other families, predicting the held-out one\n";
+  s << (held_out_folds(ev) ? "Leave-one-family-out: fitted on the other families, predicting the held-out one\n"
+                            : "Fitted models predicting these results\n");
   s << fmt("%-13s", "target") << fmt("%-23s", "method") << fmt("%8s", "MAPE") << fmt("%8s", "worst")
-    << fmt("%8s", "<=10%") << fmt("%7s", "R2") << "  | MAPE with held out:";
+    << fmt("%8s", "<=10%") << fmt("%7s", "R2") << (held_out_folds(ev) ? "  | MAPE with held out:" : "  | MAPE of:");
   for (const std::string& f : ev.families) s << " " << f;
   s << "\n";
   for (Target t : kAllTargets) {
@@ -244,7 +253,7 @@ std::string evaluation_table(const Evaluation& ev) {
 nlohmann::json evaluation_to_json(const Evaluation& ev) {
   nlohmann::json j;
   j["schema_version"] = 1;
-  j["evaluation"] = "leave-one-family-out";
+  j["evaluation"] = held_out_folds(ev) ? "leave-one-family-out" : "fitted-models";
   j["families"] = ev.families;
   nlohmann::json methods = nlohmann::json::object();
   for (const MethodEvaluation& me : ev.methods) {
@@ -260,26 +269,58 @@ nlohmann::json evaluation_to_json(const Evaluation& ev) {
   return j;
 }
 
+std::vector<std::string> accuracy_regressions(const nlohmann::json& committed, const Evaluation& now,
+                                              const std::string& path) {
+  std::vector<std::string> problems;
+  const nlohmann::json j = evaluation_to_json(now);
+  for (auto m = j["methods"].begin(); m != j["methods"].end(); ++m)
+    for (auto t = (*m)["targets"].begin(); t != (*m)["targets"].end(); ++t) {
+      const nlohmann::json* was = nullptr;
+      if (committed.contains("methods") && committed["methods"].contains(m.key()) &&
+          committed["methods"][m.key()].contains("targets") && committed["methods"][m.key()]["targets"].contains(t.key()))
+        was = &committed["methods"][m.key()]["targets"][t.key()];
+      if (!was || !was->contains("mape") || !(*was)["mape"].is_number()) continue;
+      const double before = (*was)["mape"].get<double>(), after = (*t)["mape"].get<double>();
+      if (after > before + 1e-9) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "%s MAPE of %s got worse: %.4f%% committed, %.4f%% now", t.key().c_str(),
+                      m.key().c_str(), before, after);
+        problems.push_back(path + ": " + (held_out_folds(now) ? "held-out " : "") + buf);
+      }
+    }
+  return problems;
+}
+
 std::vector<std::string> write_report(const std::string& dir, const ReportInput& in) {
   make_dir(dir);
   std::vector<std::string> warnings;
   std::ostringstream md;
-  md << "# Fit report\n\n## Data\n\n";
+  const bool folds = !in.evaluation || held_out_folds(*in.evaluation);
+  md << (folds ? "# Fit report" : "# Evaluation report") << "\n\n## Data\n\n";
   for (const std::string& src : in.sources) md << "- `" << src << "`\n";
   if (in.model) {
     md << "\nDevice context:\n\n";
     for (const auto& [k, v] : in.model->device) md << "- " << k << ": " << v << "\n";
     md << "\n## Model\n\n" << model_summary(*in.model);
   }
-  md << "\n## Accuracy on networks not fitted on\n\n";
+  if (!in.fitted_models.empty()) {
+    md << "\n## Models evaluated\n\n";
+    for (const ModelFile* m : in.fitted_models) md << model_summary(*m);
+  }
+  md << (folds ? "\n## Accuracy on networks not fitted on\n\n" : "\n## Accuracy on these results\n\n");
   if (in.evaluation) {
     const Evaluation& ev = *in.evaluation;
-    md << "Leave-one-family-out: for each family, the predictors are fitted on the other families "
-          "and predict the held-out one; the figures gather every held-out prediction. MAPE: mean "
+    if (folds)
+      md << "Leave-one-family-out: for each family, the predictors are fitted on the other families "
+            "and predict the held-out one; the figures gather every held-out prediction. ";
+    else
+      md << "The models, fitted beforehand on the data their summaries name, predict every step of these "
+            "results; nothing here was fitted on them" << in.evaluation_note << ". ";
+    md << "MAPE: mean "
           "absolute percentage error; worst: largest; <=10%: share of predictions within 10% of the "
           "measurement; R2: coefficient of determination.\n\n";
     md << "| target | method | MAPE | worst | <=10% | R2 |";
-    for (const std::string& f : ev.families) md << " " << f << " held out |";
+    for (const std::string& f : ev.families) md << " " << family_column(ev, f) << " |";
     md << "\n|---|---|---:|---:|---:|---:|";
     for (size_t i = 0; i < ev.families.size(); ++i) md << "---:|";
     md << "\n";

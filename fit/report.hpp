@@ -17,8 +17,11 @@ namespace p4s::fit {
 struct ReportInput {
   std::vector<std::string> sources;  // result files
   const ModelFile* model = nullptr;  // the model fitted on everything
-  const Evaluation* evaluation = nullptr;  // leave-one-family-out; null when impossible
-  std::string evaluation_note;       // why there is no evaluation, when there is none
+  const Evaluation* evaluation = nullptr;  // null when impossible
+  // Leave-one-family-out: why there is no evaluation, when there is none. Fitted models: what
+  // the report says of the overlap of their data with these results (", although ..."), or "".
+  std::string evaluation_note;
+  std::vector<const ModelFile*> fitted_models;  // the models a kFittedModels evaluation evaluated
 };
 
 // A plain-text table of the evaluation, ours beside the baseline, per target: MAPE, worst
@@ -27,6 +30,11 @@ std::string evaluation_table(const Evaluation& ev);
 
 // The evaluation's numbers as JSON (schema versioned), for machines.
 nlohmann::json evaluation_to_json(const Evaluation& ev);
+
+// Where `now` is less accurate than `committed` (an evaluation.json read from `path`): a line
+// per method and target whose MAPE grew, naming `path`. CI's guard over committed reports.
+std::vector<std::string> accuracy_regressions(const nlohmann::json& committed, const Evaluation& now,
+                                              const std::string& path);
 
 // Writes `dir`/report.md, `dir`/evaluation.json and, when gnuplot runs, one PNG per target.
 // Creates `dir` if needed. Returns one line per thing it could not do (e.g. no gnuplot);

@@ -301,11 +301,11 @@ TEST_F(BadInputCli, Nets) {
 TEST_F(BadInputCli, UnknownOrMissingCommand) {
   const Outcome r = p4s({"fitt"});
   EXPECT_EQ(r.status, 2);
-  EXPECT_EQ(r.err, "p4s: unknown command 'fitt': the commands are fit, predict, nets, compare (see 'p4s --help')\n");
+  EXPECT_EQ(r.err, "p4s: unknown command 'fitt': the commands are fit, predict, evaluate, nets, compare (see 'p4s --help')\n");
   EXPECT_EQ(r.out, "");
   const Outcome none = p4s({});
   EXPECT_EQ(none.status, 2);
-  EXPECT_EQ(none.err, "p4s: give a command: fit, predict, nets, compare (see 'p4s --help')\n");
+  EXPECT_EQ(none.err, "p4s: give a command: fit, predict, evaluate, nets, compare (see 'p4s --help')\n");
   const Outcome help = p4s({"--help"});
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.out.find("usage: p4s <command>"), std::string::npos);

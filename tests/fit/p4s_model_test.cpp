@@ -11,6 +11,8 @@
 
 #include "fit/cost_terms.hpp"
 #include "fit/evaluation.hpp"
+#include "fit/model_file.hpp"
+#include "fit/perf4sight_model.hpp"
 #include "fit/network_analysis.hpp"
 #include "fit/p4s_model.hpp"
 #include "fit/results.hpp"
@@ -528,6 +530,63 @@ TEST(Evaluation, LeaveOneFamilyOutPredictsEachFamilyFromTheOthers) {
   for (const Observation& o : s.obs)
     if (o.family == "resnet18") one_family.push_back(o);
   EXPECT_THROW(evaluate_leave_one_family_out(one_family, {}, cpu_candidates(), eo), std::invalid_argument);
+}
+
+// Models fitted on the other families predict a family's steps exactly as leave-one-family-out's
+// fold for that family does: the same fits, the same predictions, nothing refitted.
+TEST(Evaluation, FittedModelsPredictAFamilyAsItsLeaveOneOutFoldDoes) {
+  Synthetic s;
+  make_synthetic(s);
+  EvaluationOptions eo;
+  eo.baseline = true;
+  const Evaluation lofo = evaluate_leave_one_family_out(s.obs, {}, cpu_candidates(), eo);
+  const std::string held_out = "mobilenetv2";
+  std::vector<const Observation*> train;
+  std::vector<Observation> test;
+  for (const Observation& o : s.obs) {
+    if (o.family == held_out) test.push_back(o);
+    else train.push_back(&o);
+  }
+  AnalysisCache cache;
+  ModelFile ours, baseline;
+  ours.method = "p4s";
+  ours.p4s = train_p4s_model(train, {}, cpu_candidates(), cache);
+  baseline.method = "perf4sight";
+  baseline.perf4sight = train_perf4sight_model(train, eo.seed);
+  // Given baseline first: the project's method still comes first.
+  const Evaluation ev = evaluate_fitted_models(test, {&baseline, &ours});
+  EXPECT_EQ(ev.kind, EvaluationKind::kFittedModels);
+  EXPECT_EQ(ev.families, std::vector<std::string>{held_out});
+  ASSERT_EQ(ev.methods.size(), 2u);
+  EXPECT_EQ(ev.methods[0].method, "p4s");
+  EXPECT_EQ(ev.methods[1].method, "perf4sight");
+  size_t compared = 0;
+  for (size_t m = 0; m < 2; ++m)
+    for (const auto& [t, te] : lofo.methods[m].targets) {
+      std::vector<PredictedPoint> fold;
+      for (const PredictedPoint& p : te.points)
+        if (p.family == held_out) fold.push_back(p);
+      const TargetEvaluation& now = ev.methods[m].targets.at(t);
+      ASSERT_EQ(now.points.size(), fold.size()) << target_name(t);
+      for (size_t i = 0; i < fold.size(); ++i) {
+        EXPECT_EQ(now.points[i].net, fold[i].net);
+        EXPECT_EQ(now.points[i].batch, fold[i].batch);
+        EXPECT_DOUBLE_EQ(now.points[i].predicted, fold[i].predicted) << target_name(t) << " " << fold[i].net;
+        ++compared;
+      }
+      EXPECT_DOUBLE_EQ(now.overall.mape, te.by_family.at(held_out).mape) << target_name(t);
+      EXPECT_DOUBLE_EQ(now.by_family.at(held_out).worst, te.by_family.at(held_out).worst) << target_name(t);
+    }
+  EXPECT_GE(compared, 2 * 3 * test.size());  // both methods, the three targets the data has
+  // The measurements' own smoothness is the same reference.
+  EXPECT_DOUBLE_EQ(ev.reference.at(Target::kMemAlloc).overall.mape,
+                   neighbour_interpolation(test).at(Target::kMemAlloc).overall.mape);
+
+  EXPECT_THROW(evaluate_fitted_models(test, {}), std::invalid_argument);
+  EXPECT_THROW(evaluate_fitted_models(test, {&ours, &ours}), std::invalid_argument);
+  ModelFile empty;
+  empty.method = "p4s";
+  EXPECT_THROW(evaluate_fitted_models(test, {&empty}), std::invalid_argument);
 }
 
 // The largest held-out errors of the first method, per target, largest first, with the other

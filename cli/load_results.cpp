@@ -1,0 +1,42 @@
+#include "cli/load_results.hpp"
+
+#include <stdexcept>
+
+#include "cli/command.hpp"
+#include "fit/predictable.hpp"
+#include "modelgen/netspec.hpp"
+
+namespace p4s::cli {
+
+std::string sources_text(const std::vector<std::string>& sources) {
+  if (sources.empty()) return "the result files";
+  if (sources.size() == 1) return sources.front();
+  return sources.front() + " (and " + std::to_string(sources.size() - 1) + " more result files)";
+}
+
+LoadedResults load_results(const std::vector<std::string>& files, const std::vector<std::string>& netspec_dirs) {
+  LoadedResults r;
+  try {
+    r.results = fit::read_results(files);
+    r.library = std::make_unique<fit::NetworkLibrary>(netspec_dirs);
+    r.observations = fit::make_observations(r.results, *r.library);
+  } catch (const fit::ResultsError& e) {
+    throw UsageError(e.what());
+  } catch (const modelgen::NetSpecError& e) {
+    throw UsageError(e.what());
+  } catch (const fit::UnknownNetworkError& e) {
+    throw UsageError(std::string(e.what()) + " (give its folder with --netspecs)");
+  } catch (const std::runtime_error& e) {
+    throw UsageError(std::string("--netspecs: ") + e.what());  // a folder that cannot be read
+  }
+  const std::string names = sources_text(r.results.sources);
+  if (r.observations.empty()) throw UsageError(names + ": no Net/<net>/bs:<N> cases");
+  for (const fit::Observation& o : r.observations)
+    if (o.batch > fit::max_predictable_batch(o.net->shapes))
+      throw UsageError(names + ": case Net/" + o.net->spec.name + "/bs:" + std::to_string(o.batch) +
+                       ": the step's tensors would take more than 2^50 bytes at this batch, beyond what can "
+                       "be fitted or predicted");
+  return r;
+}
+
+}  // namespace p4s::cli

@@ -1,0 +1,27 @@
+// Result files and the networks they name, read for a command that learns from or is judged
+// on them (fit, evaluate); what cannot be read is a UsageError naming the file and the field.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fit/network_library.hpp"
+#include "fit/observations.hpp"
+#include "fit/results.hpp"
+
+namespace p4s::cli {
+
+struct LoadedResults {
+  fit::ResultSet results;
+  std::unique_ptr<fit::NetworkLibrary> library;  // the observations point into it
+  std::vector<fit::Observation> observations;    // at least one, each predictable
+};
+
+// Reads `files` and resolves their networks from `netspec_dirs` or the built-in families.
+LoadedResults load_results(const std::vector<std::string>& files, const std::vector<std::string>& netspec_dirs);
+
+// The result files, for messages: one name, or the first and how many more.
+std::string sources_text(const std::vector<std::string>& sources);
+
+}  // namespace p4s::cli
