@@ -2,9 +2,11 @@
 # Regenerates the model and evaluation report of every results folder from its data:
 #   results/<device>/<stack>/*.json (Google Benchmark results; model.json excluded)
 #   results/<device>/<stack>/netspecs/ (NetSpecs of networks that are not built in)
-# -> model.json and report/ in the same folder.
+# -> model.json and report/ in the same folder. Where the folder has held-out/ (result files of
+# networks the model is not fitted on, with their netspecs/), the model and a perf4sight
+# baseline fitted on the same data are evaluated on them: held-out/report/ (p4s evaluate).
 # With --check, writes nothing and fails (exit 3) when a committed model differs from what its
-# data gives, or its held-out accuracy is worse than the committed report says. CI runs that.
+# data gives, or its held-out accuracy is worse than the committed reports say. CI runs that.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 p4s=${P4S:-$root/build/cli/p4s}
@@ -24,6 +26,20 @@ while IFS= read -r dir; do
   echo "== $dir"
   "$p4s" fit --out "$dir/model.json" "${netspecs[@]}" --report "$dir/report" "${check[@]}" "${data[@]}" \
     > >(grep -v '^$' | sed 's/^/   /') || status=$?
+  held="$dir/held-out"
+  mapfile -t held_data < <(find "$held" -maxdepth 1 -name '*.json' 2>/dev/null | sort)
+  ((${#held_data[@]})) || continue
+  held_netspecs=()
+  [[ -d "$held/netspecs" ]] && held_netspecs=(--netspecs "$held/netspecs")
+  baseline=$(mktemp --suffix=.json)
+  echo "== $held"
+  if "$p4s" fit --method perf4sight --out "$baseline" "${netspecs[@]}" "${data[@]}" > /dev/null; then
+    "$p4s" evaluate --model "$dir/model.json" --model "$baseline" "${held_netspecs[@]}" --report "$held/report" \
+      "${check[@]}" "${held_data[@]}" > >(grep -v '^$' | sed 's/^/   /') || status=$?
+  else
+    status=1
+  fi
+  rm -f "$baseline"
 done < <(find results -mindepth 2 -maxdepth 2 -type d | sort)
 ((found)) || { echo "regenerate-models: no results folders under $root/results" >&2; exit 2; }
 exit $status
