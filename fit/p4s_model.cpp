@@ -96,6 +96,7 @@ enum Coefficient : size_t {
   kPerDepthwiseFlop,
   kPerDepthwiseGemmFlop,
   kPerGroupedFlop,
+  kPerSmallBatchFlop,
   kLatencyCoefficients
 };
 
@@ -104,22 +105,24 @@ enum Coefficient : size_t {
 // the two cannot disagree; a callback, not a returned array, keeps prediction as fast as
 // hand-written sums.
 //
-// The host's side: the kernels it dispatches, and the depthwise ones again (PyTorch 1.6's
-// legacy depthwise path on the TX2 costs the host many ordinary kernels' worth; learned where
-// the fit has depthwise layers, 0 where it has none).
+// The host's side: the kernels it dispatches, and the depthwise ones again for model files
+// that weigh them apart (the fit learned per_depthwise_op_ms once; it now fits 0, see
+// fit_latency_form, and older files predict as they did).
 template <typename Put>
 void dispatch_quantities(const LayerCost& c, Put&& put) {
   put(kPerOp, c.ops);
   put(kPerDepthwiseOp, c.depthwise_ops);
 }
 
-// The device's side at batch size b.
+// The device's side at batch size b; `small`: b is below the model's small_batch_below, where
+// one-group convolutions' FLOPs cost per_small_batch_flop_ms on top.
 template <typename Put>
-void work_quantities(const LayerCost& c, double b, Put&& put) {
+void work_quantities(const LayerCost& c, double b, bool small, Put&& put) {
   if (b < static_cast<double>(c.blas_below_batch)) {
     put(kPerLinearFlop, c.blas_flops * b);
   } else {
     put(kPerTileFlop, c.tile_flops * b);
+    if (small) put(kPerSmallBatchFlop, c.tile_flops * b);
     put(kPerGroupedFlop, c.grouped_flops * b);
   }
   put(kPerByte, c.bytes * b + c.fixed_bytes);
@@ -130,10 +133,10 @@ void work_quantities(const LayerCost& c, double b, Put&& put) {
 }
 
 // What a layer's work and its dispatch cost under coefficients w.
-double work_ms(const LayerCost& c, double batch, const arma::vec& w) {
+double work_ms(const LayerCost& c, double batch, bool small, const arma::vec& w) {
   const double* wp = w.memptr();
   double t = 0;
-  work_quantities(c, batch, [&](size_t i, double q) { t += wp[i] * q; });
+  work_quantities(c, batch, small, [&](size_t i, double q) { t += wp[i] * q; });
   return t;
 }
 double dispatch_ms(const LayerCost& c, const arma::vec& w) {
@@ -151,13 +154,14 @@ bool work_counts(std::optional<size_t> wait, size_t layer) { return !wait || lay
 
 // The latency features of one sample: 1 for the step constant, then the quantities of the
 // layers' sides that count.
-arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, std::optional<size_t> wait) {
+arma::vec latency_features(const std::vector<LayerCost>& costs, int64_t batch, bool small,
+                           std::optional<size_t> wait) {
   arma::vec f(kLatencyCoefficients, arma::fill::zeros);
   auto add = [&f](size_t i, double q) { f(i) += q; };
   const double b = static_cast<double>(batch);
   for (size_t l = 0; l < costs.size(); ++l) {
     if (dispatch_counts(wait, l)) dispatch_quantities(costs[l], add);
-    if (work_counts(wait, l)) work_quantities(costs[l], b, add);
+    if (work_counts(wait, l)) work_quantities(costs[l], b, small, add);
   }
   f(kStep) = 1.0;
   return f;
@@ -172,7 +176,7 @@ struct Pipeline {
   double length = 0;
   size_t wait = 0;  // k
 };
-Pipeline pipeline(const std::vector<LayerCost>& costs, int64_t batch, const arma::vec& w) {
+Pipeline pipeline(const std::vector<LayerCost>& costs, int64_t batch, bool small, const arma::vec& w) {
   const double b = static_cast<double>(batch);
   double dispatch_to = 0, work_before = 0, lead = 0;  // no allocation: predict() runs this
   size_t wait = 0;
@@ -182,7 +186,7 @@ Pipeline pipeline(const std::vector<LayerCost>& costs, int64_t batch, const arma
       lead = dispatch_to - work_before;
       wait = l;
     }
-    work_before += work_ms(costs[l], b, w);
+    work_before += work_ms(costs[l], b, small, w);
   }
   return Pipeline{lead + work_before, wait};
 }
@@ -193,23 +197,32 @@ struct LatencySample {
   double y;
 };
 
+bool is_small(int64_t batch, int64_t small_batch_below) { return batch < small_batch_below; }
+
 // What the layers of a sample cost under coefficients w (without the step constant).
-double layer_sum(const std::vector<LayerCost>& costs, int64_t batch, const arma::vec& w, Combine combine) {
-  if (combine == Combine::kPipeline) return pipeline(costs, batch, w).length;
+double layer_sum(const std::vector<LayerCost>& costs, int64_t batch, const arma::vec& w, Combine combine,
+                 int64_t small_batch_below) {
+  const bool small = is_small(batch, small_batch_below);
+  if (combine == Combine::kPipeline) return pipeline(costs, batch, small, w).length;
   double t = 0;
   for (const LayerCost& c : costs) {
     const double dispatch = dispatch_ms(c, w);
-    const double work = work_ms(c, static_cast<double>(batch), w);
+    const double work = work_ms(c, static_cast<double>(batch), small, w);
     t += combine == Combine::kLayerMax ? std::max(dispatch, work) : dispatch + work;
   }
   return t;
 }
 
-// Fits one form. Linear layers and grouped convolutions get coefficients of their own only where
-// the samples can tell them apart (layer cases with Linear, samples with grouped convolutions);
-// else they cost as convs with one group do.
-LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combine, bool separate_linear,
-                              bool separate_grouped) {
+// Fits one form with one small-batch threshold (0: none), and says its in-sample MAPE. Linear
+// layers and grouped convolutions get coefficients of their own only where the samples can tell
+// them apart (layer cases with Linear, samples with grouped convolutions); else they cost as
+// convs with one group do.
+struct FormFit {
+  LatencyModel model;
+  double mape = INFINITY;
+};
+FormFit fit_latency_form(const std::vector<LatencySample>& s, Combine combine, bool separate_linear,
+                         bool separate_grouped, int64_t small_batch_below) {
   // Quantities without a coefficient of their own count as one-group convolutions' FLOPs and
   // take that coefficient.
   std::vector<Coefficient> tied;
@@ -219,44 +232,74 @@ LatencyModel fit_latency_form(const std::vector<LatencySample>& s, Combine combi
     arma::mat X(kLatencyCoefficients, s.size());
     arma::rowvec y(s.size());
     for (size_t i = 0; i < s.size(); ++i) {
-      X.col(i) = latency_features(*s[i].costs, s[i].batch, waits[i]);
+      X.col(i) = latency_features(*s[i].costs, s[i].batch, is_small(s[i].batch, small_batch_below), waits[i]);
       y(i) = s[i].y;
     }
     for (Coefficient own : tied) {
       X.row(kPerTileFlop) += X.row(own);
       X.row(own).zeros();
     }
+    // A depthwise kernel is dispatched as any other. Fitted apart, its extra cost took what the
+    // step constant and the per-kernel cost could not tell apart: in the TX2 data MobileNetV2,
+    // the one family with depthwise layers, is also the one with many kernels, and each
+    // family's most pruned network at batch 2, where the dispatch decides, lies on one line in
+    // its kernel count (4.5 ms + 0.095 ms a kernel, within 1.1%) with no depthwise term.
+    X.row(kPerDepthwiseOp).zeros();
     arma::vec w = fit_relative_nnls(X, y);
     for (Coefficient own : tied) w(own) = w(kPerTileFlop);
+    w(kPerDepthwiseOp) = 0;
     return w;
   };
   std::vector<std::optional<size_t>> waits(s.size());  // none yet: everything counts
-  LatencyModel m;
+  FormFit fit;
+  LatencyModel& m = fit.model;
   m.combine = combine;
+  m.small_batch_below = small_batch_below;
   m.coefficients = solve(waits);  // everything counted: the summed fit, a starting point
-  if (combine == Combine::kSum) return m;
+  if (combine == Combine::kSum) return fit;
   // Alternate: count in each sample the dispatch up to the layer where the device last waits
   // under the current coefficients and the work from there on, refit, until nothing moves. One
   // walk of a sample's pipeline gives both what counts next and the current fit's error. Keep
   // the best fit seen (the alternation can cycle).
-  LatencyModel best = m;
-  double best_err = INFINITY;
+  LatencyModel current = m;
   for (int iter = 0; iter <= 100; ++iter) {
     double err = 0;
     bool changed = false;
     for (size_t i = 0; i < s.size(); ++i) {
-      const Pipeline p = pipeline(*s[i].costs, s[i].batch, m.coefficients);
-      err += std::abs(m.coefficients(kStep) + p.length - s[i].y) / s[i].y;
+      const Pipeline p =
+          pipeline(*s[i].costs, s[i].batch, is_small(s[i].batch, small_batch_below), current.coefficients);
+      err += std::abs(current.coefficients(kStep) + p.length - s[i].y) / s[i].y;
       changed |= waits[i] != p.wait;
       waits[i] = p.wait;
     }
     err /= static_cast<double>(s.size());
-    if (err < best_err) {
-      best_err = err;
-      best = m;
+    if (err < fit.mape) {
+      fit.mape = err;
+      m = current;
     }
     if (!changed && iter > 0) break;
-    m.coefficients = solve(waits);
+    current.coefficients = solve(waits);
+  }
+  return fit;
+}
+
+// Below which batch size one-group convolutions cost more per FLOP: a GPU library picks other
+// kernels for small batches and fills the device less (TX2: a sample costs 1.5-1.8 times as
+// much at batch 8 as at 16 to 128, in every family). The fit tries each threshold that splits
+// its samples and keeps the one of least in-sample error, where it lowers that error by more
+// than a hundredth of a point (a term that explains nothing is none to extrapolate with); 0
+// (none) where none does. A CPU has its own small-batch path (LayerCost::blas_below_batch) and
+// takes none.
+FormFit fit_latency_pipeline(const std::vector<LatencySample>& s, bool separate_linear, bool separate_grouped) {
+  constexpr double kMinGain = 1e-4;  // in-sample MAPE, as a fraction
+  FormFit best = fit_latency_form(s, Combine::kPipeline, separate_linear, separate_grouped, 0);
+  for (int64_t below : {4, 8, 16, 32, 64, 128}) {
+    const bool splits =
+        std::any_of(s.begin(), s.end(), [&](const LatencySample& x) { return x.batch < below; }) &&
+        std::any_of(s.begin(), s.end(), [&](const LatencySample& x) { return x.batch >= below; });
+    if (!splits) continue;
+    FormFit f = fit_latency_form(s, Combine::kPipeline, separate_linear, separate_grouped, below);
+    if (f.mape < best.mape - kMinGain) best = std::move(f);
   }
   return best;
 }
@@ -300,7 +343,9 @@ LatencyModel fit_latency(const std::vector<const Observation*>& obs, const std::
   bool separate_grouped = false;
   for (const LatencySample& sample : fit_on)
     for (const LayerCost& c : *sample.costs) separate_grouped |= c.grouped_flops > 0;
-  LatencyModel m = fit_latency_form(fit_on, latency_combine(runtime), separate_linear, separate_grouped);
+  LatencyModel m = latency_combine(runtime) == Combine::kPipeline
+                       ? fit_latency_pipeline(fit_on, separate_linear, separate_grouped).model
+                       : fit_latency_form(fit_on, Combine::kSum, separate_linear, separate_grouped, 0).model;
   m.step_ms = m.coefficients(kStep);
   m.scale = 1.0;
   if (compositional) {
@@ -310,7 +355,7 @@ LatencyModel fit_latency(const std::vector<const Observation*>& obs, const std::
     arma::rowvec y(nets.size());
     for (size_t i = 0; i < nets.size(); ++i) {
       X(0, i) = 1.0;
-      X(1, i) = layer_sum(*nets[i].costs, nets[i].batch, m.coefficients, m.combine);
+      X(1, i) = layer_sum(*nets[i].costs, nets[i].batch, m.coefficients, m.combine, m.small_batch_below);
       y(i) = nets[i].y;
     }
     const arma::vec w = fit_relative_nnls(X, y);
@@ -351,7 +396,7 @@ double LinearMemoryModel::predict(const NetworkAnalysis& a, int64_t batch) const
 }
 
 double LatencyModel::predict(const NetworkAnalysis& a, int64_t batch) const {
-  return step_ms + scale * layer_sum(a.layer_costs(), batch, coefficients, combine);
+  return step_ms + scale * layer_sum(a.layer_costs(), batch, coefficients, combine, small_batch_below);
 }
 
 const char* combine_name(Combine c) {
@@ -379,7 +424,8 @@ const std::vector<std::string>& latency_coefficient_names() {
                                            "per_depthwise_op_ms",
                                            "per_depthwise_flop_ms",
                                            "per_depthwise_gemm_flop_ms",
-                                           "per_grouped_flop_ms"};
+                                           "per_grouped_flop_ms",
+                                           "per_small_batch_flop_ms"};
   static_assert(std::size(kNames) == kLatencyCoefficients, "a name for each coefficient");
   static const std::vector<std::string> names(std::begin(kNames), std::end(kNames));
   return names;
@@ -522,6 +568,7 @@ nlohmann::json P4sModel::to_json() const {
     tj["step_ms"] = latency->step_ms;
     tj["scale"] = latency->scale;
     tj["fitted_on"] = latency->from_layer_cases ? "layer cases" : "network cases";
+    tj["small_batch_below"] = latency->small_batch_below;
     targets[target_name(Target::kLatencyMs)] = tj;
   }
   j["targets"] = targets;
@@ -563,6 +610,12 @@ P4sModel P4sModel::from_json(const nlohmann::json& j) {
       if (on != "layer cases" && on != "network cases")
         throw std::invalid_argument(where + ": fitted_on must be \"layer cases\" or \"network cases\"");
       lm.from_layer_cases = on == "layer cases";
+      if (it->contains("small_batch_below")) {  // absent in files written before it: none
+        const nlohmann::json& below = (*it)["small_batch_below"];
+        if (!below.is_number_integer() || below.get<int64_t>() < 0)
+          throw std::invalid_argument(where + ": small_batch_below must be a non-negative integer");
+        lm.small_batch_below = below.get<int64_t>();
+      }
       m.latency = lm;
     } else {
       LinearMemoryModel lm;

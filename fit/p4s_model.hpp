@@ -40,12 +40,13 @@ struct LinearMemoryModel {
 };
 
 // latency_ms = step_ms + scale * combine over layers of (dispatch = per_op * ops
-//     + per_depthwise_op * depthwise_ops,
+//     + per_depthwise_op * depthwise_ops (fitted as 0 now; older files may weigh it),
 //     work = per_tile_flop * tile_flops * batch + per_grouped_flop * grouped_flops * batch
 //     + per_byte * (bytes * batch + fixed_bytes)
 //     + per_depthwise_byte * depthwise_bytes * batch + per_linear_flop * linear_flops * batch
 //     + per_depthwise_flop * depthwise_flops * batch
-//     + per_depthwise_gemm_flop * depthwise_gemm_flops * batch).
+//     + per_depthwise_gemm_flop * depthwise_gemm_flops * batch
+//     + per_small_batch_flop * tile_flops * batch where batch < small_batch_below).
 // A convolution on the CPU's BLAS path (batch below blas_below_batch) costs
 // per_linear_flop * blas_flops * batch in place of its tile FLOPs: a GEMM does not pad channels
 // to tiles. Coefficients in latency_coefficient_names() order, in ms.
@@ -67,6 +68,7 @@ struct LatencyModel {
   double step_ms = 0;
   double scale = 1.0;
   bool from_layer_cases = false;
+  int64_t small_batch_below = 0;  // batches below it: per_small_batch_flop_ms more; 0: none
   double predict(const NetworkAnalysis& a, int64_t batch) const;
 };
 const std::vector<std::string>& latency_coefficient_names();

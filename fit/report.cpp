@@ -82,6 +82,8 @@ std::string model_summary(const ModelFile& m) {
         << "; coefficients:";
       for (size_t i = 0; i < p.latency->coefficients.n_elem; ++i)
         s << (i ? "," : "") << " " << latency_coefficient_names()[i] << " " << fmt("%.4g", p.latency->coefficients(i));
+      if (p.latency->small_batch_below > 0)
+        s << "; per_small_batch_flop_ms below batch " << p.latency->small_batch_below;
       s << "\n";
     }
     if (p.capacity_bytes)

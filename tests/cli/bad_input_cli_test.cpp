@@ -183,6 +183,8 @@ TEST_F(BadInputCli, Predict) {
   const std::string null_coef = with("null_model.json", "\"coefficients\": [", "\"coefficients\": [null, ");
   const std::string neg_scale = with("neg_model.json", "\"scale\": ", "\"scale\": -1, \"was\": ");
   const std::string huge_scale = with("huge_model.json", "\"scale\": ", "\"scale\": 1e308, \"was\": ");
+  const std::string small_batch =
+      with("small_batch_model.json", "\"small_batch_below\": ", "\"small_batch_below\": 2.5, \"was\": ");
   const std::string empty = f.write("empty_model.json", "");
   const std::string broken = f.write("broken_model.json", "{\"format\": ");
   const std::string netspec_empty = f.write("empty_net.json", "");
@@ -211,6 +213,8 @@ TEST_F(BadInputCli, Predict) {
       {{"predict", "--model", nan_model, "--batch", "2", "resnet18"}, nan_model + ": not valid JSON"},
       {{"predict", "--model", null_coef, "--batch", "2", "resnet18"}, null_coef + ": model: target"},
       {{"predict", "--model", neg_scale, "--batch", "2", "resnet18"}, "step_ms and scale must be finite and non-negative"},
+      {{"predict", "--model", small_batch, "--batch", "2", "resnet18"},
+       "small_batch_below must be a non-negative integer"},
       {{"predict", "--model", huge_scale, "--batch", "2", "resnet18"},
        huge_scale + ": its latency_ms for resnet18 at batch 2 is not a finite number: coefficients out of range"},
       {args({"--batch", "0", "resnet18"}), "--batch: must be positive, got 0"},

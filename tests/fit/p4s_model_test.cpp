@@ -130,22 +130,23 @@ TEST(NetworkAnalysis, TheSimulatedStepPeaksAtTheSimulatedPeak) {
 
 // A GPU step as a queue: the host dispatches layer after layer; the device starts a layer's
 // work once it is dispatched and the layer before is done. Simulated here event by event, and
-// recovered by the fit's closed form (the largest dispatch-prefix plus work-suffix).
-TEST(P4sModel, OnACudaDeviceLatencyIsThePipelineOfDispatchAndWork) {
-  NetworkLibrary library;
+// recovered by the fit's closed form (the largest dispatch-prefix plus work-suffix). With
+// `small_extra`, one-group convolutions cost that much more per FLOP below batch 16, which the
+// fit finds; without, it finds no threshold.
+std::vector<Observation> queued_steps(NetworkLibrary& library, AnalysisCache& cache, double small_extra) {
   DeviceRuntime cuda;  // kind kCuda
-  AnalysisCache cache;
   std::vector<Observation> obs;
   bool some_dispatch_bound = false, some_work_bound = false;
   for (const char* name : {"resnet18_cifar10", "resnet18_cifar10_p50_s1", "mobilenetv2_cifar10_p70_s2",
                            "mobilenetv2", "squeezenet1.1_cifar10", "vgg11bn_cifar10_p30_s1"}) {
     const ResolvedNet& net = library.get(name);
     const NetworkAnalysis& a = cache.get(net, cuda);
-    for (int64_t batch : {1, 2, 8, 32, 128, 256}) {
+    for (int64_t batch : {1, 2, 8, 16, 32, 128, 256}) {
+      const double tile_rate = 2e-10 + (batch < 16 ? small_extra : 0.0);
       double host = 0, device = 0, dispatch = 0, work = 0;
       for (const LayerCost& c : a.layer_costs()) {
-        const double d = 0.05 * c.ops + 0.3 * c.depthwise_ops;  // a depthwise kernel costs more
-        const double w = 2e-10 * c.tile_flops * batch + 4e-9 * (c.bytes * batch + c.fixed_bytes) +
+        const double d = 0.05 * c.ops;  // depthwise kernels are dispatched as any other
+        const double w = tile_rate * c.tile_flops * batch + 4e-9 * (c.bytes * batch + c.fixed_bytes) +
                          8e-9 * c.depthwise_bytes * batch + 2e-10 * c.linear_flops * batch;
         host += d;
         device = std::max(device, host) + w;
@@ -162,20 +163,35 @@ TEST(P4sModel, OnACudaDeviceLatencyIsThePipelineOfDispatchAndWork) {
       obs.push_back(o);
     }
   }
-  ASSERT_TRUE(some_dispatch_bound && some_work_bound);  // both regimes are in the data
-  const P4sModel m = train_p4s_model(all(obs), {}, {cuda}, cache);
-  ASSERT_TRUE(m.latency);
-  EXPECT_EQ(m.latency->combine, Combine::kPipeline);
-  EXPECT_NEAR(m.latency->step_ms, 3.0, 1e-3);
-  EXPECT_NEAR(m.latency->coefficients(1), 0.05, 1e-6);
-  EXPECT_NEAR(m.latency->coefficients(6), 0.3, 1e-6);
-  const P4sModel reread = P4sModel::from_json(m.to_json());
-  EXPECT_EQ(m.to_json()["targets"]["latency_ms"]["combine"], "pipeline");
-  for (const Observation& o : obs) {
-    const NetworkAnalysis& a = cache.get(*o.net, m.runtime);
-    EXPECT_NEAR(*m.predict(a, o.batch, Target::kLatencyMs), *o.values.latency_ms, 1e-6 * *o.values.latency_ms)
-        << o.net->spec.name << " bs " << o.batch;
-    EXPECT_EQ(*reread.predict(a, o.batch, Target::kLatencyMs), *m.predict(a, o.batch, Target::kLatencyMs));
+  EXPECT_TRUE(some_dispatch_bound && some_work_bound);  // both regimes are in the data
+  return obs;
+}
+
+TEST(P4sModel, OnACudaDeviceLatencyIsThePipelineOfDispatchAndWork) {
+  NetworkLibrary library;
+  AnalysisCache cache;
+  DeviceRuntime cuda;
+  for (double small_extra : {0.0, 4e-9}) {
+    SCOPED_TRACE(small_extra);
+    const std::vector<Observation> obs = queued_steps(library, cache, small_extra);
+    const P4sModel m = train_p4s_model(all(obs), {}, {cuda}, cache);
+    ASSERT_TRUE(m.latency);
+    EXPECT_EQ(m.latency->combine, Combine::kPipeline);
+    EXPECT_NEAR(m.latency->step_ms, 3.0, 1e-3);
+    EXPECT_NEAR(m.latency->coefficients(1), 0.05, 1e-6);
+    EXPECT_EQ(m.latency->coefficients(6), 0.0);  // no extra dispatch cost for depthwise kernels
+    EXPECT_NEAR(m.latency->coefficients(2), 2e-10, 1e-14);
+    EXPECT_EQ(m.latency->small_batch_below, small_extra > 0 ? 16 : 0);
+    EXPECT_NEAR(m.latency->coefficients(10), small_extra, 1e-14);
+    const P4sModel reread = P4sModel::from_json(m.to_json());
+    EXPECT_EQ(m.to_json()["targets"]["latency_ms"]["combine"], "pipeline");
+    EXPECT_EQ(reread.latency->small_batch_below, m.latency->small_batch_below);
+    for (const Observation& o : obs) {
+      const NetworkAnalysis& a = cache.get(*o.net, m.runtime);
+      EXPECT_NEAR(*m.predict(a, o.batch, Target::kLatencyMs), *o.values.latency_ms, 1e-6 * *o.values.latency_ms)
+          << o.net->spec.name << " bs " << o.batch;
+      EXPECT_EQ(*reread.predict(a, o.batch, Target::kLatencyMs), *m.predict(a, o.batch, Target::kLatencyMs));
+    }
   }
 }
 
@@ -422,45 +438,55 @@ TEST(P4sModel, ReadsModelFilesWrittenWithFewerLatencyCoefficients) {
   ASSERT_TRUE(m.latency);
   // Host-bound at small batches, so that a depthwise kernel's extra dispatch cost shows, and
   // tap and grouped costs that show at large ones; the last coefficients are what older files
-  // cannot hold: per_grouped_flop_ms (the newest), per_depthwise_gemm_flop_ms,
-  // per_depthwise_flop_ms, then per_depthwise_op_ms.
-  m.latency->coefficients = arma::vec{2.0, 0.05, 1e-12, 1e-10, 1e-10, 1e-12, 0.25, 1e-7, 1e-6, 1e-8};
-  for (size_t lacking : {1u, 2u, 3u, 4u}) {
+  // cannot hold: per_small_batch_flop_ms (the newest, with small_batch_below),
+  // per_grouped_flop_ms, per_depthwise_gemm_flop_ms, per_depthwise_flop_ms, then
+  // per_depthwise_op_ms.
+  m.latency->coefficients = arma::vec{2.0, 0.05, 1e-12, 1e-10, 1e-10, 1e-12, 0.25, 1e-7, 1e-6, 1e-8, 1e-8};
+  m.latency->small_batch_below = 16;
+  for (size_t lacking : {1u, 2u, 3u, 4u, 5u}) {
     P4sModel on = m;
-    on.runtime = lacking == 2 ? cpu : cuda;  // the depthwise GEMM pass is the CPU's
-    const ResolvedNet& net = lacking == 1 ? grouped : mnasnet;
+    on.runtime = lacking == 3 ? cpu : cuda;  // the depthwise GEMM pass is the CPU's
+    const ResolvedNet& net = lacking == 2 ? grouped : mnasnet;
     const NetworkAnalysis& a = cache.get(net, on.runtime);
     nlohmann::json old = on.to_json();
     nlohmann::json& lat = old["targets"]["latency_ms"];
+    lat.erase("small_batch_below");
     for (size_t k = 0; k < lacking; ++k) {
       lat["coefficient_names"].erase(lat["coefficient_names"].size() - 1);
       lat["coefficients"].erase(lat["coefficients"].size() - 1);
     }
-    const char* last[] = {"", "per_depthwise_gemm_flop_ms", "per_depthwise_flop_ms", "per_depthwise_op_ms",
-                          "per_linear_flop_ms"};
+    const char* last[] = {"", "per_grouped_flop_ms", "per_depthwise_gemm_flop_ms", "per_depthwise_flop_ms",
+                          "per_depthwise_op_ms", "per_linear_flop_ms"};
     ASSERT_EQ(lat["coefficient_names"].back(), last[lacking]);
     const P4sModel read = P4sModel::from_json(old);
     const arma::vec& w = read.latency->coefficients;
     ASSERT_EQ(w.n_elem, latency_coefficient_names().size());
-    // What the file's model costed those quantities with when it was written: grouped
-    // convolutions as the rest, the depthwise GEMM pass as the other taps, the rest nothing.
-    EXPECT_EQ(w(9), w(2));
+    // What the file's model costed those quantities with when it was written: small batches as
+    // large ones, grouped convolutions as the rest, the depthwise GEMM pass as the other taps,
+    // the rest nothing.
+    EXPECT_EQ(read.latency->small_batch_below, 0);
+    EXPECT_EQ(w(10), 0.0);
     if (lacking >= 2) {
-      EXPECT_EQ(w(8), lacking >= 3 ? 0.0 : m.latency->coefficients(7));
+      EXPECT_EQ(w(9), w(2));
     }
     if (lacking >= 3) {
-      EXPECT_EQ(w(7), 0.0);
+      EXPECT_EQ(w(8), lacking >= 4 ? 0.0 : m.latency->coefficients(7));
     }
     if (lacking >= 4) {
+      EXPECT_EQ(w(7), 0.0);
+    }
+    if (lacking >= 5) {
       EXPECT_EQ(w(6), 0.0);
     }
     for (arma::uword i = 0; i + lacking < w.n_elem; ++i) EXPECT_EQ(w(i), m.latency->coefficients(i)) << i;
     P4sModel as_read = on;
     as_read.latency->coefficients = w;
+    as_read.latency->small_batch_below = 0;
     for (int64_t batch : {1, 8, 100})
       EXPECT_EQ(*read.predict(a, batch, Target::kLatencyMs), *as_read.predict(a, batch, Target::kLatencyMs));
-    // What the lacking coefficients cost: the work at a large batch, the dispatch at a small.
-    const int64_t shows = lacking <= 3 ? 100 : 1;
+    // What the lacking coefficients cost: a small batch's extra work, the work at a large
+    // batch, the dispatch at a small one.
+    const int64_t shows = lacking == 1 ? 8 : lacking <= 4 ? 100 : 1;
     EXPECT_GT(*on.predict(a, shows, Target::kLatencyMs), *as_read.predict(a, shows, Target::kLatencyMs) + 1.0)
         << lacking;
   }
