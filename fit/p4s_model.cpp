@@ -213,10 +213,11 @@ double layer_sum(const std::vector<LayerCost>& costs, int64_t batch, const arma:
   return t;
 }
 
-// Fits one form with one small-batch threshold (0: none), and says its in-sample MAPE. Linear
-// layers and grouped convolutions get coefficients of their own only where the samples can tell
-// them apart (layer cases with Linear, samples with grouped convolutions); else they cost as
-// convs with one group do.
+// Fits one form with one small-batch threshold (0: none); the pipeline's fit says its in-sample
+// MAPE (the summed form, fitted in one solve, leaves it unset). Linear layers and grouped
+// convolutions get coefficients of their own only where the samples can tell them apart (layer
+// cases with Linear, samples with grouped convolutions); else they cost as convs with one group
+// do.
 struct FormFit {
   LatencyModel model;
   double mape = INFINITY;
