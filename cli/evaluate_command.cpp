@@ -10,7 +10,6 @@
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
 #include "cli/load_results.hpp"
-#include "common/atomic_file.hpp"
 #include "fit/evaluation.hpp"
 #include "fit/model_file.hpp"
 #include "fit/report.hpp"
@@ -87,12 +86,7 @@ int run_evaluate(const std::vector<std::string>& args) {
 
   if (a.has("--check")) {
     const std::string path = a.value("--report") + "/evaluation.json";
-    std::vector<std::string> problems;
-    try {
-      problems = fit::accuracy_regressions(nlohmann::json::parse(read_file(path)), ev, path);
-    } catch (const std::exception& e) {
-      problems.push_back(path + ": " + e.what());
-    }
+    const std::vector<std::string> problems = fit::accuracy_regressions(a.value("--report"), ev);
     for (const std::string& p : problems) std::fprintf(stderr, "p4s evaluate --check: %s\n", p.c_str());
     if (!problems.empty()) return kExitCheckFailed;
     std::printf("%s: these models' accuracy is no worse than committed\n", path.c_str());

@@ -1,7 +1,6 @@
 // `p4s fit`: learns predictors from Google Benchmark result files and writes a model file;
 // with --report, also evaluates them leave-one-family-out beside the perf4sight baseline.
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -52,15 +51,7 @@ std::vector<std::string> check_committed(const std::string& model_path, const st
   if (committed != model_text)
     problems.push_back(model_path + ": the committed model differs from the one these results give (regenerate it)");
   if (!report_dir || !evaluation) return problems;
-  const std::string ev_path = *report_dir + "/evaluation.json";
-  nlohmann::json old;
-  try {
-    old = nlohmann::json::parse(read_file(ev_path));
-  } catch (const std::exception& e) {
-    problems.push_back(ev_path + ": " + e.what());
-    return problems;
-  }
-  for (std::string& p : fit::accuracy_regressions(old, *evaluation, ev_path)) problems.push_back(std::move(p));
+  for (std::string& p : fit::accuracy_regressions(*report_dir, *evaluation)) problems.push_back(std::move(p));
   return problems;
 }
 

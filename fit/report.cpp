@@ -271,8 +271,14 @@ nlohmann::json evaluation_to_json(const Evaluation& ev) {
   return j;
 }
 
-std::vector<std::string> accuracy_regressions(const nlohmann::json& committed, const Evaluation& now,
-                                              const std::string& path) {
+std::vector<std::string> accuracy_regressions(const std::string& report_dir, const Evaluation& now) {
+  const std::string path = report_dir + "/evaluation.json";
+  nlohmann::json committed;
+  try {
+    committed = nlohmann::json::parse(read_file(path));
+  } catch (const std::exception& e) {
+    return {path + ": " + e.what()};
+  }
   std::vector<std::string> problems;
   const nlohmann::json j = evaluation_to_json(now);
   for (auto m = j["methods"].begin(); m != j["methods"].end(); ++m)

@@ -31,10 +31,10 @@ std::string evaluation_table(const Evaluation& ev);
 // The evaluation's numbers as JSON (schema versioned), for machines.
 nlohmann::json evaluation_to_json(const Evaluation& ev);
 
-// Where `now` is less accurate than `committed` (an evaluation.json read from `path`): a line
-// per method and target whose MAPE grew, naming `path`. CI's guard over committed reports.
-std::vector<std::string> accuracy_regressions(const nlohmann::json& committed, const Evaluation& now,
-                                              const std::string& path);
+// Where `now` is less accurate than the evaluation.json committed in `report_dir`: a line per
+// method and target whose MAPE grew, naming the file, or one line saying why it cannot be read.
+// CI's guard over committed reports (p4s fit --check, p4s evaluate --check).
+std::vector<std::string> accuracy_regressions(const std::string& report_dir, const Evaluation& now);
 
 // Writes `dir`/report.md, `dir`/evaluation.json and, when gnuplot runs, one PNG per target.
 // Creates `dir` if needed. Returns one line per thing it could not do (e.g. no gnuplot);

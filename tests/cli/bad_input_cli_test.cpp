@@ -16,6 +16,7 @@
 
 #include "common/atomic_file.hpp"
 #include "tests/cli/run_p4s.hpp"
+#include "tests/tx2_netspecs.hpp"
 
 namespace p4s {
 namespace {
@@ -26,7 +27,7 @@ using test::Outcome;
 using test::p4s;
 using test::temp_path;
 
-const std::string kTx2 = std::string(P4S_SOURCE_DIR) + "/results/jetson-tx2/pytorch-1.6";
+const std::string& kTx2 = test::kTx2Results;
 
 // Files the cases refer to, made once per test process.
 struct Files {

@@ -14,6 +14,7 @@
 #include "common/atomic_file.hpp"
 #include "tests/cli/run_p4s.hpp"
 #include "tests/fit/synthetic_sweep.hpp"
+#include "tests/tx2_netspecs.hpp"
 
 namespace p4s {
 namespace {
@@ -202,7 +203,7 @@ TEST(CompareCli, ComparesFolderAgainstFolder) {
 }
 
 TEST(CompareCli, RealTx2ResultsAgainstThemselves) {
-  const std::string tx2 = std::string(P4S_SOURCE_DIR) + "/results/jetson-tx2/pytorch-1.6";
+  const std::string& tx2 = test::kTx2Results;
   const Outcome r = p4s({"compare", "--threshold", "0", tx2, tx2 + "/results.json"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "933 cases in both (685 ran on both sides), 0 only in old, 0 only in new.")) << r.out;

@@ -7,6 +7,7 @@
 
 #include "common/atomic_file.hpp"
 #include "tests/cli/run_p4s.hpp"
+#include "tests/tx2_netspecs.hpp"
 
 namespace p4s {
 namespace {
@@ -16,7 +17,7 @@ using test::Outcome;
 using test::p4s;
 using test::temp_path;
 
-const std::string kTx2 = std::string(P4S_SOURCE_DIR) + "/results/jetson-tx2/pytorch-1.6";
+const std::string& kTx2 = test::kTx2Results;
 const std::string kModel = kTx2 + "/model.json";
 const std::string kHeld = kTx2 + "/held-out";
 

@@ -5,11 +5,12 @@
 
 #include "common/atomic_file.hpp"
 #include "fit/model_file.hpp"
+#include "tests/tx2_netspecs.hpp"
 
 namespace p4s::fit {
 namespace {
 
-const std::string kTx2 = std::string(P4S_SOURCE_DIR) + "/results/jetson-tx2/pytorch-1.6";
+const std::string& kTx2 = test::kTx2Results;
 
 struct Fitted {
   NetworkLibrary library{{kTx2 + "/netspecs"}};
