@@ -55,6 +55,10 @@ void summarise(std::map<Target, TargetEvaluation>& targets) {
     }
     te.overall = metrics_of(p, m);
     for (auto& [f, pm] : by) te.by_family[f] = metrics_of(pm.first, pm.second);
+    std::map<std::string, std::vector<PredictedPoint>> family_points;
+    for (const PredictedPoint& pt : te.points) family_points[pt.family].push_back(pt);
+    te.level_removed = level_removed(te.points);
+    for (const auto& [f, pts] : family_points) te.level_removed_by_family[f] = level_removed(pts);
   }
 }
 
@@ -89,6 +93,26 @@ Metrics metrics_of(const std::vector<double>& predicted, const std::vector<doubl
   r.within10 = 100.0 * static_cast<double>(within) / static_cast<double>(r.n);
   r.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 0.0;
   return r;
+}
+
+Metrics level_removed(const std::vector<PredictedPoint>& points) {
+  std::map<std::string, std::vector<const PredictedPoint*>> by_net;
+  for (const PredictedPoint& pt : points) by_net[pt.net].push_back(&pt);
+  std::vector<double> p, m;
+  for (const auto& [net, pts] : by_net) {
+    if (pts.size() < 2) continue;
+    std::vector<double> ratios;
+    for (const PredictedPoint* pt : pts) ratios.push_back(pt->predicted / pt->measured);
+    std::sort(ratios.begin(), ratios.end());
+    const size_t n = ratios.size();
+    const double level = n % 2 ? ratios[n / 2] : 0.5 * (ratios[n / 2 - 1] + ratios[n / 2]);
+    if (!(level > 0)) continue;  // a network predicted at 0: no level to divide out
+    for (const PredictedPoint* pt : pts) {
+      p.push_back(pt->predicted / level);
+      m.push_back(pt->measured);
+    }
+  }
+  return metrics_of(p, m);
 }
 
 std::map<Target, TargetEvaluation> neighbour_interpolation(const std::vector<Observation>& observations) {

@@ -36,9 +36,21 @@ struct PredictedPoint {
   double predicted = 0;
 };
 
+// Each network's predictions divided by their median ratio to its measurements (the mean of
+// the middle two for an even count), for the networks predicted at two batch sizes or more: the
+// error left is in how the predictions follow the batch size; the rest of a method's error is a
+// level per network, the same at every batch size (a network predicted too large as a whole).
+// Which of the two dominates says where a predictor is wrong: in what it knows of a network, or
+// in how a step grows with the batch.
+Metrics level_removed(const std::vector<PredictedPoint>& points);
+
 struct TargetEvaluation {
   Metrics overall;
   std::map<std::string, Metrics> by_family;  // the held-out family's predictions
+  // The same with each network's level removed (level_removed): the error in how predictions
+  // follow the batch size.
+  Metrics level_removed;
+  std::map<std::string, Metrics> level_removed_by_family;
   std::vector<PredictedPoint> points;
 };
 

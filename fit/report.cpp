@@ -204,16 +204,58 @@ nlohmann::json metrics_json(const Metrics& m) {
   return {{"n", m.n}, {"mape", m.mape}, {"worst", m.worst}, {"within10", m.within10}, {"r2", m.r2}};
 }
 
-nlohmann::json targets_json(const std::map<Target, TargetEvaluation>& targets) {
+// `level`: with each method's figures after its networks' levels are removed (not for the
+// reference, which interpolates within each network anyway).
+nlohmann::json targets_json(const std::map<Target, TargetEvaluation>& targets, bool level) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [t, te] : targets) {
     nlohmann::json tj = metrics_json(te.overall);
     nlohmann::json by = nlohmann::json::object();
     for (const auto& [f, m] : te.by_family) by[f] = metrics_json(m);
     tj["by_family"] = by;
+    if (level) {
+      nlohmann::json lj = metrics_json(te.level_removed);
+      nlohmann::json lby = nlohmann::json::object();
+      for (const auto& [f, m] : te.level_removed_by_family) lby[f] = metrics_json(m);
+      lj["by_family"] = lby;
+      tj["level_removed"] = lj;
+    }
     out[target_name(t)] = tj;
   }
   return out;
+}
+
+// The methods' errors with each network's level removed (level_removed), beside their MAPE.
+std::string level_table(const Evaluation& ev) {
+  std::ostringstream md;
+  bool any = false;
+  for (const MethodEvaluation& me : ev.methods)
+    for (const auto& [t, te] : me.targets) any |= te.level_removed.n > 0;
+  if (!any) return "";
+  md << "Where the error is: each network's predictions divided by their median ratio to its "
+        "measurements (networks predicted at two batch sizes or more). What is left is the error in how the "
+        "predictions follow the batch size; the difference to the MAPE is a level per network, the same at "
+        "every batch size, which only what a method knows of a network's layers can mend.\n\n";
+  md << "| target | method | MAPE | level removed | <=10% |";
+  for (const std::string& f : ev.families) md << " " << f << " |";
+  md << "\n|---|---|---:|---:|---:|";
+  for (size_t i = 0; i < ev.families.size(); ++i) md << "---:|";
+  md << "\n";
+  for (Target t : kAllTargets)
+    for (const MethodEvaluation& me : ev.methods) {
+      auto it = me.targets.find(t);
+      if (it == me.targets.end() || !it->second.level_removed.n) continue;
+      const TargetEvaluation& te = it->second;
+      md << "| `" << target_name(t) << "` | " << method_title(me.method) << " | " << fmt("%.2f%%", te.overall.mape)
+         << " | " << fmt("%.2f%%", te.level_removed.mape) << " | " << fmt("%.1f%%", te.level_removed.within10) << " |";
+      for (const std::string& f : ev.families) {
+        auto b = te.level_removed_by_family.find(f);
+        md << " " << (b == te.level_removed_by_family.end() || !b->second.n ? std::string("-") : fmt("%.2f%%", b->second.mape)) << " |";
+      }
+      md << "\n";
+    }
+  md << "\n";
+  return md.str();
 }
 
 }  // namespace
@@ -243,6 +285,12 @@ std::string evaluation_table(const Evaluation& ev) {
   if (!ev.reference.empty())
     s << kReferenceShort << ": each step interpolated between the same network's neighbouring batch sizes,\n"
       << "  the measurements' own smoothness (not a predictor: it has seen the network)\n";
+  for (const MethodEvaluation& me : ev.methods) {
+    std::string line;
+    for (const auto& [t, te] : me.targets)
+      if (te.level_removed.n) line += std::string(line.empty() ? "" : ", ") + target_name(t) + fmt(" %.2f%%", te.level_removed.mape);
+    if (!line.empty()) s << "MAPE with each network's level removed, " << method_title(me.method) << ": " << line << "\n";
+  }
   for (const auto& [family, why] : ev.not_evaluated) s << family << " held out: not evaluated: " << why << "\n";
   for (const MethodEvaluation& me : ev.methods)
     if (me.fits.n)
@@ -260,13 +308,13 @@ nlohmann::json evaluation_to_json(const Evaluation& ev) {
   nlohmann::json methods = nlohmann::json::object();
   for (const MethodEvaluation& me : ev.methods) {
     nlohmann::json mj;
-    mj["targets"] = targets_json(me.targets);
+    mj["targets"] = targets_json(me.targets, true);
     mj["fits"] = {{"n", me.fits.n}, {"correct", me.fits.correct}, {"missed_oom", me.fits.missed_oom},
                   {"false_oom", me.fits.false_oom}, {"accuracy", me.fits.accuracy()}};
     methods[me.method] = mj;
   }
   j["methods"] = methods;
-  if (!ev.reference.empty()) j["reference"] = {{"method", "neighbour-interpolation"}, {"targets", targets_json(ev.reference)}};
+  if (!ev.reference.empty()) j["reference"] = {{"method", "neighbour-interpolation"}, {"targets", targets_json(ev.reference, false)}};
   if (!ev.not_evaluated.empty()) j["not_evaluated"] = ev.not_evaluated;
   return j;
 }
@@ -352,6 +400,7 @@ std::vector<std::string> write_report(const std::string& dir, const ReportInput&
             "error is what run-to-run noise, allocator steps and kernel switches between batch sizes cost a "
             "prediction that is smooth in the batch size. A method that knows those switches can beat it; a held-out "
             "error several times larger leaves something to model.\n\n";
+    md << level_table(ev);
     for (const auto& [family, why] : ev.not_evaluated)
       md << "Not evaluated with " << family << " held out: " << why << ".\n\n";
     for (const MethodEvaluation& me : ev.methods)

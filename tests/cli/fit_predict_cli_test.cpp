@@ -52,6 +52,21 @@ TEST_F(FitPredictCli, FitWritesAModelAndAReportWithTheBaselineBeside) {
   EXPECT_EQ(ev["families"], nlohmann::json({"mobilenetv2", "resnet18", "squeezenet"}));
   EXPECT_TRUE(ev["methods"].contains("p4s"));
   EXPECT_TRUE(ev["methods"].contains("perf4sight"));
+  // Each method's figures with the networks' levels removed, beside its own; every TX2 network
+  // ran at two batch sizes or more, so they cover every prediction. Not the reference's.
+  for (const char* method : {"p4s", "perf4sight"})
+    for (const char* t : {"latency_ms", "mem_alloc", "mem_reserved", "mem_used"}) {
+      const nlohmann::json& tj = ev["methods"][method]["targets"][t];
+      ASSERT_TRUE(tj.contains("level_removed")) << method << " " << t;
+      EXPECT_EQ(tj["level_removed"]["n"], tj["n"]) << method << " " << t;
+      EXPECT_EQ(tj["level_removed"]["by_family"].size(), 3u);
+    }
+  EXPECT_FALSE(ev["reference"]["targets"]["mem_alloc"].contains("level_removed"));
+  const std::string md = read_file(*report_ + "/report.md");
+  EXPECT_NE(md.find("| target | method | MAPE | level removed | <=10% | mobilenetv2 | resnet18 | squeezenet |"),
+            std::string::npos) << md;
+  EXPECT_NE(fit_out_->find("MAPE with each network's level removed, p4s (ours): latency_ms "), std::string::npos)
+      << *fit_out_;
   EXPECT_NE(fit_out_->find("Leave-one-family-out"), std::string::npos) << *fit_out_;
   EXPECT_NE(fit_out_->find("perf4sight (baseline)"), std::string::npos);
 }

@@ -537,6 +537,25 @@ TEST(Evaluation, MetricsOfKnownPredictions) {
   EXPECT_DOUBLE_EQ(m.within10, 75.0);
 }
 
+TEST(Evaluation, LevelRemovedDividesOutEachNetworksMedianRatio) {
+  const std::vector<PredictedPoint> points = {
+      // a: 1.2 times at every batch size, a level and nothing else
+      {"a", "f", 2, 100, 120}, {"a", "f", 4, 200, 240}, {"a", "f", 8, 400, 480},
+      // b: ratios 0.9, 1.0, 1.1, median 1.0: 10% off twice, whatever the level
+      {"b", "f", 2, 100, 90}, {"b", "f", 4, 100, 100}, {"b", "f", 8, 100, 110},
+      // c: two ratios, 1.0 and 1.2, the level their mean
+      {"c", "g", 2, 100, 100}, {"c", "g", 4, 100, 120},
+      // d: one step, no level to tell from its error
+      {"d", "g", 2, 100, 300},
+  };
+  const Metrics m = level_removed(points);
+  EXPECT_EQ(m.n, 8u);
+  const double c = 100.0 * (1.0 - 1.0 / 1.1);  // each of c's two steps, 1.1 being the level
+  EXPECT_NEAR(m.mape, (0 + 0 + 0 + 10 + 0 + 10 + c + c) / 8, 1e-9);
+  EXPECT_NEAR(m.worst, 10.0, 1e-9);
+  EXPECT_EQ(level_removed({}).n, 0u);
+}
+
 TEST(Evaluation, LeaveOneFamilyOutPredictsEachFamilyFromTheOthers) {
   Synthetic s;
   make_synthetic(s);
@@ -552,6 +571,21 @@ TEST(Evaluation, LeaveOneFamilyOutPredictsEachFamilyFromTheOthers) {
   EXPECT_EQ(alloc.by_family.size(), 5u);
   // The synthetic mem_alloc is the simulation itself: held out or not, it is exact.
   EXPECT_LT(alloc.overall.worst, 1e-6);
+  EXPECT_EQ(alloc.level_removed.n, alloc.overall.n);  // every network measured at several batch sizes
+  EXPECT_LT(alloc.level_removed.worst, 1e-6);
+  // Each target and family, for both methods, as level_removed of its own points.
+  for (const MethodEvaluation& me : ev.methods)
+    for (const auto& [t, te] : me.targets) {
+      EXPECT_EQ(te.level_removed.mape, level_removed(te.points).mape) << me.method;
+      ASSERT_EQ(te.level_removed_by_family.size(), 5u);
+      for (const auto& [f, m] : te.level_removed_by_family) {
+        std::vector<PredictedPoint> mine;
+        for (const PredictedPoint& p : te.points)
+          if (p.family == f) mine.push_back(p);
+        EXPECT_EQ(m.mape, level_removed(mine).mape) << me.method << " " << f;
+        EXPECT_GT(m.n, 0u);
+      }
+    }
   std::vector<Observation> one_family;
   for (const Observation& o : s.obs)
     if (o.family == "resnet18") one_family.push_back(o);
