@@ -43,22 +43,25 @@ void add_points(MethodEvaluation& me, const std::vector<const Observation*>& tes
   }
 }
 
+Metrics metrics_of_points(const std::vector<PredictedPoint>& points) {
+  std::vector<double> p, m;
+  for (const PredictedPoint& pt : points) {
+    p.push_back(pt.predicted);
+    m.push_back(pt.measured);
+  }
+  return metrics_of(p, m);
+}
+
 void summarise(std::map<Target, TargetEvaluation>& targets) {
   for (auto& [t, te] : targets) {
-    std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> by;
-    std::vector<double> p, m;
-    for (const PredictedPoint& pt : te.points) {
-      p.push_back(pt.predicted);
-      m.push_back(pt.measured);
-      by[pt.family].first.push_back(pt.predicted);
-      by[pt.family].second.push_back(pt.measured);
-    }
-    te.overall = metrics_of(p, m);
-    for (auto& [f, pm] : by) te.by_family[f] = metrics_of(pm.first, pm.second);
-    std::map<std::string, std::vector<PredictedPoint>> family_points;
-    for (const PredictedPoint& pt : te.points) family_points[pt.family].push_back(pt);
+    std::map<std::string, std::vector<PredictedPoint>> by_family;
+    for (const PredictedPoint& pt : te.points) by_family[pt.family].push_back(pt);
+    te.overall = metrics_of_points(te.points);
     te.level_removed = level_removed(te.points);
-    for (const auto& [f, pts] : family_points) te.level_removed_by_family[f] = level_removed(pts);
+    for (const auto& [f, pts] : by_family) {
+      te.by_family[f] = metrics_of_points(pts);
+      te.level_removed_by_family[f] = level_removed(pts);
+    }
   }
 }
 

@@ -204,22 +204,22 @@ nlohmann::json metrics_json(const Metrics& m) {
   return {{"n", m.n}, {"mape", m.mape}, {"worst", m.worst}, {"within10", m.within10}, {"r2", m.r2}};
 }
 
+// Metrics with their per-family figures under "by_family".
+nlohmann::json metrics_by_family_json(const Metrics& overall, const std::map<std::string, Metrics>& by_family) {
+  nlohmann::json j = metrics_json(overall);
+  nlohmann::json by = nlohmann::json::object();
+  for (const auto& [f, m] : by_family) by[f] = metrics_json(m);
+  j["by_family"] = by;
+  return j;
+}
+
 // `level`: with each method's figures after its networks' levels are removed (not for the
 // reference, which interpolates within each network anyway).
 nlohmann::json targets_json(const std::map<Target, TargetEvaluation>& targets, bool level) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [t, te] : targets) {
-    nlohmann::json tj = metrics_json(te.overall);
-    nlohmann::json by = nlohmann::json::object();
-    for (const auto& [f, m] : te.by_family) by[f] = metrics_json(m);
-    tj["by_family"] = by;
-    if (level) {
-      nlohmann::json lj = metrics_json(te.level_removed);
-      nlohmann::json lby = nlohmann::json::object();
-      for (const auto& [f, m] : te.level_removed_by_family) lby[f] = metrics_json(m);
-      lj["by_family"] = lby;
-      tj["level_removed"] = lj;
-    }
+    nlohmann::json tj = metrics_by_family_json(te.overall, te.by_family);
+    if (level) tj["level_removed"] = metrics_by_family_json(te.level_removed, te.level_removed_by_family);
     out[target_name(t)] = tj;
   }
   return out;
