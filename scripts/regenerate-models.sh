@@ -4,7 +4,8 @@
 #   results/<device>/<stack>/netspecs/ (NetSpecs of networks that are not built in)
 # -> model.json and report/ in the same folder. Where the folder has held-out/ (result files of
 # networks the model is not fitted on, with their netspecs/), the model and a perf4sight
-# baseline fitted on the same data are evaluated on them: held-out/report/ (p4s evaluate).
+# baseline fitted on the same data are evaluated on them: held-out/report/ (p4s evaluate); and
+# the folder's and held-out/'s data fitted together give all-families/model.json and report/.
 # With --check, writes nothing and fails (exit 3) when a committed model differs from what its
 # data gives, or its held-out accuracy is worse than the committed reports say. CI runs that.
 set -euo pipefail
@@ -40,6 +41,13 @@ while IFS= read -r dir; do
     status=1
   fi
   rm -f "$baseline"
+  # Every family of the folder, its own and held-out/'s, fitted together: the model to predict
+  # other networks with, and leave-one-family-out over all of them (all-families/).
+  all="$dir/all-families"
+  echo "== $all"
+  ((${#check[@]})) || mkdir -p "$all"
+  "$p4s" fit --out "$all/model.json" "${netspecs[@]}" "${held_netspecs[@]}" --report "$all/report" "${check[@]}" \
+    "${data[@]}" "${held_data[@]}" > >(grep -v '^$' | sed 's/^/   /') || status=$?
 done < <(find results -mindepth 2 -maxdepth 2 -type d | sort)
 ((found)) || { echo "regenerate-models: no results folders under $root/results" >&2; exit 2; }
 exit $status
