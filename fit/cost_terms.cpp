@@ -46,6 +46,8 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
         if (options.cpu && a.kernel != modelgen::Hw{3, 3}) {
           c.depthwise_gemm_flops = taps;
           c.depthwise_flops = taps * (passes - 1);
+        } else if (!options.cpu && a.kernel != modelgen::Hw{3, 3} && a.kernel != modelgen::Hw{1, 1}) {
+          c.generic_depthwise_flops = taps * passes;
         } else {
           c.depthwise_flops = taps * passes;
         }

@@ -6,7 +6,10 @@
 // convolutions, on their own kernels, which are also counted apart among the ops: a 5x5 costs
 // more than its bytes say (the CPU's layer cases: about four times a 3x3's per byte), and on
 // the CPU the weight gradient of any but a 3x3 runs oneDNN's GEMM path, at about a GFLOP/s
-// (ONEDNN_VERBOSE: `x64:gemm:jit` for backward_weights, `jit_dw` for the rest). The
+// (ONEDNN_VERBOSE: `x64:gemm:jit` for backward_weights, `jit_dw` for the rest); on a GPU,
+// PyTorch's own depthwise kernels are compiled for 3x3 and 1x1 filters, and any other size runs
+// a generic kernel that loops over the filter at run time (the TX2's MnasNet, whose 5x5 layers
+// the other families lack, is predicted 18% short without a rate of their own). The
 // optimizer's update is one more "layer". Work grows with the batch; ops do not.
 #pragma once
 
@@ -34,6 +37,9 @@ struct LayerCost {
   // input gradient), as FLOPs; such a convolution's depthwise_flops count the other passes.
   // CPU only: GPUs' depthwise kernels have no such split.
   double depthwise_gemm_flops = 0;
+  // per sample: on a GPU, the taps (as FLOPs, every pass) of a depthwise convolution whose filter
+  // size has no kernel of its own (other than 3x3 and 1x1); its depthwise_flops are then 0.
+  double generic_depthwise_flops = 0;
   double depthwise_ops = 0;    // per step: of `ops`, the depthwise convolutions' kernels
   double fixed_bytes = 0;      // per step (the optimizer's parameter traffic)
   // Below this batch size the convolution runs as a plain GEMM on the BLAS (LibTorch's native

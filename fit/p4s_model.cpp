@@ -97,6 +97,7 @@ enum Coefficient : size_t {
   kPerDepthwiseGemmFlop,
   kPerGroupedFlop,
   kPerSmallBatchFlop,
+  kPerGenericDepthwiseFlop,
   kLatencyCoefficients
 };
 
@@ -130,6 +131,7 @@ void work_quantities(const LayerCost& c, double b, bool small, Put&& put) {
   put(kPerLinearFlop, c.linear_flops * b);
   put(kPerDepthwiseFlop, c.depthwise_flops * b);
   put(kPerDepthwiseGemmFlop, c.depthwise_gemm_flops * b);
+  put(kPerGenericDepthwiseFlop, c.generic_depthwise_flops * b);
 }
 
 // What a layer's work and its dispatch cost under coefficients w.
@@ -427,7 +429,8 @@ const std::vector<std::string>& latency_coefficient_names() {
                                            "per_depthwise_flop_ms",
                                            "per_depthwise_gemm_flop_ms",
                                            "per_grouped_flop_ms",
-                                           "per_small_batch_flop_ms"};
+                                           "per_small_batch_flop_ms",
+                                           "per_generic_depthwise_flop_ms"};
   static_assert(std::size(kNames) == kLatencyCoefficients, "a name for each coefficient");
   static const std::vector<std::string> names(std::begin(kNames), std::end(kNames));
   return names;
@@ -443,12 +446,13 @@ bool names_are_a_prefix(const std::vector<std::string>& names) {
 }
 
 // A coefficient that a model file lacks takes what weighed its quantities when the file was
-// written, so that the file predicts what it did: the depthwise GEMM pass was costed as the
-// other depthwise taps (per_depthwise_flop_ms), grouped convolutions as the rest
-// (per_tile_flop_ms); the others' quantities cost nothing then (0).
+// written, so that the file predicts what it did: the depthwise GEMM pass and a GPU's generic
+// depthwise kernels were costed as the other depthwise taps (per_depthwise_flop_ms), grouped
+// convolutions as the rest (per_tile_flop_ms); the others' quantities cost nothing then (0).
 double stand_in(const arma::vec& coefficients, size_t lacking) {
   switch (lacking) {
-    case kPerDepthwiseGemmFlop: return coefficients(kPerDepthwiseFlop);
+    case kPerDepthwiseGemmFlop:
+    case kPerGenericDepthwiseFlop: return coefficients(kPerDepthwiseFlop);
     case kPerGroupedFlop: return coefficients(kPerTileFlop);
     default: return 0.0;
   }

@@ -46,6 +46,7 @@ struct LinearMemoryModel {
 //     + per_depthwise_byte * depthwise_bytes * batch + per_linear_flop * linear_flops * batch
 //     + per_depthwise_flop * depthwise_flops * batch
 //     + per_depthwise_gemm_flop * depthwise_gemm_flops * batch
+//     + per_generic_depthwise_flop * generic_depthwise_flops * batch
 //     + per_small_batch_flop * tile_flops * batch where batch < small_batch_below).
 // A convolution on the CPU's BLAS path (batch below blas_below_batch) costs
 // per_linear_flop * blas_flops * batch in place of its tile FLOPs: a GEMM does not pad channels

@@ -132,13 +132,14 @@ TEST(NetworkAnalysis, TheSimulatedStepPeaksAtTheSimulatedPeak) {
 // work once it is dispatched and the layer before is done. Simulated here event by event, and
 // recovered by the fit's closed form (the largest dispatch-prefix plus work-suffix). With
 // `small_extra`, one-group convolutions cost that much more per FLOP below batch 16, which the
-// fit finds; without, it finds no threshold.
+// fit finds; without, it finds no threshold. MnasNet's 5x5 depthwise layers run PyTorch's
+// generic depthwise kernel, at a rate of their own.
 std::vector<Observation> queued_steps(NetworkLibrary& library, AnalysisCache& cache, double small_extra) {
   DeviceRuntime cuda;  // kind kCuda
   std::vector<Observation> obs;
   bool some_dispatch_bound = false, some_work_bound = false;
   for (const char* name : {"resnet18_cifar10", "resnet18_cifar10_p50_s1", "mobilenetv2_cifar10_p70_s2",
-                           "mobilenetv2", "squeezenet1.1_cifar10", "vgg11bn_cifar10_p30_s1"}) {
+                           "mobilenetv2", "squeezenet1.1_cifar10", "vgg11bn_cifar10_p30_s1", "mnasnet1.0_cifar10"}) {
     const ResolvedNet& net = library.get(name);
     const NetworkAnalysis& a = cache.get(net, cuda);
     for (int64_t batch : {1, 2, 8, 16, 32, 128, 256}) {
@@ -147,7 +148,8 @@ std::vector<Observation> queued_steps(NetworkLibrary& library, AnalysisCache& ca
       for (const LayerCost& c : a.layer_costs()) {
         const double d = 0.05 * c.ops;  // depthwise kernels are dispatched as any other
         const double w = tile_rate * c.tile_flops * batch + 4e-9 * (c.bytes * batch + c.fixed_bytes) +
-                         8e-9 * c.depthwise_bytes * batch + 2e-10 * c.linear_flops * batch;
+                         8e-9 * c.depthwise_bytes * batch + 2e-10 * c.linear_flops * batch +
+                         3e-9 * c.generic_depthwise_flops * batch;
         host += d;
         device = std::max(device, host) + w;
         dispatch += d;
@@ -183,6 +185,7 @@ TEST(P4sModel, OnACudaDeviceLatencyIsThePipelineOfDispatchAndWork) {
     EXPECT_NEAR(m.latency->coefficients(2), 2e-10, 1e-14);
     EXPECT_EQ(m.latency->small_batch_below, small_extra > 0 ? 16 : 0);
     EXPECT_NEAR(m.latency->coefficients(10), small_extra, 1e-14);
+    EXPECT_NEAR(m.latency->coefficients(11), 3e-9, 1e-12);
     const P4sModel reread = P4sModel::from_json(m.to_json());
     EXPECT_EQ(m.to_json()["targets"]["latency_ms"]["combine"], "pipeline");
     EXPECT_EQ(reread.latency->small_batch_below, m.latency->small_batch_below);
@@ -233,8 +236,27 @@ TEST(CostTerms, OnTheCpuADepthwiseWeightGradientOtherThan3x3RunsAsGemms) {
       EXPECT_DOUBLE_EQ(c.depthwise_flops, 2 * taps) << k;  // forward, input gradient
     }
     EXPECT_DOUBLE_EQ(g.depthwise_gemm_flops, 0) << k;  // a GPU has no such split
-    EXPECT_DOUBLE_EQ(g.depthwise_flops, 3 * taps) << k;
+    EXPECT_DOUBLE_EQ(c.generic_depthwise_flops, 0) << k;
   }
+}
+
+// PyTorch's CUDA depthwise kernels are compiled for 3x3 and 1x1 filters; other sizes run a
+// generic kernel, whose taps are a quantity of their own (every pass); a CPU has no such split.
+TEST(CostTerms, OnAGpuDepthwiseFiltersOtherThan3x3And1x1RunAGenericKernel) {
+  const double out = 96.0 * 8 * 8;  // per sample, stride 1
+  for (int64_t k : {1, 3, 5, 7}) {
+    const std::map<std::string, int64_t> args{{"cin", 96}, {"cout", 96}, {"k", k}, {"s", 1}, {"g", 96}, {"hw", 8}, {"bs", 8}};
+    const double taps = 2.0 * k * k * out;  // one pass
+    const LayerCost g = layer_case_costs("Conv2d", args)->front();
+    const bool own_kernel = k == 1 || k == 3;
+    EXPECT_DOUBLE_EQ(g.depthwise_flops, own_kernel ? 3 * taps : 0) << k;
+    EXPECT_DOUBLE_EQ(g.generic_depthwise_flops, own_kernel ? 0 : 3 * taps) << k;
+    EXPECT_DOUBLE_EQ(g.depthwise_bytes, 2 * 96.0 * 8 * 8 * 4 * 3) << k;  // input and output, each pass
+    EXPECT_EQ(g.depthwise_ops, 3) << k;
+  }
+  // A grouped convolution that is not depthwise runs as GEMMs whatever its filter.
+  const std::map<std::string, int64_t> grouped{{"cin", 96}, {"cout", 96}, {"k", 5}, {"s", 1}, {"g", 32}, {"hw", 8}, {"bs", 8}};
+  EXPECT_EQ(layer_case_costs("Conv2d", grouped)->front().generic_depthwise_flops, 0);
 }
 
 // A grouped convolution's FLOPs, each group's channels padded to tiles, are its own quantity.
@@ -438,55 +460,58 @@ TEST(P4sModel, ReadsModelFilesWrittenWithFewerLatencyCoefficients) {
   ASSERT_TRUE(m.latency);
   // Host-bound at small batches, so that a depthwise kernel's extra dispatch cost shows, and
   // tap and grouped costs that show at large ones; the last coefficients are what older files
-  // cannot hold: per_small_batch_flop_ms (the newest, with small_batch_below),
-  // per_grouped_flop_ms, per_depthwise_gemm_flop_ms, per_depthwise_flop_ms, then
-  // per_depthwise_op_ms.
-  m.latency->coefficients = arma::vec{2.0, 0.05, 1e-12, 1e-10, 1e-10, 1e-12, 0.25, 1e-7, 1e-6, 1e-8, 1e-8};
+  // cannot hold: per_generic_depthwise_flop_ms (the newest), per_small_batch_flop_ms (with
+  // small_batch_below), per_grouped_flop_ms, per_depthwise_gemm_flop_ms, per_depthwise_flop_ms,
+  // then per_depthwise_op_ms.
+  m.latency->coefficients = arma::vec{2.0, 0.05, 1e-12, 1e-10, 1e-10, 1e-12, 0.25, 1e-7, 1e-6, 1e-8, 1e-8, 1e-6};
   m.latency->small_batch_below = 16;
-  for (size_t lacking : {1u, 2u, 3u, 4u, 5u}) {
+  for (size_t lacking : {1u, 2u, 3u, 4u, 5u, 6u}) {
     P4sModel on = m;
-    on.runtime = lacking == 3 ? cpu : cuda;  // the depthwise GEMM pass is the CPU's
-    const ResolvedNet& net = lacking == 2 ? grouped : mnasnet;
+    on.runtime = lacking == 4 ? cpu : cuda;  // the depthwise GEMM pass is the CPU's
+    const ResolvedNet& net = lacking == 3 ? grouped : mnasnet;
     const NetworkAnalysis& a = cache.get(net, on.runtime);
     nlohmann::json old = on.to_json();
     nlohmann::json& lat = old["targets"]["latency_ms"];
-    lat.erase("small_batch_below");
+    if (lacking >= 2) lat.erase("small_batch_below");
     for (size_t k = 0; k < lacking; ++k) {
       lat["coefficient_names"].erase(lat["coefficient_names"].size() - 1);
       lat["coefficients"].erase(lat["coefficients"].size() - 1);
     }
-    const char* last[] = {"", "per_grouped_flop_ms", "per_depthwise_gemm_flop_ms", "per_depthwise_flop_ms",
-                          "per_depthwise_op_ms", "per_linear_flop_ms"};
+    const char* last[] = {"", "per_small_batch_flop_ms", "per_grouped_flop_ms", "per_depthwise_gemm_flop_ms",
+                          "per_depthwise_flop_ms", "per_depthwise_op_ms", "per_linear_flop_ms"};
     ASSERT_EQ(lat["coefficient_names"].back(), last[lacking]);
     const P4sModel read = P4sModel::from_json(old);
     const arma::vec& w = read.latency->coefficients;
     ASSERT_EQ(w.n_elem, latency_coefficient_names().size());
-    // What the file's model costed those quantities with when it was written: small batches as
-    // large ones, grouped convolutions as the rest, the depthwise GEMM pass as the other taps,
-    // the rest nothing.
-    EXPECT_EQ(read.latency->small_batch_below, 0);
-    EXPECT_EQ(w(10), 0.0);
+    // What the file's model costed those quantities with when it was written: generic depthwise
+    // kernels and the depthwise GEMM pass as the other taps, small batches as large ones,
+    // grouped convolutions as the rest, the rest nothing.
+    EXPECT_EQ(w(11), lacking >= 5 ? 0.0 : m.latency->coefficients(7));
     if (lacking >= 2) {
-      EXPECT_EQ(w(9), w(2));
+      EXPECT_EQ(read.latency->small_batch_below, 0);
+      EXPECT_EQ(w(10), 0.0);
     }
     if (lacking >= 3) {
-      EXPECT_EQ(w(8), lacking >= 4 ? 0.0 : m.latency->coefficients(7));
+      EXPECT_EQ(w(9), w(2));
     }
     if (lacking >= 4) {
-      EXPECT_EQ(w(7), 0.0);
+      EXPECT_EQ(w(8), lacking >= 5 ? 0.0 : m.latency->coefficients(7));
     }
     if (lacking >= 5) {
+      EXPECT_EQ(w(7), 0.0);
+    }
+    if (lacking >= 6) {
       EXPECT_EQ(w(6), 0.0);
     }
     for (arma::uword i = 0; i + lacking < w.n_elem; ++i) EXPECT_EQ(w(i), m.latency->coefficients(i)) << i;
     P4sModel as_read = on;
     as_read.latency->coefficients = w;
-    as_read.latency->small_batch_below = 0;
+    if (lacking >= 2) as_read.latency->small_batch_below = 0;
     for (int64_t batch : {1, 8, 100})
       EXPECT_EQ(*read.predict(a, batch, Target::kLatencyMs), *as_read.predict(a, batch, Target::kLatencyMs));
     // What the lacking coefficients cost: a small batch's extra work, the work at a large
     // batch, the dispatch at a small one.
-    const int64_t shows = lacking == 1 ? 8 : lacking <= 4 ? 100 : 1;
+    const int64_t shows = lacking == 2 ? 8 : lacking <= 5 ? 100 : 1;
     EXPECT_GT(*on.predict(a, shows, Target::kLatencyMs), *as_read.predict(a, shows, Target::kLatencyMs) + 1.0)
         << lacking;
   }
