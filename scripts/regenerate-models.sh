@@ -16,6 +16,8 @@ check=()
 [[ "${1:-}" == "--check" ]] && check=(--check)
 
 cd "$root"  # paths in reports are relative to the repository
+# p4s's output under each folder's heading, without its blank lines.
+indented() { grep -v '^$' | sed 's/^/   /'; }
 status=0
 found=0
 while IFS= read -r dir; do
@@ -26,7 +28,7 @@ while IFS= read -r dir; do
   [[ -d "$dir/netspecs" ]] && netspecs=(--netspecs "$dir/netspecs")
   echo "== $dir"
   "$p4s" fit --out "$dir/model.json" "${netspecs[@]}" --report "$dir/report" "${check[@]}" "${data[@]}" \
-    > >(grep -v '^$' | sed 's/^/   /') || status=$?
+    > >(indented) || status=$?
   held="$dir/held-out"
   mapfile -t held_data < <(find "$held" -maxdepth 1 -name '*.json' 2>/dev/null | sort)
   ((${#held_data[@]})) || continue
@@ -36,7 +38,7 @@ while IFS= read -r dir; do
   echo "== $held"
   if "$p4s" fit --method perf4sight --out "$baseline" "${netspecs[@]}" "${data[@]}" > /dev/null; then
     "$p4s" evaluate --model "$dir/model.json" --model "$baseline" "${held_netspecs[@]}" --report "$held/report" \
-      "${check[@]}" "${held_data[@]}" > >(grep -v '^$' | sed 's/^/   /') || status=$?
+      "${check[@]}" "${held_data[@]}" > >(indented) || status=$?
   else
     status=1
   fi
@@ -47,7 +49,7 @@ while IFS= read -r dir; do
   echo "== $all"
   ((${#check[@]})) || mkdir -p "$all"
   "$p4s" fit --out "$all/model.json" "${netspecs[@]}" "${held_netspecs[@]}" --report "$all/report" "${check[@]}" \
-    "${data[@]}" "${held_data[@]}" > >(grep -v '^$' | sed 's/^/   /') || status=$?
+    "${data[@]}" "${held_data[@]}" > >(indented) || status=$?
 done < <(find results -mindepth 2 -maxdepth 2 -type d | sort)
 ((found)) || { echo "regenerate-models: no results folders under $root/results" >&2; exit 2; }
 exit $status
