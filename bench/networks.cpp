@@ -50,7 +50,7 @@ std::vector<BenchNet> load_networks(const Options& options, const Sweep& sweep) 
   for (const std::string& path : options.netspec_paths) {
     try {
       add_network(nets, modelgen::read_netspec(path), path, explicit_batches);
-    } catch (const modelgen::NetSpecError& e) {
+    } catch (const InputError& e) {
       throw NetworkError(e.what());
     }
   }

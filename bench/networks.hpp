@@ -16,9 +16,9 @@
 namespace p4s::bench {
 
 // A network that cannot be benchmarked; what() is one line naming its file or flag.
-class NetworkError : public std::runtime_error {
+class NetworkError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 struct BenchNet {

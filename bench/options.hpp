@@ -9,13 +9,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/input_error.hpp"
+
 namespace p4s::bench {
 
 // A bad --p4s_ flag. what() is one line that starts with the flag, e.g.
 // "--p4s_sweep=fast: not a sweep (quick, standard or full)".
-class OptionError : public std::runtime_error {
+class OptionError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 enum class DeviceKind { kCpu, kCuda };

@@ -67,7 +67,7 @@ std::vector<std::string> split_list(const std::string& flag, const std::string& 
   for (;;) {
     const size_t comma = text.find(',', start);
     const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (item.empty()) throw UsageError(flag + " " + text + ": an empty metric name");
+    if (item.empty()) throw InputError(flag + " " + text + ": an empty metric name");
     items.push_back(item);
     if (comma == std::string::npos) return items;
     start = comma + 1;
@@ -82,18 +82,18 @@ CompareArgs parse_args(const std::vector<std::string>& args) {
   if (parsed.has("--alpha")) {
     const std::string& text = parsed.value("--alpha");
     const std::optional<double> v = parse_finite_number(text);
-    if (!v || !(*v > 0 && *v < 1)) throw UsageError("--alpha " + text + ": must be a number between 0 and 1");
+    if (!v || !(*v > 0 && *v < 1)) throw InputError("--alpha " + text + ": must be a number between 0 and 1");
     a.options.alpha = *v;
   }
   if (parsed.has("--threshold")) {
     const std::string& text = parsed.value("--threshold");
     const std::optional<double> v = parse_finite_number(text);
-    if (!v || *v < 0) throw UsageError("--threshold " + text + ": must be a percentage >= 0");
+    if (!v || *v < 0) throw InputError("--threshold " + text + ": must be a percentage >= 0");
     a.options.threshold_pct = *v;
   }
   if (parsed.has("--metrics")) a.options.metrics = split_list("--metrics", parsed.value("--metrics"));
   if (a.paths.size() != 2)
-    throw UsageError(a.paths.size() < 2 ? "give two result files or folders: OLD NEW"
+    throw InputError(a.paths.size() < 2 ? "give two result files or folders: OLD NEW"
                                         : "unexpected argument \"" + a.paths[2] + "\": give two result files or folders");
   return a;
 }
@@ -106,12 +106,12 @@ std::vector<std::string> result_files(const std::string& path, bool& is_folder) 
   if (!is_folder) return {path};  // read_runs names a missing or unreadable file
   std::vector<std::string> files;
   fs::directory_iterator it(path, ec);
-  if (ec) throw UsageError(path + ": cannot list the folder: " + ec.message());
+  if (ec) throw InputError(path + ": cannot list the folder: " + ec.message());
   for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) throw UsageError(path + ": cannot list the folder: " + ec.message());
+    if (ec) throw InputError(path + ": cannot list the folder: " + ec.message());
     if (it->path().extension() == ".json" && it->is_regular_file(ec)) files.push_back(it->path().string());
   }
-  if (files.empty()) throw UsageError(path + ": the folder holds no *.json result files");
+  if (files.empty()) throw InputError(path + ": the folder holds no *.json result files");
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -119,15 +119,11 @@ std::vector<std::string> result_files(const std::string& path, bool& is_folder) 
 fit::RunSet read_side(const std::string& path) {
   bool folder = false;
   const std::vector<std::string> files = result_files(path, folder);
-  try {
-    fit::RunSet runs = fit::read_runs(files, folder);
-    if (runs.sources.empty())
-      throw UsageError(path + ": none of the folder's " + std::to_string(files.size()) +
-                       " *.json files holds Google Benchmark output");
-    return runs;
-  } catch (const fit::ResultsError& e) {
-    throw UsageError(e.what());
-  }
+  fit::RunSet runs = fit::read_runs(files, folder);
+  if (runs.sources.empty())
+    throw InputError(path + ": none of the folder's " + std::to_string(files.size()) +
+                     " *.json files holds Google Benchmark output");
+  return runs;
 }
 
 }  // namespace
@@ -146,7 +142,7 @@ int run_compare(const std::vector<std::string>& args) {
   c.new_label = a.paths[1];
   for (const std::string& m : a.options.metrics)
     if (!c.old_metrics.count(m) && !c.new_metrics.count(m))
-      throw UsageError("--metrics: no case has a metric \"" + m + "\" in " + a.paths[0] + " or " + a.paths[1]);
+      throw InputError("--metrics: no case has a metric \"" + m + "\" in " + a.paths[0] + " or " + a.paths[1]);
   if (a.json)
     // Context strings come from the files as they are; bytes that are not UTF-8 are replaced.
     std::printf("%s\n", fit::comparison_json(c).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());

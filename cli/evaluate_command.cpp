@@ -61,21 +61,17 @@ int run_evaluate(const std::vector<std::string>& args) {
     }
   const Arguments a(args, {{"--model", true, true}, {"--netspecs", true, true}, {"--report"}, {"--json", false},
                            {"--check", false}});
-  if (a.positionals().empty()) throw UsageError("no result files given (see 'p4s evaluate --help')");
-  if (!a.has("--model")) throw UsageError("--model: give the model file to evaluate");
-  if (a.has("--check") && !a.has("--report")) throw UsageError("--check: give the committed report's folder with --report");
+  if (a.positionals().empty()) throw InputError("no result files given (see 'p4s evaluate --help')");
+  if (!a.has("--model")) throw InputError("--model: give the model file to evaluate");
+  if (a.has("--check") && !a.has("--report")) throw InputError("--check: give the committed report's folder with --report");
   if (a.has("--report") && !a.has("--check")) check_output_folder(a.value("--report"), "--report");
 
   std::vector<fit::ModelFile> models;
   for (const std::string& path : a.values("--model")) {
-    try {
-      models.push_back(fit::read_model(path));
-    } catch (const fit::ModelFileError& e) {
-      throw UsageError(e.what());
-    }
+    models.push_back(fit::read_model(path));
     for (size_t i = 0; i + 1 < models.size(); ++i)
       if (models[i].method == models.back().method)
-        throw UsageError("--model: " + path + " is a second " + models.back().method +
+        throw InputError("--model: " + path + " is a second " + models.back().method +
                          " model; give one model per method");
   }
   const LoadedResults loaded = load_results(a.positionals(), a.values("--netspecs"));

@@ -66,10 +66,10 @@ int run_fit(const std::vector<std::string>& args) {
   const Arguments a(args, {{"--out"}, {"--netspecs", true, true}, {"--method"}, {"--report"},
                            {"--no-baseline", false}, {"--seed"}, {"--check", false}});
   const std::string out = a.value("--out");
-  if (a.positionals().empty()) throw UsageError("no result files given (see 'p4s fit --help')");
+  if (a.positionals().empty()) throw InputError("no result files given (see 'p4s fit --help')");
   const std::string method = a.has("--method") ? a.value("--method") : "p4s";
   if (method != "p4s" && method != "perf4sight")
-    throw UsageError("--method: must be p4s or perf4sight, got \"" + method + "\"");
+    throw InputError("--method: must be p4s or perf4sight, got \"" + method + "\"");
   const uint64_t seed = a.has("--seed") ? static_cast<uint64_t>(parse_positive_int(a.value("--seed"), "--seed")) : 1;
   // Where the outputs go, before any work: a long fit must not end in a refusal.
   if (!a.has("--check")) {
@@ -99,14 +99,14 @@ int run_fit(const std::vector<std::string>& args) {
     } else {
       model.perf4sight = fit::train_perf4sight_model(all, seed);
     }
-  } catch (const std::invalid_argument& e) {
-    throw UsageError(files + ": " + e.what());
+  } catch (const InputError& e) {
+    throw InputError(files + ": " + e.what());
   }
   // The model's text before anything is written: a model with a NaN is refused whole.
   std::string model_text;
   try {
     model_text = fit::model_to_json(model);
-  } catch (const fit::ModelFileError& e) {
+  } catch (const std::runtime_error& e) {
     throw std::runtime_error(out + ": " + e.what());
   }
 

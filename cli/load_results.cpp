@@ -16,24 +16,14 @@ std::string sources_text(const std::vector<std::string>& sources) {
 
 LoadedResults load_results(const std::vector<std::string>& files, const std::vector<std::string>& netspec_dirs) {
   LoadedResults r;
-  try {
-    r.results = fit::read_results(files);
-    r.library = std::make_unique<fit::NetworkLibrary>(netspec_dirs);
-    r.observations = fit::make_observations(r.results, *r.library);
-  } catch (const fit::ResultsError& e) {
-    throw UsageError(e.what());
-  } catch (const modelgen::NetSpecError& e) {
-    throw UsageError(e.what());
-  } catch (const fit::UnknownNetworkError& e) {
-    throw UsageError(std::string(e.what()) + " (give its folder with --netspecs)");
-  } catch (const std::runtime_error& e) {
-    throw UsageError(std::string("--netspecs: ") + e.what());  // a folder that cannot be read
-  }
+  r.results = fit::read_results(files);
+  r.library = std::make_unique<fit::NetworkLibrary>(netspec_dirs);
+  r.observations = fit::make_observations(r.results, *r.library);
   const std::string names = sources_text(r.results.sources);
-  if (r.observations.empty()) throw UsageError(names + ": no Net/<net>/bs:<N> cases");
+  if (r.observations.empty()) throw InputError(names + ": no Net/<net>/bs:<N> cases");
   for (const fit::Observation& o : r.observations)
     if (o.batch > fit::max_predictable_batch(o.net->shapes))
-      throw UsageError(names + ": case Net/" + o.net->spec.name + "/bs:" + std::to_string(o.batch) +
+      throw InputError(names + ": case Net/" + o.net->spec.name + "/bs:" + std::to_string(o.batch) +
                        ": the step's tensors would take more than 2^50 bytes at this batch, beyond what can "
                        "be fitted or predicted");
   return r;

@@ -1,5 +1,5 @@
 // Result files and the networks they name, read for a command that learns from or is judged
-// on them (fit, evaluate); what cannot be read is a UsageError naming the file and the field.
+// on them (fit, evaluate); what cannot be read is a InputError naming the file and the field.
 #pragma once
 
 #include <memory>

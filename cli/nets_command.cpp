@@ -86,7 +86,7 @@ NetsArgs parse_args(const std::vector<std::string>& args, bool with_output) {
     specs.push_back({"--out"});
   }
   const Arguments parsed(std::vector<std::string>(args.begin() + 1, args.end()), specs);
-  if (parsed.has("-o") && parsed.has("--out")) throw UsageError("-o and --out: give the file once");
+  if (parsed.has("-o") && parsed.has("--out")) throw InputError("-o and --out: give the file once");
   NetsArgs a;
   auto take = [&](const char* name, std::optional<std::string>& slot) {
     if (parsed.has(name)) slot = parsed.value(name);
@@ -101,57 +101,52 @@ NetsArgs parse_args(const std::vector<std::string>& args, bool with_output) {
     take("--out", a.out);
   }
   const std::vector<std::string>& pos = parsed.positionals();
-  if (pos.size() > 1) throw UsageError("unexpected argument \"" + pos[1] + "\": give one network");
-  if (pos.empty()) throw UsageError("give a network name or family id (see 'p4s nets list')");
+  if (pos.size() > 1) throw InputError("unexpected argument \"" + pos[1] + "\": give one network");
+  if (pos.empty()) throw InputError("give a network name or family id (see 'p4s nets list')");
   a.target = pos[0];
   return a;
 }
 
 NetworkId resolve(const NetsArgs& a) {
-  NetworkId id;
-  try {
-    id = modelgen::parse_network_name(a.target);
-  } catch (const modelgen::NetworkNameError& e) {
-    throw UsageError(e.what());
-  }
+  NetworkId id = modelgen::parse_network_name(a.target);
   const std::optional<std::string>* given[] = {&a.prune, &a.seed, &a.input, &a.classes, &a.width};
   const char* names[] = {"--prune", "--seed", "--input", "--classes", "--width"};
   const bool bare = id == NetworkId{id.family, Dataset::kImageNet, modelgen::kDefaultWidthPermille, 0, 0};
   for (size_t i = 0; i < std::size(given); ++i)
     if (given[i]->has_value() && !bare)
-      throw UsageError(std::string(names[i]) + ": options refine a bare family id, and \"" + a.target +
+      throw InputError(std::string(names[i]) + ": options refine a bare family id, and \"" + a.target +
                        "\" already is a full name");
 
   if (a.prune) {
     const std::optional<uint64_t> p = parse_integer<uint64_t>(*a.prune);
     if (!p || *p > static_cast<uint64_t>(modelgen::kMaxPrunePercent))
-      throw UsageError("--prune " + *a.prune + ": the level must be a whole percent within 0..95");
+      throw InputError("--prune " + *a.prune + ": the level must be a whole percent within 0..95");
     id.prune_percent = static_cast<int>(*p);
   }
   if (a.seed) {
     const std::optional<uint64_t> s = parse_integer<uint64_t>(*a.seed);
-    if (!s) throw UsageError("--seed " + *a.seed + ": the seed must be an unsigned integer");
-    if (!a.prune) throw UsageError("--seed " + *a.seed + ": a seed needs --prune");
+    if (!s) throw InputError("--seed " + *a.seed + ": the seed must be an unsigned integer");
+    if (!a.prune) throw InputError("--seed " + *a.seed + ": a seed needs --prune");
     id.seed = *s;
   }
   if (a.prune && id.prune_percent > 0 && !a.seed)
-    throw UsageError("--prune " + *a.prune + ": needs --seed S (the seed is part of the network's name)");
+    throw InputError("--prune " + *a.prune + ": needs --seed S (the seed is part of the network's name)");
   if (id.prune_percent == 0) id.seed = 0;  // the unpruned network has no seed
 
   std::optional<int64_t> input;
   if (a.input) {
     if (*a.input != "224" && *a.input != "32")
-      throw UsageError("--input " + *a.input + ": must be 224 (ImageNet) or 32 (CIFAR)");
+      throw InputError("--input " + *a.input + ": must be 224 (ImageNet) or 32 (CIFAR)");
     input = *a.input == "224" ? 224 : 32;
   }
   if (a.classes) {
     const std::optional<uint64_t> c = parse_integer<uint64_t>(*a.classes);
     const bool cifar = c && (*c == 10 || *c == 100);
     if (!c || (!cifar && *c != 1000))
-      throw UsageError("--classes " + *a.classes +
+      throw InputError("--classes " + *a.classes +
                        ": built-in networks have 1000 classes (224x224) or 10 or 100 (32x32)");
     if (input && (*input == 32) != cifar)
-      throw UsageError("--classes " + *a.classes + ": " +
+      throw InputError("--classes " + *a.classes + ": " +
                        (*input == 32 ? "32x32 networks have 10 or 100 classes"
                                      : "224x224 networks have 1000 classes (use --input 32 for 10 or 100)"));
     id.dataset = *c == 1000 ? Dataset::kImageNet : *c == 10 ? Dataset::kCifar10 : Dataset::kCifar100;
@@ -160,24 +155,19 @@ NetworkId resolve(const NetsArgs& a) {
   }
   if (a.width) {
     const std::optional<int> w = modelgen::parse_width_permille(*a.width);
-    if (!w) throw UsageError("--width " + *a.width + ": must be a decimal number with at most 3 decimals");
+    if (!w) throw InputError("--width " + *a.width + ": must be a decimal number with at most 3 decimals");
     if (*w < modelgen::kMinWidthPermille || *w > modelgen::kMaxWidthPermille)
-      throw UsageError("--width " + *a.width + ": must be within [0.1, 4]");
+      throw InputError("--width " + *a.width + ": must be within [0.1, 4]");
     id.width_permille = *w;
   }
   return id;
 }
 
-modelgen::NetSpec build(const NetworkId& id) {
-  try {
-    return modelgen::make_builtin_network(id);
-  } catch (const modelgen::PruneError& e) {
-    throw UsageError(e.what());  // a level the network cannot reach is the caller's to change
-  }
-}
+// A level the network cannot reach is the caller's to change (PruneError, an InputError).
+modelgen::NetSpec build(const NetworkId& id) { return modelgen::make_builtin_network(id); }
 
 int run_list(const std::vector<std::string>& args) {
-  if (args.size() > 1) throw UsageError("list takes no arguments, got \"" + args[1] + "\"");
+  if (args.size() > 1) throw InputError("list takes no arguments, got \"" + args[1] + "\"");
   std::printf("Built-in networks (parameters at 224x224, 1000 classes):\n");
   for (const modelgen::Family& f : modelgen::families()) {
     const int64_t params = modelgen::infer_shapes(modelgen::make_builtin_network(f.id)).params;
@@ -191,14 +181,14 @@ int run_list(const std::vector<std::string>& args) {
 
 int run_export(const std::vector<std::string>& args) {
   const NetsArgs a = parse_args(args, true);
-  if (!a.out) throw UsageError("-o FILE is missing: where to write the NetSpec");
+  if (!a.out) throw InputError("-o FILE is missing: where to write the NetSpec");
   const NetworkId id = resolve(a);
   check_output_file(*a.out, "-o");
   const modelgen::NetSpec spec = build(id);
   try {
     modelgen::write_netspec(spec, *a.out);
   } catch (const std::runtime_error& e) {
-    throw UsageError(std::string("-o ") + e.what());
+    throw InputError(std::string("-o ") + e.what());
   }
   std::printf("wrote %s (%s parameters) to %s\n", spec.name.c_str(),
               grouped(modelgen::infer_shapes(spec).params).c_str(), a.out->c_str());
@@ -245,7 +235,7 @@ int run_import(const std::vector<std::string>& args) {
 #ifdef P4S_HAVE_TORCH_IMPORT
   const std::string exe = own_folder() + "/p4s-torch";
   if (access(exe.c_str(), X_OK) != 0)
-    throw UsageError("import runs p4s-torch, the LibTorch half of p4s, which should be at " + exe +
+    throw InputError("import runs p4s-torch, the LibTorch half of p4s, which should be at " + exe +
                      " but is not (" + std::strerror(errno) + ")");
   std::vector<std::string> argv_strings = {exe, "nets"};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
@@ -257,14 +247,14 @@ int run_import(const std::vector<std::string>& args) {
   throw std::runtime_error("cannot run " + exe + ": " + std::strerror(errno));
 #else
   (void)args;
-  throw UsageError("import needs LibTorch, and this installation of p4s was built without it (no p4s-torch)");
+  throw InputError("import needs LibTorch, and this installation of p4s was built without it (no p4s-torch)");
 #endif
 }
 
 }  // namespace
 
 int run_nets(const std::vector<std::string>& args) {
-  if (args.empty()) throw UsageError("missing subcommand: list, export, show or import (see 'p4s nets --help')");
+  if (args.empty()) throw InputError("missing subcommand: list, export, show or import (see 'p4s nets --help')");
   const std::string& sub = args[0];
   // Help anywhere, as the other commands take it: `p4s nets show --help` too.
   const bool help = sub == "help" || std::any_of(args.begin(), args.end(),
@@ -277,7 +267,7 @@ int run_nets(const std::vector<std::string>& args) {
   if (sub == "export") return run_export(args);
   if (sub == "show") return run_show(args);
   if (sub == "import") return run_import(args);
-  throw UsageError("unknown subcommand \"" + sub + "\": expected list, export, show or import");
+  throw InputError("unknown subcommand \"" + sub + "\": expected list, export, show or import");
 }
 
 }  // namespace p4s::cli

@@ -18,7 +18,7 @@ namespace {
 
 constexpr uint32_t kMaxInputSize = 9'999'999;  // a larger size is a typo
 
-// "3,32,32" -> {3, 32, 32}; "32" -> {3, 32, 32}. Throws UsageError.
+// "3,32,32" -> {3, 32, 32}; "32" -> {3, 32, 32}. Throws InputError.
 modelgen::InputSpec parse_input(const std::string& text) {
   std::vector<int64_t> v;
   size_t start = 0;
@@ -27,14 +27,14 @@ modelgen::InputSpec parse_input(const std::string& text) {
     const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     const std::optional<uint32_t> n = parse_integer<uint32_t>(item);
     if (!n || *n == 0 || *n > kMaxInputSize)
-      throw UsageError("--input " + text + ": give C,H,W (e.g. 3,32,32) or one size N for 3,N,N");
+      throw InputError("--input " + text + ": give C,H,W (e.g. 3,32,32) or one size N for 3,N,N");
     v.push_back(*n);
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
   if (v.size() == 1) return {3, v[0], v[0]};
   if (v.size() == 3) return {v[0], v[1], v[2]};
-  throw UsageError("--input " + text + ": give C,H,W (e.g. 3,32,32) or one size N for 3,N,N");
+  throw InputError("--input " + text + ": give C,H,W (e.g. 3,32,32) or one size N for 3,N,N");
 }
 
 }  // namespace
@@ -44,7 +44,7 @@ int run_nets_import(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg.empty() || arg[0] != '-') {
-      if (model) throw UsageError("unexpected argument \"" + arg + "\": give one TorchScript file");
+      if (model) throw InputError("unexpected argument \"" + arg + "\": give one TorchScript file");
       model = arg;
       continue;
     }
@@ -58,29 +58,24 @@ int run_nets_import(const std::vector<std::string>& args) {
     if (key == "-o" || key == "--out") slot = &out;
     else if (key == "--input") slot = &input;
     else if (key == "--name") slot = &name;
-    if (!slot) throw UsageError("unknown option \"" + key + "\" (see 'p4s nets --help')");
-    if (slot->has_value()) throw UsageError(key + ": given twice");
+    if (!slot) throw InputError("unknown option \"" + key + "\" (see 'p4s nets --help')");
+    if (slot->has_value()) throw InputError(key + ": given twice");
     if (!value) {
-      if (i + 1 >= args.size()) throw UsageError(key + ": missing value");
+      if (i + 1 >= args.size()) throw InputError(key + ": missing value");
       value = args[++i];
     }
     *slot = *value;
   }
-  if (!model) throw UsageError("give the TorchScript file to import (torch.jit.save of a traced or scripted CNN)");
-  if (out && out->empty()) throw UsageError("-o: the file name is empty");
+  if (!model) throw InputError("give the TorchScript file to import (torch.jit.save of a traced or scripted CNN)");
+  if (out && out->empty()) throw InputError("-o: the file name is empty");
   modelgen_torch::ImportOptions options;
   if (input) options.input = parse_input(*input);
   if (name) {
-    if (name->empty()) throw UsageError("--name: the name is empty");
+    if (name->empty()) throw InputError("--name: the name is empty");
     options.name = *name;
   }
 
-  modelgen::NetSpec spec;
-  try {
-    spec = modelgen_torch::import_torchscript(*model, options);
-  } catch (const modelgen_torch::ImportError& e) {
-    throw UsageError(e.what());
-  }
+  const modelgen::NetSpec spec = modelgen_torch::import_torchscript(*model, options);
   if (!out) {
     std::fputs(modelgen::netspec_to_json(spec).c_str(), stdout);
     return kExitOk;
@@ -88,7 +83,7 @@ int run_nets_import(const std::vector<std::string>& args) {
   try {
     modelgen::write_netspec(spec, *out);
   } catch (const std::runtime_error& e) {
-    throw UsageError(std::string("-o ") + e.what());
+    throw InputError(std::string("-o ") + e.what());
   }
   const modelgen::ShapedNet shapes = modelgen::infer_shapes(spec, *out);
   std::printf("wrote %s (%zu layers, %lld parameters) to %s\n", spec.name.c_str(), spec.layers.size(),

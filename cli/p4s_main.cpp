@@ -1,6 +1,5 @@
 // p4s: the command line of the torch-free side (fit, predict, evaluate, compare, nets).
 #include <cstdio>
-#include <exception>
 #include <string>
 #include <vector>
 
@@ -57,15 +56,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   for (const Command& c : kCommands) {
     if (name != c.name) continue;
-    try {
-      return c.run(args);
-    } catch (const p4s::cli::UsageError& e) {
-      std::fprintf(stderr, "p4s %s: %s\n", c.name, e.what());
-      return p4s::cli::kExitBadInput;
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "p4s %s: %s\n", c.name, e.what());
-      return p4s::cli::kExitFailure;
-    }
+    return p4s::cli::run_command(std::string("p4s ") + c.name, c.run, args);
   }
   std::fprintf(stderr, "p4s: unknown command '%s': the commands are %s (see 'p4s --help')\n", name.c_str(),
                command_names().c_str());

@@ -2,7 +2,6 @@
 // import ...` runs `p4s-torch nets import ...` found next to it; run directly, it behaves the
 // same. Exit status: 0 success, 2 bad input (one line on stderr), 1 anything else.
 #include <cstdio>
-#include <exception>
 #include <string>
 #include <vector>
 
@@ -18,13 +17,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: p4s-torch nets import MODEL.pt [options] (see 'p4s nets --help')\n");
     return p4s::cli::kExitBadInput;
   }
-  try {
-    return p4s::cli::run_nets_import(std::vector<std::string>(args.begin() + 2, args.end()));
-  } catch (const p4s::cli::UsageError& e) {
-    std::fprintf(stderr, "p4s nets: %s\n", e.what());
-    return p4s::cli::kExitBadInput;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "p4s nets: %s\n", e.what());
-    return p4s::cli::kExitFailure;
-  }
+  return p4s::cli::run_command("p4s nets", p4s::cli::run_nets_import,
+                               std::vector<std::string>(args.begin() + 2, args.end()));
 }

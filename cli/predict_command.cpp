@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -125,35 +124,21 @@ int run_predict(const std::vector<std::string>& args) {
     }
   const Arguments a(args, {{"--model"}, {"--batch"}, {"--json", false}, {"--netspecs", true, true}, {"--budget"}, {"--peak", false}});
   const std::vector<int64_t> batches = parse_int_list(a.value("--batch"), "--batch", kMaxBatch);
-  if (a.positionals().empty()) throw UsageError("no network given (see 'p4s predict --help')");
+  if (a.positionals().empty()) throw InputError("no network given (see 'p4s predict --help')");
   const bool has_budget = a.has("--budget");
   const double budget = has_budget ? parse_bytes(a.value("--budget"), "--budget") : 0.0;
   const bool peak = a.has("--peak");
 
-  fit::ModelFile model;
-  try {
-    model = fit::read_model(a.value("--model"));
-  } catch (const fit::ModelFileError& e) {
-    throw UsageError(e.what());
-  }
+  const fit::ModelFile model = fit::read_model(a.value("--model"));
   if (peak && !model.p4s)
-    throw UsageError("--peak: " + a.value("--model") + " is a perf4sight model, which simulates no step");
-  std::unique_ptr<fit::NetworkLibrary> library;
+    throw InputError("--peak: " + a.value("--model") + " is a perf4sight model, which simulates no step");
+  fit::NetworkLibrary library(a.values("--netspecs"));
   std::vector<const fit::ResolvedNet*> nets;
-  try {
-    library = std::make_unique<fit::NetworkLibrary>(a.values("--netspecs"));
-    for (const std::string& n : a.positionals()) {
-      if (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0)
-        nets.push_back(&library->add(modelgen::read_netspec(n), n));
-      else
-        nets.push_back(&library->get(n));
-    }
-  } catch (const modelgen::NetSpecError& e) {
-    throw UsageError(e.what());
-  } catch (const fit::UnknownNetworkError& e) {
-    throw UsageError(e.what());
-  } catch (const std::runtime_error& e) {
-    throw UsageError(std::string("--netspecs: ") + e.what());  // a folder that cannot be read
+  for (const std::string& n : a.positionals()) {
+    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0)
+      nets.push_back(&library.add(modelgen::read_netspec(n), n));
+    else
+      nets.push_back(&library.get(n));
   }
   // Batches whose tensors would be beyond any device are refused, not predicted.
   const int64_t largest_asked = *std::max_element(batches.begin(), batches.end());
@@ -162,7 +147,7 @@ int run_predict(const std::vector<std::string>& args) {
     if (largest_asked > most) {
       char bytes[32];
       std::snprintf(bytes, sizeof bytes, "%.3g", fit::step_bytes_bound(net->shapes, largest_asked));
-      throw UsageError(net->source + ": network \"" + net->spec.name + "\": --batch " + std::to_string(largest_asked) +
+      throw InputError(net->source + ": network \"" + net->spec.name + "\": --batch " + std::to_string(largest_asked) +
                        ": its tensors could take up to " + bytes + " bytes, beyond the 2^50 that predictions reach" +
                        (most > 0 ? " (the largest batch is " + std::to_string(most) + ")" : " even at batch 1"));
     }
@@ -183,7 +168,7 @@ int run_predict(const std::vector<std::string>& args) {
       for (fit::Target t : targets) {
         const double v = *predict(*net, b, t);
         if (!std::isfinite(v) || v > 1e30)  // finite coefficients, but far out of any range
-          throw UsageError(a.value("--model") + ": its " + fit::target_name(t) + " for " + net->spec.name +
+          throw InputError(a.value("--model") + ": its " + fit::target_name(t) + " for " + net->spec.name +
                            " at batch " + std::to_string(b) + " is not a finite number: coefficients out of range");
         if (t == fit::Target::kLatencyMs)
           p[fit::target_name(t)] = v;
@@ -198,7 +183,7 @@ int run_predict(const std::vector<std::string>& args) {
   std::optional<fit::Target> budget_target;
   for (fit::Target t : {fit::Target::kMemReserved, fit::Target::kMemUsed, fit::Target::kMemAlloc})
     if (!budget_target && std::find(targets.begin(), targets.end(), t) != targets.end()) budget_target = t;
-  if (has_budget && !budget_target) throw UsageError("--budget: the model predicts no memory target");
+  if (has_budget && !budget_target) throw InputError("--budget: the model predicts no memory target");
   const bool has_latency = std::find(targets.begin(), targets.end(), fit::Target::kLatencyMs) != targets.end();
   if (has_budget) {
     nlohmann::ordered_json bj;

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "common/json_integer.hpp"
+#include "common/input_error.hpp"
 #include "common/number_text.hpp"
 
 namespace p4s::fit {
@@ -46,20 +47,20 @@ std::pair<int, int> framework_version(const ResultSet& r) {
 template <typename T>
 T field(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
-  if (it == j.end()) throw std::invalid_argument(std::string("runtime: field \"") + key + "\" is missing");
+  if (it == j.end()) throw InputError(std::string("runtime: field \"") + key + "\" is missing");
   try {
     return it->get<T>();
   } catch (const nlohmann::json::exception&) {
-    throw std::invalid_argument(std::string("runtime: field \"") + key + "\" has the wrong type");
+    throw InputError(std::string("runtime: field \"") + key + "\" has the wrong type");
   }
 }
 
 // An integer field within int's range (json_integer: a float or a wider integer is refused).
 int int_field(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
-  if (it == j.end()) throw std::invalid_argument(std::string("runtime: field \"") + key + "\" is missing");
+  if (it == j.end()) throw InputError(std::string("runtime: field \"") + key + "\" is missing");
   const std::optional<int> v = json_integer<int>(*it);
-  if (!v) throw std::invalid_argument(std::string("runtime: field \"") + key + "\" must be an integer in int's range");
+  if (!v) throw InputError(std::string("runtime: field \"") + key + "\" must be an integer in int's range");
   return *v;
 }
 
@@ -116,7 +117,7 @@ nlohmann::json DeviceRuntime::to_json() const {
 }
 
 DeviceRuntime DeviceRuntime::from_json(const nlohmann::json& j) {
-  if (!j.is_object()) throw std::invalid_argument("runtime: must be an object");
+  if (!j.is_object()) throw InputError("runtime: must be an object");
   DeviceRuntime r;
   const std::string kind = field<std::string>(j, "kind");
   if (kind == "cpu") {
@@ -124,12 +125,12 @@ DeviceRuntime DeviceRuntime::from_json(const nlohmann::json& j) {
     r.cpu_channel_block = int_field(j, "cpu_channel_block");
     r.cpu_threads = int_field(j, "cpu_threads");
     if (r.cpu_channel_block < 1 || r.cpu_threads < 1)
-      throw std::invalid_argument("runtime: cpu_channel_block and cpu_threads must be positive");
+      throw InputError("runtime: cpu_channel_block and cpu_threads must be positive");
   } else if (kind == "cuda") {
     r.kind = DeviceKind::kCuda;
     r.empty_cache_before_steps = field<bool>(j, "empty_cache_before_steps");
   } else {
-    throw std::invalid_argument("runtime: field \"kind\" must be \"cpu\" or \"cuda\", got \"" + kind + "\"");
+    throw InputError("runtime: field \"kind\" must be \"cpu\" or \"cuda\", got \"" + kind + "\"");
   }
   r.relu6_inplace_copies_input = field<bool>(j, "relu6_inplace_copies_input");
   r.adaptive_pool_saves_input = field<bool>(j, "adaptive_pool_saves_input");

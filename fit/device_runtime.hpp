@@ -36,7 +36,7 @@ struct DeviceRuntime {
 
   std::string describe() const;  // one line, for reports
   nlohmann::json to_json() const;
-  // Throws std::invalid_argument naming the field for a malformed object.
+  // Throws InputError naming the field for a malformed object.
   static DeviceRuntime from_json(const nlohmann::json& j);
   bool operator==(const DeviceRuntime& o) const;
 };

@@ -10,6 +10,7 @@
 
 #include "fit/network_analysis.hpp"
 #include "fit/p4s_model.hpp"
+#include "common/input_error.hpp"
 #include "fit/perf4sight_model.hpp"
 
 namespace p4s::fit {
@@ -154,7 +155,7 @@ Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observa
   Evaluation ev;
   ev.families = families_of(observations);
   if (ev.families.size() < 2)
-    throw std::invalid_argument("leave-one-family-out needs networks of two or more families, got " +
+    throw InputError("leave-one-family-out needs networks of two or more families, got " +
                                 std::to_string(ev.families.size()));
   ev.reference = neighbour_interpolation(observations);
   MethodEvaluation ours{"p4s", {}, {}};
@@ -169,7 +170,7 @@ Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observa
     try {
       m = train_p4s_model(train, layer_cases, candidates, cache);
       if (options.baseline) b = train_perf4sight_model(train, options.seed);
-    } catch (const std::invalid_argument& e) {
+    } catch (const InputError& e) {
       ev.not_evaluated[held_out] = e.what();
       continue;
     }
@@ -194,7 +195,7 @@ Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observa
 
 Evaluation evaluate_fitted_models(const std::vector<Observation>& observations,
                                   const std::vector<const ModelFile*>& models) {
-  if (models.empty()) throw std::invalid_argument("no model to evaluate");
+  if (models.empty()) throw InputError("no model to evaluate");
   std::vector<const ModelFile*> ordered = models;
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const ModelFile* a, const ModelFile* b) { return a->method == "p4s" && b->method != "p4s"; });
@@ -208,7 +209,7 @@ Evaluation evaluate_fitted_models(const std::vector<Observation>& observations,
   for (const ModelFile* mf : ordered) {
     for (const MethodEvaluation& seen : ev.methods)
       if (seen.method == mf->method)
-        throw std::invalid_argument("two models of method \"" + mf->method + "\": give one per method");
+        throw InputError("two models of method \"" + mf->method + "\": give one per method");
     MethodEvaluation me{mf->method, {}, {}};
     if (mf->p4s) {
       const P4sModel& m = *mf->p4s;
@@ -221,7 +222,7 @@ Evaluation evaluate_fitted_models(const std::vector<Observation>& observations,
       const auto predict_b = [&](const Observation& o, Target t) { return b.predict(*o.net, o.batch, t); };
       add_points(me, all, Held{predict_b, predict_b, b.capacity_bytes, b.capacity_target});
     } else {
-      throw std::invalid_argument("a model of method \"" + mf->method + "\" without its parameters");
+      throw InputError("a model of method \"" + mf->method + "\" without its parameters");
     }
     summarise(me.targets);
     ev.methods.push_back(std::move(me));

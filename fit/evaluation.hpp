@@ -114,7 +114,7 @@ struct EvaluationOptions {
 };
 
 // Leave-one-family-out over the network cases; the layer cases (may be empty), which belong to
-// no family, are part of every fit. Throws std::invalid_argument with fewer than two families.
+// no family, are part of every fit. Throws InputError with fewer than two families.
 // A fold that cannot be fitted is listed in not_evaluated, and the others go on.
 Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observations,
                                          const std::vector<LayerResult>& layer_cases,
@@ -125,7 +125,7 @@ Evaluation evaluate_leave_one_family_out(const std::vector<Observation>& observa
 // both are given) predict every step of `observations`, per target and per family of the
 // observations; each tells the steps that fit from those that did not. Nothing is fitted, so
 // the figures are held-out ones only for networks the models were not fitted on: the caller
-// compares the models' families with the observations'. Throws std::invalid_argument for no
+// compares the models' families with the observations'. Throws InputError for no
 // model, a model file without its method's parameters, or two models of one method.
 Evaluation evaluate_fitted_models(const std::vector<Observation>& observations,
                                   const std::vector<const ModelFile*>& models);

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "common/json_integer.hpp"
+#include "common/input_error.hpp"
 #include "fit/rng.hpp"
 
 namespace p4s::fit {
@@ -274,7 +275,7 @@ std::size_t worker_count(const ExtraTreesOptions& o) {
 constexpr int kMaxJsonDepth = 64;
 
 [[noreturn]] void bad(const std::string& where, const std::string& problem) {
-  throw std::invalid_argument("extra-trees model: " + where + ": " + problem);
+  throw InputError("extra-trees model: " + where + ": " + problem);
 }
 
 const json& field(const json& obj, const char* name, const std::string& where) {
@@ -586,7 +587,7 @@ ExtraTreesRegressor ExtraTreesRegressor::Deserialize(const std::string& text) {
       return true;
     });
   } catch (const json::exception& e) {  // parse_error, or out_of_range for a number beyond double
-    throw std::invalid_argument(std::string("extra-trees model: not JSON: ") + e.what());
+    throw InputError(std::string("extra-trees model: not JSON: ") + e.what());
   }
   return FromJson(j);
 }

@@ -39,6 +39,8 @@
 #include <armadillo>
 #include <nlohmann/json_fwd.hpp>
 
+#include "common/input_error.hpp"
+
 namespace p4s::fit {
 
 struct ExtraTreesOptions {
@@ -92,7 +94,7 @@ class ExtraTreesRegressor {
   // leaf, both in that order. Doubles are written so that they read back exactly, so a forest
   // read back predicts bit for bit the same and serialises to the same bytes.
   nlohmann::json ToJson() const;
-  // Reads ToJson's output. Throws std::invalid_argument naming the field and the problem,
+  // Reads ToJson's output. Throws InputError naming the field and the problem,
   // for another format, a version this reader does not understand, or a malformed forest.
   static ExtraTreesRegressor FromJson(const nlohmann::json& j);
   // ToJson() as compact text, and its inverse (which also refuses text that is not JSON).

@@ -9,7 +9,7 @@
 
 #include "common/atomic_file.hpp"
 #include "common/json_integer.hpp"
-#include "modelgen/error_text.hpp"
+#include "common/input_error.hpp"
 #include "modelgen/netspec_io.hpp"
 
 namespace p4s::fit {
@@ -50,8 +50,6 @@ std::string nonfinite_field(const nlohmann::json& j, const std::string& path) {
 }
 
 }  // namespace
-
-ModelFileError::ModelFileError(const std::string& what) : std::runtime_error(modelgen::printable(what)) {}
 
 std::vector<Target> ModelFile::targets() const {
   std::vector<Target> out;
@@ -97,7 +95,7 @@ std::string model_to_json(const ModelFile& m) {
   if (m.perf4sight) j["model"] = m.perf4sight->to_json();
   const std::string bad = nonfinite_field(j, "");
   if (!bad.empty()) {
-    throw ModelFileError("field \"" + bad + "\": not a finite number; a model with NaN or Infinity is not written");
+    throw std::runtime_error("field \"" + bad + "\": not a finite number; a model with NaN or Infinity is not written");
   }
   return j.dump(1) + "\n";
 }
@@ -116,17 +114,17 @@ ModelFile parse_model(const std::string& text, const std::string& source) {
   try {
     j = nlohmann::json::parse(text, [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
       if (depth > kMaxModelJsonDepth)
-        throw ModelFileError(source + ": JSON nested deeper than " + std::to_string(kMaxModelJsonDepth) +
+        throw InputError(source + ": JSON nested deeper than " + std::to_string(kMaxModelJsonDepth) +
                              " levels: not a p4s model file");
       return true;
     });
   } catch (const nlohmann::json::parse_error& e) {
-    throw ModelFileError(source + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+    throw InputError(source + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
   } catch (const nlohmann::json::exception& e) {
     // Failures without a position, e.g. a number beyond the range of double.
     const std::string what = e.what();
     const size_t bracket = what.find("] ");
-    throw ModelFileError(source + ": not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
+    throw InputError(source + ": not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
   try {
     return parse_model_json(j, source);
@@ -134,15 +132,15 @@ ModelFile parse_model(const std::string& text, const std::string& source) {
     // A field of an unexpected type that no check above caught: still one line, still exit 2.
     const std::string what = e.what();
     const size_t bracket = what.find("] ");
-    throw ModelFileError(source + ": malformed model: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
+    throw InputError(source + ": malformed model: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
 }
 
 namespace {
 
 ModelFile parse_model_json(const nlohmann::json& j, const std::string& source) {
-  auto fail = [&](const std::string& field, const std::string& problem) -> ModelFileError {
-    return ModelFileError(source + ": field \"" + field + "\": " + problem);
+  auto fail = [&](const std::string& field, const std::string& problem) -> InputError {
+    return InputError(source + ": field \"" + field + "\": " + problem);
   };
   if (!j.is_object() || !j.contains("format") || !j["format"].is_object())
     throw fail("format", "missing: not a p4s model file");
@@ -178,8 +176,8 @@ ModelFile parse_model_json(const nlohmann::json& j, const std::string& source) {
       m.perf4sight = Perf4sightModel::from_json(j["model"]);
     else
       throw fail("method", "must be \"p4s\" or \"perf4sight\", got \"" + m.method + "\"");
-  } catch (const std::invalid_argument& e) {
-    throw ModelFileError(source + ": " + e.what());
+  } catch (const InputError& e) {
+    throw InputError(source + ": " + e.what());
   }
   if (m.targets().empty()) throw fail("model", "fits no target");
   return m;
@@ -192,9 +190,9 @@ ModelFile read_model(const std::string& path) {
   try {
     text = p4s::read_file(path);
   } catch (const std::runtime_error& e) {
-    throw ModelFileError(e.what());
+    throw InputError(e.what());
   }
-  if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw ModelFileError(path + ": the file is empty");
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw InputError(path + ": the file is empty");
   return parse_model(text, path);
 }
 
@@ -202,8 +200,8 @@ void write_model(const ModelFile& model, const std::string& path) {
   std::string text;
   try {
     text = model_to_json(model);
-  } catch (const ModelFileError& e) {
-    throw ModelFileError(path + ": " + e.what());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": " + e.what());
   }
   p4s::write_file_atomically(path, text);
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/input_error.hpp"
 #include "fit/observations.hpp"
 #include "fit/p4s_model.hpp"
 #include "fit/perf4sight_model.hpp"
@@ -17,13 +18,6 @@
 namespace p4s::fit {
 
 inline constexpr int kModelFormatVersion = 1;
-
-// A model file that cannot be used; what() names the file, the field and the problem.
-class ModelFileError : public std::runtime_error {
- public:
-  // Control characters (from names in the file) are written as \xNN, keeping one line.
-  explicit ModelFileError(const std::string& what);
-};
 
 struct ModelFile {
   std::string method;  // "p4s" or "perf4sight"
@@ -42,14 +36,14 @@ struct ModelFile {
 // NetSpecs of their networks: equal data gives equal digests on every platform.
 std::string data_digest(const std::vector<Observation>& observations);
 
-// Throws ModelFileError naming the field ("field \"model.capacity.bytes\": not a finite number
+// Throws std::runtime_error naming the field ("field \"model.capacity.bytes\": not a finite number
 // ...") for a NaN or an infinity anywhere in the model: JSON cannot hold them.
 std::string model_to_json(const ModelFile& model);
 // Parses and checks a model file's text; `source` names it in errors. Refuses other formats
 // and newer versions.
 ModelFile parse_model(const std::string& text, const std::string& source);
 ModelFile read_model(const std::string& path);
-// Writes atomically (a temporary file renamed over the target). Throws ModelFileError (the
+// Writes atomically (a temporary file renamed over the target). Throws std::runtime_error (the
 // path, then model_to_json's reason) for a model with a non-finite number, writing nothing.
 void write_model(const ModelFile& model, const std::string& path);
 

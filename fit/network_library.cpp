@@ -14,7 +14,7 @@ namespace {
 
 std::vector<std::string> json_files(const std::string& folder) {
   DIR* d = opendir(folder.c_str());
-  if (!d) throw std::runtime_error(folder + ": cannot read the NetSpec folder: " + std::strerror(errno));
+  if (!d) throw InputError("--netspecs: " + folder + ": cannot read the NetSpec folder: " + std::strerror(errno));
   std::vector<std::string> out;
   while (dirent* e = readdir(d)) {
     const std::string n = e->d_name;
@@ -35,7 +35,7 @@ NetworkLibrary::NetworkLibrary(const std::vector<std::string>& folders) : folder
       modelgen::NetSpec spec = modelgen::read_netspec(path);
       auto [it, fresh] = files_.emplace(spec.name, path);
       if (!fresh && it->second != path)
-        throw std::runtime_error(path + ": network \"" + spec.name + "\" is also defined by " + it->second);
+        throw InputError(path + ": network \"" + spec.name + "\" is also defined by " + it->second);
       add(std::move(spec), path);
     }
   }
@@ -58,13 +58,14 @@ const ResolvedNet& NetworkLibrary::get(const std::string& name) {
   try {
     builtin = modelgen::builtin_network(name);
   } catch (const std::exception& e) {
-    throw UnknownNetworkError("network \"" + name + "\": " + e.what());
+    throw InputError("network \"" + name + "\": " + e.what());
   }
   if (!builtin) {
     std::string where = folders_.empty() ? std::string("no --netspecs folder given")
                                          : "not in the NetSpec folders";
     for (const std::string& f : folders_) where += " " + f;
-    throw UnknownNetworkError("network \"" + name + "\" is not a built-in network and " + where);
+    throw InputError("network \"" + name + "\" is not a built-in network and " + where +
+                     " (give its folder with --netspecs)");
   }
   return add(std::move(*builtin), "built-in");
 }

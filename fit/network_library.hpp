@@ -20,20 +20,14 @@ struct ResolvedNet {
   std::string source;  // the file it came from, or "built-in"
 };
 
-// A network name that no folder and no built-in network resolves; what() names it.
-class UnknownNetworkError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 class NetworkLibrary {
  public:
-  // Indexes every *.json file in `folders` by its NetSpec name. Throws modelgen::NetSpecError
+  // Indexes every *.json file in `folders` by its NetSpec name. Throws InputError
   // for a file that is not a valid NetSpec, std::runtime_error for a folder that cannot be
   // read or two files giving one name.
   explicit NetworkLibrary(const std::vector<std::string>& folders = {});
 
-  // The network of that name. Throws UnknownNetworkError when neither a folder nor the
+  // The network of that name. Throws InputError when neither a folder nor the
   // built-in networks have it (the message names the folders searched).
   const ResolvedNet& get(const std::string& name);
 

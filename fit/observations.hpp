@@ -19,7 +19,7 @@ struct Observation {
   Measured values;
 };
 
-// One observation per network case of `results`. Throws UnknownNetworkError naming the first
+// One observation per network case of `results`. Throws InputError naming the first
 // network that `library` cannot resolve.
 std::vector<Observation> make_observations(const ResultSet& results, NetworkLibrary& library);
 

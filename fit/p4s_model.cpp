@@ -9,6 +9,7 @@
 
 #include "fit/capacity.hpp"
 #include "fit/cost_terms.hpp"
+#include "common/input_error.hpp"
 #include "fit/nnls.hpp"
 
 namespace p4s::fit {
@@ -372,17 +373,17 @@ LatencyModel fit_latency(const std::vector<const Observation*>& obs, const std::
 template <typename T>
 T get_field(const nlohmann::json& j, const char* key, const std::string& where) {
   auto it = j.find(key);
-  if (it == j.end()) throw std::invalid_argument(where + ": field \"" + key + "\" is missing");
+  if (it == j.end()) throw InputError(where + ": field \"" + key + "\" is missing");
   try {
     return it->get<T>();
   } catch (const nlohmann::json::exception&) {
-    throw std::invalid_argument(where + ": field \"" + key + "\" has the wrong type");
+    throw InputError(where + ": field \"" + key + "\" has the wrong type");
   }
 }
 
 arma::vec finite_vec(const std::vector<double>& v, const std::string& where) {
   for (double x : v)
-    if (!std::isfinite(x) || x < 0) throw std::invalid_argument(where + ": coefficients must be finite and non-negative");
+    if (!std::isfinite(x) || x < 0) throw InputError(where + ": coefficients must be finite and non-negative");
   return arma::vec(v);
 }
 
@@ -538,7 +539,7 @@ P4sModel train_p4s_model(const std::vector<const Observation*>& train,
     m.latency = fit_latency(latency_obs, layer_cases, m.runtime, cache);
     anything = true;
   }
-  if (!anything) throw std::invalid_argument(
+  if (!anything) throw InputError(
         "nothing to fit: no step that ran has a measured latency_ms, mem_alloc, mem_reserved or mem_used "
         "(values that are NaN or Infinity count as missing)");
 
@@ -585,41 +586,41 @@ nlohmann::json P4sModel::to_json() const {
 }
 
 P4sModel P4sModel::from_json(const nlohmann::json& j) {
-  if (!j.is_object()) throw std::invalid_argument("model: must be an object");
+  if (!j.is_object()) throw InputError("model: must be an object");
   P4sModel m;
   m.runtime = DeviceRuntime::from_json(get_field<nlohmann::json>(j, "runtime", "model"));
   const nlohmann::json targets = get_field<nlohmann::json>(j, "targets", "model");
-  if (!targets.is_object()) throw std::invalid_argument("model: field \"targets\" must be an object");
+  if (!targets.is_object()) throw InputError("model: field \"targets\" must be an object");
   for (auto it = targets.begin(); it != targets.end(); ++it) {
     const std::optional<Target> t = target_from_name(it.key());
     const std::string where = "model: target \"" + it.key() + "\"";
-    if (!t) throw std::invalid_argument(where + ": unknown target");
+    if (!t) throw InputError(where + ": unknown target");
     if (*t == Target::kLatencyMs) {
       LatencyModel lm;
       const std::string combine = get_field<std::string>(*it, "combine", where);
       const std::optional<Combine> c = combine_from_name(combine);
-      if (!c) throw std::invalid_argument(where + ": combine must be \"sum\", \"max\" or \"pipeline\"");
+      if (!c) throw InputError(where + ": combine must be \"sum\", \"max\" or \"pipeline\"");
       lm.combine = *c;
       const auto names = get_field<std::vector<std::string>>(*it, "coefficient_names", where);
       if (!names_are_a_prefix(names))
-        throw std::invalid_argument(where + ": coefficient names differ from this version's");
+        throw InputError(where + ": coefficient names differ from this version's");
       lm.coefficients = finite_vec(get_field<std::vector<double>>(*it, "coefficients", where), where);
       if (lm.coefficients.n_elem != names.size())
-        throw std::invalid_argument(where + ": wrong number of coefficients");
+        throw InputError(where + ": wrong number of coefficients");
       lm.coefficients.resize(latency_coefficient_names().size());
       for (size_t i = names.size(); i < lm.coefficients.n_elem; ++i) lm.coefficients(i) = stand_in(lm.coefficients, i);
       lm.step_ms = get_field<double>(*it, "step_ms", where);
       lm.scale = get_field<double>(*it, "scale", where);
       if (!std::isfinite(lm.step_ms) || lm.step_ms < 0 || !std::isfinite(lm.scale) || lm.scale < 0)
-        throw std::invalid_argument(where + ": step_ms and scale must be finite and non-negative");
+        throw InputError(where + ": step_ms and scale must be finite and non-negative");
       const std::string on = get_field<std::string>(*it, "fitted_on", where);
       if (on != "layer cases" && on != "network cases")
-        throw std::invalid_argument(where + ": fitted_on must be \"layer cases\" or \"network cases\"");
+        throw InputError(where + ": fitted_on must be \"layer cases\" or \"network cases\"");
       lm.from_layer_cases = on == "layer cases";
       if (it->contains("small_batch_below")) {  // absent in files written before it: none
         const nlohmann::json& below = (*it)["small_batch_below"];
         if (!below.is_number_integer() || below.get<int64_t>() < 0)
-          throw std::invalid_argument(where + ": small_batch_below must be a non-negative integer");
+          throw InputError(where + ": small_batch_below must be a non-negative integer");
         lm.small_batch_below = below.get<int64_t>();
       }
       m.latency = lm;
@@ -627,16 +628,16 @@ P4sModel P4sModel::from_json(const nlohmann::json& j) {
       LinearMemoryModel lm;
       lm.features = get_field<std::vector<std::string>>(*it, "features", where);
       for (const std::string& f : lm.features)
-        if (!is_memory_feature(f)) throw std::invalid_argument(where + ": unknown feature \"" + f + "\"");
+        if (!is_memory_feature(f)) throw InputError(where + ": unknown feature \"" + f + "\"");
       if (m.runtime.kind != DeviceKind::kCuda &&
           std::find(lm.features.begin(), lm.features.end(), "allocator_reserved") != lm.features.end())
-        throw std::invalid_argument(where + ": allocator_reserved needs a CUDA runtime");
+        throw InputError(where + ": allocator_reserved needs a CUDA runtime");
       lm.coefficients = finite_vec(get_field<std::vector<double>>(*it, "coefficients", where), where);
       if (lm.coefficients.n_elem != lm.features.size())
-        throw std::invalid_argument(where + ": features and coefficients differ in number");
+        throw InputError(where + ": features and coefficients differ in number");
       if (it->contains("ceiling")) {
         const double c = get_field<double>(*it, "ceiling", where);
-        if (!std::isfinite(c) || c <= 0) throw std::invalid_argument(where + ": ceiling must be positive");
+        if (!std::isfinite(c) || c <= 0) throw InputError(where + ": ceiling must be positive");
         lm.ceiling = c;
       }
       m.memory[*t] = lm;

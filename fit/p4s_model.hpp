@@ -90,12 +90,12 @@ struct P4sModel {
   std::optional<double> demand(const NetworkAnalysis& a, int64_t batch, Target t) const;
 
   nlohmann::json to_json() const;
-  // Throws std::invalid_argument naming the field for a malformed object.
+  // Throws InputError naming the field for a malformed object.
   static P4sModel from_json(const nlohmann::json& j);
 };
 
 // Fits the model on `train` (steps that ran and did not; each target from the observations
-// that have it), choosing the runtime among `candidates`. Throws std::invalid_argument when
+// that have it), choosing the runtime among `candidates`. Throws InputError when
 // there is nothing to fit.
 // `layer_cases` (may be empty): the results' layer cases, for the compositional latency
 // predictor.

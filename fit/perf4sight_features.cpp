@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/input_error.hpp"
+
 namespace p4s::fit {
 namespace {
 
@@ -310,9 +312,8 @@ arma::vec perf4sight_features(const modelgen::NetSpec& spec, const modelgen::Sha
                               int64_t batch) {
   const std::vector<Perf4sightConv> convs = perf4sight_convs(spec, shaped, batch);
   if (convs.empty())
-    throw std::invalid_argument("perf4sight features: network \"" + spec.name +
-                                "\" has no conv2d layer; perf4sight describes networks by their "
-                                "convolutions only");
+    throw InputError("perf4sight features: network \"" + spec.name +
+                     "\" has no conv2d layer; perf4sight describes networks by their convolutions only");
   // Fitter.get_fit_variables: the first layer's values, then += each next layer's.
   arma::vec sum(kPerf4sightFeatureCount, arma::fill::zeros);
   for (const Perf4sightConv& c : convs) sum += perf4sight_conv_features(c);

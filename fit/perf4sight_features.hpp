@@ -74,7 +74,7 @@ std::vector<Perf4sightConv> perf4sight_convs(const modelgen::NetSpec& spec,
 
 // The network-level feature vector: the per-conv features summed over the network's convs in
 // layer order, in double precision (as the original's numpy float64 accumulation). Throws
-// std::invalid_argument if the network has no conv2d layer (the original has no features for
+// InputError if the network has no conv2d layer (the original has no features for
 // such a network) or a precondition of perf4sight_convs fails.
 arma::vec perf4sight_features(const modelgen::NetSpec& spec, const modelgen::ShapedNet& shaped,
                               int64_t batch);

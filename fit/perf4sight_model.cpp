@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "fit/capacity.hpp"
+#include "common/input_error.hpp"
 #include "fit/perf4sight_features.hpp"
 
 namespace p4s::fit {
@@ -34,7 +35,7 @@ Perf4sightModel train_perf4sight_model(const std::vector<const Observation*>& tr
     opt.seed = seed;
     m.forests.emplace(t, ExtraTreesRegressor(X, y, opt));
   }
-  if (m.forests.empty()) throw std::invalid_argument(
+  if (m.forests.empty()) throw InputError(
         "nothing to fit: no step that ran has a measured latency_ms, mem_alloc, mem_reserved or mem_used "
         "(values that are NaN or Infinity count as missing)");
   for (Target t : {Target::kMemUsed, Target::kMemReserved, Target::kMemAlloc}) {
@@ -59,21 +60,21 @@ nlohmann::json Perf4sightModel::to_json() const {
 
 Perf4sightModel Perf4sightModel::from_json(const nlohmann::json& j) {
   if (!j.is_object() || !j.contains("targets") || !j["targets"].is_object())
-    throw std::invalid_argument("model: field \"targets\" must be an object");
+    throw InputError("model: field \"targets\" must be an object");
   Perf4sightModel m;
   for (auto it = j["targets"].begin(); it != j["targets"].end(); ++it) {
     const std::optional<Target> t = target_from_name(it.key());
-    if (!t) throw std::invalid_argument("model: target \"" + it.key() + "\": unknown target");
+    if (!t) throw InputError("model: target \"" + it.key() + "\": unknown target");
     m.forests.emplace(*t, ExtraTreesRegressor::FromJson(*it));
   }
   if (j.contains("capacity")) {
     const auto& c = j["capacity"];
     if (!c.is_object() || !c.contains("target") || !c["target"].is_string() || !c.contains("bytes") || !c["bytes"].is_number())
-      throw std::invalid_argument("model: capacity: needs a target and bytes");
+      throw InputError("model: capacity: needs a target and bytes");
     const std::optional<Target> t = target_from_name(c["target"].get<std::string>());
-    if (!t || !m.has(*t)) throw std::invalid_argument("model: capacity: target must be a fitted memory target");
+    if (!t || !m.has(*t)) throw InputError("model: capacity: target must be a fitted memory target");
     const double bytes = c["bytes"].get<double>();
-    if (!std::isfinite(bytes) || bytes <= 0) throw std::invalid_argument("model: capacity: bytes must be positive");
+    if (!std::isfinite(bytes) || bytes <= 0) throw InputError("model: capacity: bytes must be positive");
     m.capacity_target = *t;
     m.capacity_bytes = bytes;
   }

@@ -1,6 +1,6 @@
 #include "fit/results.hpp"
 
-#include "modelgen/error_text.hpp"
+#include "common/input_error.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -78,11 +78,11 @@ std::optional<std::pair<CaseId, std::string>> parse_case(const std::string& run_
   CaseId key;
   if (parts[0] == "Net") {
     if (parts.size() < 3 || parts[1].empty() || parts[2].rfind("bs:", 0) != 0)
-      throw ResultsError(where + ": a network case must be named Net/<net>/bs:<N>");
+      throw InputError(where + ": a network case must be named Net/<net>/bs:<N>");
     const std::optional<int64_t> bs = parse_integer<int64_t>(parts[2].substr(3));
-    if (!bs || *bs <= 0) throw ResultsError(where + ": batch size in \"" + parts[2] + "\" must be a positive integer");
+    if (!bs || *bs <= 0) throw InputError(where + ": batch size in \"" + parts[2] + "\" must be a positive integer");
     if (*bs > kMaxResultBatch)
-      throw ResultsError(where + ": batch size in \"" + parts[2] + "\" is more than " + std::to_string(kMaxResultBatch));
+      throw InputError(where + ": batch size in \"" + parts[2] + "\" is more than " + std::to_string(kMaxResultBatch));
     key.is_net = true;
     key.name = parts[1];
     key.batch = *bs;
@@ -99,7 +99,7 @@ std::optional<std::pair<CaseId, std::string>> parse_case(const std::string& run_
     // Not one of our layer cases.
     if (!v || *v < -kMaxCaseArgument || *v > kMaxCaseArgument) return std::nullopt;
     if (k == "bs" && (*v <= 0 || *v > kMaxResultBatch))
-      throw ResultsError(where + ": batch size in \"" + parts[i] + "\" must be from 1 to " +
+      throw InputError(where + ": batch size in \"" + parts[i] + "\" must be from 1 to " +
                          std::to_string(kMaxResultBatch));
     key.args[k] = *v;
     label += "/" + k + ":" + std::to_string(*v);
@@ -165,17 +165,17 @@ class FileReader {
       // The nesting bound keeps recursive code (dump) away from absurd depths.
       doc = json::parse(null_nonfinite_tokens(text), [&](int depth, json::parse_event_t, json&) {
         if (depth > kMaxJsonDepth)
-          throw ResultsError(source_ + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+          throw InputError(source_ + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
                              " levels: not Google Benchmark output");
         return true;
       });
     } catch (const json::parse_error& e) {
-      throw ResultsError(source_ + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+      throw InputError(source_ + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
     } catch (const json::exception& e) {
       // Failures without a position, e.g. a number beyond the range of double (out_of_range.406).
       const std::string what = e.what();
       const size_t bracket = what.find("] ");
-      throw ResultsError(source_ + ": not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
+      throw InputError(source_ + ": not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
     }
     if (!doc.is_object() || !doc.contains("benchmarks") || !doc["benchmarks"].is_array())
       throw NotBenchmarkOutputError(source_ + ": not Google Benchmark output: no \"benchmarks\" list");
@@ -189,7 +189,7 @@ class FileReader {
         read_entry(list[i], i);
       } catch (const json::type_error& e) {
         // A field of the wrong type where Google Benchmark writes a known one.
-        throw ResultsError(source_ + ": benchmarks[" + std::to_string(i) + "]: " + e.what());
+        throw InputError(source_ + ": benchmarks[" + std::to_string(i) + "]: " + e.what());
       }
     }
   }
@@ -202,9 +202,9 @@ class FileReader {
     const std::string where = source_ + ": field \"context.p4s_schema_version\"";
     const std::string text = it->is_string() ? it->get<std::string>() : it->dump();
     const std::optional<int64_t> v = parse_integer<int64_t>(text);
-    if (!v || *v < 1) throw ResultsError(where + ": \"" + text + "\" is not a version number");
+    if (!v || *v < 1) throw InputError(where + ": \"" + text + "\" is not a version number");
     if (*v > kResultsSchemaVersion)
-      throw ResultsError(where + ": version " + text + " is newer than this reader understands (" +
+      throw InputError(where + ": version " + text + " is newer than this reader understands (" +
                          std::to_string(kResultsSchemaVersion) + ")");
   }
 
@@ -216,15 +216,15 @@ class FileReader {
     auto it = e.find(field);
     if (it == e.end() || it->is_null()) return std::nullopt;
     if (!it->is_number())
-      throw ResultsError(where + ": field \"" + field + "\" must be a number, got " + shown(*it));
+      throw InputError(where + ": field \"" + field + "\" must be a number, got " + shown(*it));
     const double v = it->get<double>();
     if (v < 0)
-      throw ResultsError(where + ": field \"" + field + "\" must not be negative, got " + shown(*it));
+      throw InputError(where + ": field \"" + field + "\" must not be negative, got " + shown(*it));
     const double u = v * scale;
     if (u < range.min || (range.min_exclusive && u == range.min))
-      throw ResultsError(where + ": field \"" + field + "\" is " + it->dump() + ": " + range.too_small);
+      throw InputError(where + ": field \"" + field + "\" is " + it->dump() + ": " + range.too_small);
     if (u > range.max)
-      throw ResultsError(where + ": field \"" + field + "\" is " + it->dump() + ": more than " + range.too_large);
+      throw InputError(where + ": field \"" + field + "\" is " + it->dump() + ": more than " + range.too_large);
     return u;
   }
 
@@ -233,14 +233,14 @@ class FileReader {
     auto it = e.find(field);
     if (it == e.end() || it->is_null()) return fallback;
     if (!it->is_string())
-      throw ResultsError(where + ": field \"" + field + "\" must be a string, got " + shown(*it));
+      throw InputError(where + ": field \"" + field + "\" must be a string, got " + shown(*it));
     return it->get<std::string>();
   }
   bool flag(const json& e, const char* field, const std::string& where) const {
     auto it = e.find(field);
     if (it == e.end() || it->is_null()) return false;
     if (!it->is_boolean())
-      throw ResultsError(where + ": field \"" + field + "\" must be true or false, got " + shown(*it));
+      throw InputError(where + ": field \"" + field + "\" must be true or false, got " + shown(*it));
     return it->get<bool>();
   }
   // The runs an aggregate stands for: Google Benchmark's "repetitions" (older versions may
@@ -250,7 +250,7 @@ class FileReader {
     if (it == e.end() || it->is_null()) return 1;
     const std::optional<int64_t> n = json_integer<int64_t>(*it);
     if (!n || *n > kMaxRepetitions)
-      throw ResultsError(where + ": field \"repetitions\" must be an integer up to " +
+      throw InputError(where + ": field \"repetitions\" must be an integer up to " +
                          std::to_string(kMaxRepetitions) + ", got " + shown(*it));
     return static_cast<int>(std::max<int64_t>(1, *n));
   }
@@ -258,7 +258,7 @@ class FileReader {
   void read_entry(const json& e, size_t index) {
     std::string where = source_ + ": benchmarks[" + std::to_string(index) + "]";
     if (!e.is_object() || !e.contains("name") || !e["name"].is_string())
-      throw ResultsError(where + ": an entry must be an object with a \"name\"");
+      throw InputError(where + ": an entry must be an object with a \"name\"");
     where += " \"" + e["name"].get<std::string>() + "\"";
     const std::string run_type = text(e, "run_type", "iteration", where);
     const std::string agg = text(e, "aggregate_name", "", where);
@@ -293,7 +293,7 @@ class FileReader {
     run.source = source_index_;
     const std::string unit = text(e, "time_unit", "ns", where);
     const double to_ms = time_unit_to_ms(unit);
-    if (to_ms == 0.0) throw ResultsError(where + ": field \"time_unit\": unknown unit \"" + unit + "\"");
+    if (to_ms == 0.0) throw InputError(where + ": field \"time_unit\": unknown unit \"" + unit + "\"");
     if (const auto t = number(e, "real_time", where, kLatencyRange, to_ms)) run.latency_ms = *t;
     for (auto it = e.begin(); it != e.end(); ++it) {
       if (is_benchmark_field(it.key())) continue;
@@ -385,7 +385,6 @@ ResultSet merge_runs(const RunSet& set) {
   }
   return out;
 }
-ResultsError::ResultsError(const std::string& what) : std::runtime_error(modelgen::printable(what)) {}
 
 const char* target_name(Target t) {
   switch (t) {
@@ -472,7 +471,7 @@ RunSet parse_runs(const std::string& json_text, const std::string& source) {
 }
 
 RunSet read_runs(const std::vector<std::string>& paths, bool pass_over_other_json) {
-  if (paths.empty()) throw ResultsError("no result files given");
+  if (paths.empty()) throw InputError("no result files given");
   std::map<CaseId, CaseRuns> cases;
   RunSet out;
   for (const std::string& path : paths) {
@@ -480,10 +479,10 @@ RunSet read_runs(const std::vector<std::string>& paths, bool pass_over_other_jso
     try {
       text = p4s::read_file(path);
     } catch (const std::runtime_error& e) {
-      throw ResultsError(e.what());
+      throw InputError(e.what());
     }
     if (text.find_first_not_of(" \t\r\n") == std::string::npos)
-      throw ResultsError(path + ": the file is empty");
+      throw InputError(path + ": the file is empty");
     out.sources.push_back(path);
     try {
       FileReader(path, cases, out).read(text);

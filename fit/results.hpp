@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/input_error.hpp"
+
 namespace p4s::fit {
 
 // The newest `p4s_schema_version` of a results file's context (bench/README.md, "Context")
@@ -25,13 +27,6 @@ inline constexpr Target kAllTargets[] = {Target::kLatencyMs, Target::kMemAlloc,
 // `p4s predict --json`.
 const char* target_name(Target t);
 std::optional<Target> target_from_name(const std::string& name);
-
-// A file that is not usable as results. what() is one line naming the file, the field or
-// entry, and the problem; control characters (from names in the file) are written as \xNN.
-class ResultsError : public std::runtime_error {
- public:
-  explicit ResultsError(const std::string& what);
-};
 
 // One measured quantity per target, absent where the file has none.
 struct Measured {
@@ -114,16 +109,16 @@ struct ResultSet {
 
 // A JSON file that is no Google Benchmark output (no "benchmarks" list), as opposed to a
 // broken one: callers reading a whole folder may pass over these.
-class NotBenchmarkOutputError : public ResultsError {
+class NotBenchmarkOutputError : public InputError {
  public:
-  using ResultsError::ResultsError;
+  using InputError::InputError;
 };
 
 // Reads one or many Google Benchmark JSON files. Repetitions and aggregates are merged: a
 // `median` aggregate is preferred, else the median of the iteration runs; the same case in
 // several files counts as more runs. Entries whose error says out of memory become
 // "did not fit" results. Bare NaN / Infinity tokens (which Google Benchmark can write) are
-// read as missing values. Throws ResultsError for unreadable or malformed files, a newer
+// read as missing values. Throws InputError for unreadable or malformed files, a newer
 // p4s_schema_version, batch sizes beyond 2^24, and values a step that ran cannot have: a
 // real_time of 0 or over a year, a mem_alloc or mem_reserved under 1 byte, memory over 2^60
 // bytes.
@@ -133,7 +128,7 @@ ResultSet read_results(const std::vector<std::string>& paths);
 ResultSet parse_results(const std::string& json_text, const std::string& source);
 
 // Every run of every case, unmerged: what comparing repetitions needs. Same files, same
-// refusals (ResultsError, NotBenchmarkOutputError) as read_results; no non-case names.
+// refusals (InputError, NotBenchmarkOutputError) as read_results; no non-case names.
 // With `pass_over_other_json`, a file that is valid JSON but no Google Benchmark output (a
 // NetSpec or model file beside the results) is listed in passed_over instead of refused.
 RunSet read_runs(const std::vector<std::string>& paths, bool pass_over_other_json = false);

@@ -1,4 +1,4 @@
-// Model files (fit/model_file.hpp). The reader may throw ModelFileError only; what it accepts
+// Model files (fit/model_file.hpp). The reader may throw InputError only; what it accepts
 // writes back to text that reads back to the same model, and predicts finite numbers or
 // nothing (never NaN) for a small built-in network.
 #include <cmath>
@@ -14,7 +14,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace p4s;
   const std::string text = fuzz::as_text(data, size);
-  const auto model = fuzz::only_throws<fit::ModelFileError>(
+  const auto model = fuzz::only_throws<InputError>(
       "parse_model", "fuzz: ", [&] { return fit::parse_model(text, "fuzz"); });
   if (!model) return 0;
   P4S_FUZZ_CHECK(!model->targets().empty(), "a model without targets was accepted");

@@ -1,5 +1,5 @@
 // NetSpec v1 files: the reader with its validation and shape inference, then what consumes a
-// NetSpec that the reader accepted (netspec_checks.hpp). The reader may throw NetSpecError only;
+// NetSpec that the reader accepted (netspec_checks.hpp). The reader may throw InputError only;
 // once it accepts a file, its consumers must work on it.
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +12,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace p4s;
   const std::string text = fuzz::as_text(data, size);
-  const auto spec = fuzz::only_throws<modelgen::NetSpecError>(
+  const auto spec = fuzz::only_throws<InputError>(
       "parse_netspec", "fuzz: ", [&] { return modelgen::parse_netspec(text, "fuzz"); });
   if (spec) fuzz::check_accepted_netspec(*spec);
   return 0;

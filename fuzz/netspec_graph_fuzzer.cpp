@@ -1,7 +1,7 @@
 // NetSpecs built from the fuzzer's bytes as layer graphs (ops, wiring and attributes), mostly
 // consistent so that shape inference and what follows it get deep: byte-level mutation of JSON
 // text (netspec_fuzzer) rarely makes a valid network. Each spec is written with
-// netspec_to_json and read back: the reader may refuse it with NetSpecError only; a spec it
+// netspec_to_json and read back: the reader may refuse it with InputError only; a spec it
 // accepts must equal the one written and pass netspec_checks.hpp; and random channel pruning of
 // it either reaches its level or says it cannot (PruneError), giving a valid NetSpec.
 #include <fuzzer/FuzzedDataProvider.h>
@@ -198,7 +198,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzedDataProvider in(data, size);
   const modelgen::NetSpec built = Builder(in).build();
   const std::string text = fuzz::must_not_throw("netspec_to_json", [&] { return modelgen::netspec_to_json(built); });
-  const auto spec = fuzz::only_throws<modelgen::NetSpecError>(
+  const auto spec = fuzz::only_throws<InputError>(
       "parse_netspec", "fuzz: ", [&] { return modelgen::parse_netspec(text, "fuzz"); });
   if (!spec) return 0;
   P4S_FUZZ_CHECK(*spec == built, "the reader changed the spec:\n" + text);

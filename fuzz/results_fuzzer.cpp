@@ -1,4 +1,4 @@
-// Google Benchmark result files (fit/results.hpp). The reader may throw ResultsError only;
+// Google Benchmark result files (fit/results.hpp). The reader may throw InputError only;
 // what it returns must be usable as data: sorted, positive batch sizes, finite non-negative
 // measurements, and a run count behind every case.
 #include <cmath>
@@ -30,7 +30,7 @@ void check_values(const fit::Measured& m, bool fits, const std::string& what) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text = fuzz::as_text(data, size);
-  const auto set = fuzz::only_throws<fit::ResultsError>(
+  const auto set = fuzz::only_throws<InputError>(
       "parse_results", "fuzz: ", [&] { return fit::parse_results(text, "fuzz"); });
   if (!set) return 0;
   P4S_FUZZ_CHECK(set->sources.size() == 1 && set->sources[0] == "fuzz", "sources");

@@ -52,7 +52,7 @@ struct ChannelGroups {
   }
 };
 
-// Precondition: `spec` is valid (infer_shapes accepts it); throws NetSpecError otherwise.
+// Precondition: `spec` is valid (infer_shapes accepts it); throws InputError otherwise.
 ChannelGroups analyze_channel_groups(const NetSpec& spec);
 
 }  // namespace p4s::modelgen

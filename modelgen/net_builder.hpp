@@ -41,7 +41,7 @@ class NetBuilder {
   Tensor linear(const std::string& name, const Tensor& x, int64_t out_features, bool bias = true);
 
   // The finished network with `output` as its output layer, validated by infer_shapes()
-  // (throws NetSpecError naming the network when a family is written wrongly).
+  // (throws InputError naming the network when a family is written wrongly).
   NetSpec finish(const Tensor& output) &&;
 
  private:

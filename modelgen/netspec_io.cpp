@@ -41,7 +41,7 @@ class ObjectReader {
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const {
     std::string w = where_;
     if (!key.empty()) w += (w.empty() ? "" : ": ") + std::string("field ") + in_quotes(key);
-    throw NetSpecError(source_, w, problem);
+    throw InputError(source_, w, problem);
   }
 
   // Refuses keys outside `allowed`.
@@ -265,7 +265,7 @@ NetSpec parse_netspec(const std::string& json_text, const std::string& source) {
     // The nesting bound keeps recursive code (dump, comparison) away from absurd depths.
     doc = json::parse(json_text, [&](int depth, json::parse_event_t, json&) {
       if (depth > kMaxJsonDepth)
-        throw NetSpecError(source, "", "not a NetSpec: JSON nested deeper than " +
+        throw InputError(source, "", "not a NetSpec: JSON nested deeper than " +
                                            std::to_string(kMaxJsonDepth) + " levels");
       return true;
     });
@@ -274,12 +274,12 @@ NetSpec parse_netspec(const std::string& json_text, const std::string& source) {
     // nlohmann's text is "[json.exception.parse_error.101] parse error at line 1, ...: detail".
     const size_t colon = what.rfind(": ");
     const std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
-    throw NetSpecError(source, "", "not valid JSON at " + text_position(json_text, e.byte) + ": " + detail);
+    throw InputError(source, "", "not valid JSON at " + text_position(json_text, e.byte) + ": " + detail);
   } catch (const json::exception& e) {
     // Failures without a position, e.g. a number beyond the range of double (out_of_range.406).
     const std::string what = e.what();
     const size_t bracket = what.find("] ");
-    throw NetSpecError(source, "", "not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
+    throw InputError(source, "", "not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
   const ObjectReader top(doc, source, "");
   if (!top.has("netspec")) top.fail("netspec", "is missing: not a NetSpec file");
@@ -316,10 +316,10 @@ NetSpec read_netspec(const std::string& path) {
   } catch (const std::runtime_error& e) {
     // read_file's message already starts with the path.
     const std::string what = e.what();
-    throw NetSpecError(path, "", what.substr(std::min(what.size(), path.size() + 2)));
+    throw InputError(path, "", what.substr(std::min(what.size(), path.size() + 2)));
   }
   if (text.find_first_not_of(" \t\r\n") == std::string::npos)
-    throw NetSpecError(path, "", "the file is empty");
+    throw InputError(path, "", "the file is empty");
   return parse_netspec(text, path);
 }
 

@@ -10,10 +10,10 @@
 namespace p4s::modelgen {
 
 // Parses and validates NetSpec JSON text. `source` names it in errors (a file path).
-// Throws NetSpecError.
+// Throws InputError.
 NetSpec parse_netspec(const std::string& json_text, const std::string& source);
 
-// Reads and validates a NetSpec file. Throws NetSpecError (unreadable files included).
+// Reads and validates a NetSpec file. Throws InputError (unreadable files included).
 NetSpec read_netspec(const std::string& path);
 
 // The spec as pretty-printed NetSpec v1 JSON.

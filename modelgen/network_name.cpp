@@ -3,7 +3,7 @@
 #include <vector>
 
 #include "common/number_text.hpp"
-#include "modelgen/error_text.hpp"
+#include "common/input_error.hpp"
 
 namespace p4s::modelgen {
 namespace {
@@ -46,12 +46,11 @@ std::string known_families() {
 }  // namespace
 
 NetworkNameError::NetworkNameError(std::string_view name, const std::string& problem)
-    : std::invalid_argument("\"" +
-                            printable(name.size() > kMaxNetworkNameLength
-                                          ? std::string(name.substr(0, kMaxNetworkNameLength)) + "..."
-                                          : std::string(name)) +
-                            "\": " + printable(problem)),
-      problem_(printable(problem)) {}
+    : InputError("\"" +
+                     (name.size() > kMaxNetworkNameLength ? std::string(name.substr(0, kMaxNetworkNameLength)) + "..."
+                                                          : std::string(name)) +
+                     "\"",
+                 "", problem) {}
 
 std::optional<int> parse_width_permille(std::string_view text) {
   const size_t dot = text.find('.');

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/input_error.hpp"
 #include "modelgen/families.hpp"
 
 namespace p4s::modelgen {
@@ -40,13 +41,9 @@ struct NetworkId {
 
 // A name that is not a built-in network's. what() is one line: `"<name>": <problem>`, with
 // control characters written as \xNN and a name beyond kMaxNetworkNameLength shortened.
-class NetworkNameError : public std::invalid_argument {
+class NetworkNameError : public InputError {
  public:
   NetworkNameError(std::string_view name, const std::string& problem);
-  const std::string& problem() const { return problem_; }
-
- private:
-  std::string problem_;
 };
 
 // Parses a network name. Throws NetworkNameError saying which part is wrong and why.

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/input_error.hpp"
 #include "modelgen/channel_groups.hpp"
 #include "modelgen/netspec.hpp"
 
@@ -41,16 +42,16 @@ struct PruneResult {
 
 // A level that cannot be reached: even with every group down to kMinChannels the parameters
 // have not fallen enough. what() is one line.
-class PruneError : public std::invalid_argument {
+class PruneError : public InputError {
  public:
-  using std::invalid_argument::invalid_argument;
+  using InputError::InputError;
 };
 
 // Prepared once per network (channel groups and a parameter model that updates in O(layers
 // touching a group) per channel removed), then run for any level and seed.
 class RandomChannelPruner {
  public:
-  // Precondition: `base` is valid (NetSpecError otherwise).
+  // Precondition: `base` is valid (InputError otherwise).
   explicit RandomChannelPruner(NetSpec base);
 
   const NetSpec& base() const { return base_; }

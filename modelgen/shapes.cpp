@@ -3,7 +3,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "modelgen/error_text.hpp"
+#include "common/input_error.hpp"
 
 namespace p4s::modelgen {
 namespace {
@@ -21,7 +21,7 @@ class Checker {
       : source_(source), where_("layer " + in_quotes(layer.name)) {}
 
   [[noreturn]] void fail(const std::string& problem) const {
-    throw NetSpecError(source_, where_, problem);
+    throw InputError(source_, where_, problem);
   }
   void positive(const char* what, int64_t v) const {
     if (v <= 0) fail(std::string(what) + " must be positive, got " + std::to_string(v));
@@ -186,14 +186,6 @@ LayerShape infer_layer(const Checker& c, const Layer& layer, const std::vector<T
 
 // Names in a file may hold control characters (JSON escapes them); printable() keeps the
 // message on one line.
-NetSpecError::NetSpecError(const std::string& source, const std::string& where,
-                           const std::string& problem)
-    : std::runtime_error(printable(source) + ": " + (where.empty() ? "" : printable(where) + ": ") +
-                         printable(problem)),
-      source_(printable(source)),
-      where_(printable(where)),
-      problem_(printable(problem)) {}
-
 std::string TensorShape::str() const {
   if (flat) return "[" + std::to_string(channels) + "]";
   return "[" + std::to_string(channels) + ", " + std::to_string(height) + ", " +
@@ -223,7 +215,7 @@ int64_t ShapedNet::training_flops(int64_t batch) const {
 
 ShapedNet infer_shapes(const NetSpec& spec, const std::string& source) {
   auto fail_field = [&](const std::string& field, const std::string& problem) {
-    throw NetSpecError(source, "field " + in_quotes(field), problem);
+    throw InputError(source, "field " + in_quotes(field), problem);
   };
   auto check_size = [&](const std::string& field, int64_t v) {
     if (v <= 0) fail_field(field, "must be positive, got " + std::to_string(v));
@@ -244,7 +236,7 @@ ShapedNet infer_shapes(const NetSpec& spec, const std::string& source) {
   for (size_t i = 0; i < spec.layers.size(); ++i) {
     const Layer& layer = spec.layers[i];
     const Checker c(source, layer);
-    if (layer.name.empty()) throw NetSpecError(source, "layer #" + std::to_string(i), "has no name");
+    if (layer.name.empty()) throw InputError(source, "layer #" + std::to_string(i), "has no name");
     if (layer.name == kInputName) c.fail("the name \"input\" is reserved for the network's input");
     if (index.count(layer.name)) c.fail("duplicate layer name");
     if (layer.attrs.index() != default_attrs(layer.op).index())

@@ -7,22 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "common/input_error.hpp"
 #include "modelgen/netspec.hpp"
 
 namespace p4s::modelgen {
-
-// A NetSpec that breaks the format. what() is one line: "<source>: <where>: <problem>"; control
-// characters in any part (a layer name with a newline) are written as \xNN.
-class NetSpecError : public std::runtime_error {
- public:
-  NetSpecError(const std::string& source, const std::string& where, const std::string& problem);
-  const std::string& source() const { return source_; }
-  const std::string& where() const { return where_; }  // e.g. `layer "conv1"` or `field "classes"`
-  const std::string& problem() const { return problem_; }
-
- private:
-  std::string source_, where_, problem_;
-};
 
 // One sample's activation: [channels, height, width], or [features] when flat.
 struct TensorShape {
@@ -66,7 +54,7 @@ struct ShapedNet {
   int64_t training_flops(int64_t batch) const;
 };
 
-// Checks every rule of NetSpec v1 and infers shapes. Throws NetSpecError naming `source`,
+// Checks every rule of NetSpec v1 and infers shapes. Throws InputError naming `source`,
 // the layer or field, and the problem. Size limits keep every product inside int64.
 ShapedNet infer_shapes(const NetSpec& spec, const std::string& source = "<netspec>");
 

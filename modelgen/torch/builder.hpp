@@ -46,7 +46,7 @@ class LayerRunner {
 // since LibTorch refuses dots in module names).
 class NetImpl : public torch::nn::Module {
  public:
-  // Validates `spec` (modelgen::infer_shapes; throws modelgen::NetSpecError naming `source`)
+  // Validates `spec` (modelgen::infer_shapes; throws InputError naming `source`)
   // and builds every layer on the CPU; move it with `to(device)`.
   explicit NetImpl(const modelgen::NetSpec& spec, const std::string& source = "<netspec>");
 

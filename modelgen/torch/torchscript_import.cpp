@@ -171,7 +171,7 @@ class Importer {
   }
 
  private:
-  [[noreturn]] void fail(const std::string& problem) const { throw ImportError(source_ + ": " + problem); }
+  [[noreturn]] void fail(const std::string& problem) const { throw InputError(source_ + ": " + problem); }
 
   std::string input_text() const {
     return std::to_string(options_.input.channels) + "x" + std::to_string(options_.input.height) + "x" +
@@ -745,7 +745,7 @@ class Importer {
     modelgen::ShapedNet shapes;
     try {
       shapes = modelgen::infer_shapes(spec, source_);
-    } catch (const modelgen::NetSpecError& e) {
+    } catch (const InputError& e) {
       fail("the imported network is not valid NetSpec: " + e.problem() + " (" + e.where() + ")");
     }
     // Every layer's shape, as NetSpec infers it, is the shape LibTorch gave.
@@ -793,7 +793,7 @@ modelgen::NetSpec import_owned(torch::jit::Module module, const std::string& sou
   try {
     return Importer(source, options).run(std::move(module), name);
   } catch (const c10::Error& e) {
-    throw ImportError(source + ": " + first_line(e.what_without_backtrace()));
+    throw InputError(source + ": " + first_line(e.what_without_backtrace()));
   }
 }
 
@@ -808,15 +808,15 @@ modelgen::NetSpec import_torchscript(const std::string& path, const ImportOption
   if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
     std::fclose(f);
   } else {
-    throw ImportError(path + ": cannot open: " + std::strerror(errno));
+    throw InputError(path + ": cannot open: " + std::strerror(errno));
   }
   torch::jit::Module module;
   try {
     module = torch::jit::load(path, c10::Device(c10::kCPU));
   } catch (const c10::Error& e) {
-    throw ImportError(path + ": not a TorchScript file LibTorch can load: " + first_line(e.what_without_backtrace()));
+    throw InputError(path + ": not a TorchScript file LibTorch can load: " + first_line(e.what_without_backtrace()));
   } catch (const std::exception& e) {
-    throw ImportError(path + ": not a TorchScript file LibTorch can load: " + first_line(e.what()));
+    throw InputError(path + ": not a TorchScript file LibTorch can load: " + first_line(e.what()));
   }
   return import_owned(std::move(module), path, options);
 }

@@ -27,12 +27,13 @@
 // contiguous) and ops that never touch them (parameter bookkeeping such as BN's
 // num_batches_tracked, integer arithmetic) make no layers. Any other op on an activation is
 // outside NetSpec v1: every such op is listed, with its source location (or its graph node
-// when the file has none) and module, in one ImportError.
+// when the file has none) and module, in one InputError.
 #pragma once
 
 #include <stdexcept>
 #include <string>
 
+#include "common/input_error.hpp"
 #include "modelgen/netspec.hpp"
 
 namespace torch::jit {
@@ -40,12 +41,6 @@ struct Module;
 }
 
 namespace p4s::modelgen_torch {
-
-// A model that cannot be imported. what() is one line: "<file>: <problem>".
-class ImportError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 struct ImportOptions {
   // The network's input, per sample (NetSpec's "input"); the model runs on a batch of it.
@@ -59,7 +54,7 @@ struct ImportOptions {
 inline constexpr int64_t kImportBatch = 3;
 
 // Loads the TorchScript file at `path` (CPU) and imports it. The module is put in training
-// mode first: NetSpec describes the training step. Throws ImportError for a file that
+// mode first: NetSpec describes the training step. Throws InputError for a file that
 // LibTorch cannot load, a forward that does not take one tensor, ops outside NetSpec v1, a
 // model that fails to run on the input size (the message says to give the right one), or an
 // output that is not one [N, classes] tensor made by a layer.

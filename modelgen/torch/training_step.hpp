@@ -33,7 +33,7 @@ class TrainingStep {
  public:
   // Builds the network (weights, PyTorch's initialisation), its optimiser, and a random
   // batch: inputs float32 [batch, C, H, W] from N(0, 1), labels int64 [batch] in
-  // [0, classes). Throws modelgen::NetSpecError for a bad spec, c10::Error when LibTorch
+  // [0, classes). Throws InputError for a bad spec, c10::Error when LibTorch
   // cannot allocate. Precondition: batch >= 1.
   TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::Device device,
                const std::string& source = "<netspec>");

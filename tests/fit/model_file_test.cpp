@@ -65,7 +65,7 @@ TEST(ModelFile, RefusesWhatItCannotUse) {
     try {
       parse_model(j.dump(), "bad.json");
       ADD_FAILURE() << "accepted";
-    } catch (const ModelFileError& e) {
+    } catch (const InputError& e) {
       EXPECT_EQ(std::string(e.what()).rfind("bad.json: ", 0), 0u) << e.what();
       EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
     }
@@ -93,8 +93,8 @@ TEST(ModelFile, RefusesWhatItCannotUse) {
             j["model"]["runtime"][field] = v;
           },
           std::string(field) + "\" must be an integer");
-  EXPECT_THROW(parse_model("{", "bad.json"), ModelFileError);
-  EXPECT_THROW(read_model("/nonexistent/model.json"), ModelFileError);
+  EXPECT_THROW(parse_model("{", "bad.json"), InputError);
+  EXPECT_THROW(read_model("/nonexistent/model.json"), InputError);
 }
 
 }  // namespace

@@ -393,7 +393,7 @@ TEST(P4sModel, FromJsonRefusesMalformedModels) {
     try {
       P4sModel::from_json(j);
       ADD_FAILURE() << "accepted: " << j.dump();
-    } catch (const std::invalid_argument& e) {
+    } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
     }
   };
@@ -614,7 +614,7 @@ TEST(Evaluation, LeaveOneFamilyOutPredictsEachFamilyFromTheOthers) {
   std::vector<Observation> one_family;
   for (const Observation& o : s.obs)
     if (o.family == "resnet18") one_family.push_back(o);
-  EXPECT_THROW(evaluate_leave_one_family_out(one_family, {}, cpu_candidates(), eo), std::invalid_argument);
+  EXPECT_THROW(evaluate_leave_one_family_out(one_family, {}, cpu_candidates(), eo), InputError);
 }
 
 // Models fitted on the other families predict a family's steps exactly as leave-one-family-out's
@@ -667,11 +667,11 @@ TEST(Evaluation, FittedModelsPredictAFamilyAsItsLeaveOneOutFoldDoes) {
   EXPECT_DOUBLE_EQ(ev.reference.at(Target::kMemAlloc).overall.mape,
                    neighbour_interpolation(test).at(Target::kMemAlloc).overall.mape);
 
-  EXPECT_THROW(evaluate_fitted_models(test, {}), std::invalid_argument);
-  EXPECT_THROW(evaluate_fitted_models(test, {&ours, &ours}), std::invalid_argument);
+  EXPECT_THROW(evaluate_fitted_models(test, {}), InputError);
+  EXPECT_THROW(evaluate_fitted_models(test, {&ours, &ours}), InputError);
   ModelFile empty;
   empty.method = "p4s";
-  EXPECT_THROW(evaluate_fitted_models(test, {&empty}), std::invalid_argument);
+  EXPECT_THROW(evaluate_fitted_models(test, {&empty}), InputError);
 }
 
 // The largest held-out errors of the first method, per target, largest first, with the other

@@ -305,8 +305,8 @@ TEST(Perf4sightFeatures, NetworkWithoutConvsIsRefused) {
   EXPECT_TRUE(perf4sight_convs(spec, shaped, 2).empty());
   try {
     perf4sight_features(spec, shaped, 2);
-    FAIL() << "expected std::invalid_argument";
-  } catch (const std::invalid_argument& e) {
+    FAIL() << "expected InputError";
+  } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("mlp"), std::string::npos) << e.what();
   }
 }

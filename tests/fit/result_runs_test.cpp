@@ -120,14 +120,14 @@ TEST(ResultRuns, PassesOverJsonThatHoldsNoResultsOnlyWhenAsked) {
   EXPECT_EQ(r.cases.at(0).runs.at(0).source, 0u);  // indices follow the files actually read
   ASSERT_EQ(r.passed_over.size(), 1u);
   EXPECT_EQ(r.passed_over[0], netspec);
-  EXPECT_THROW(read_runs({results, broken}, true), ResultsError);
+  EXPECT_THROW(read_runs({results, broken}, true), InputError);
 }
 
 TEST(ResultRuns, RefusesFieldsOfTheWrongTypeWithTheFileAndEntry) {
   try {
     parse_runs(R"({"benchmarks": [{"name": "Net/x/bs:2", "error_occurred": "yes"}]})", "typed.json");
     FAIL() << "accepted";
-  } catch (const ResultsError& e) {
+  } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()).rfind("typed.json: benchmarks[0]", 0), 0u) << e.what();
   }
 }

@@ -117,7 +117,7 @@ void expect_refused(const std::string& text, const std::string& message_part) {
   try {
     parse_results(text, "bad.json");
     FAIL() << "accepted: " << text;
-  } catch (const ResultsError& e) {
+  } catch (const InputError& e) {
     const std::string what = e.what();
     EXPECT_EQ(what.rfind("bad.json", 0), 0u) << what;
     EXPECT_NE(what.find(message_part), std::string::npos) << what;
@@ -158,8 +158,8 @@ TEST(Results, RefusesWhatIsNotGoogleBenchmarkOutput) {
                  "field \"mem_alloc\" must not be negative");
   expect_refused(R"({"benchmarks": [{"name": "Net/x/bs:2", "real_time": 1, "time_unit": "h"}]})",
                  "unknown unit");
-  EXPECT_THROW(read_results({"/nonexistent/results.json"}), ResultsError);
-  EXPECT_THROW(read_results({}), ResultsError);
+  EXPECT_THROW(read_results({"/nonexistent/results.json"}), InputError);
+  EXPECT_THROW(read_results({}), InputError);
 }
 
 // Found by fuzzing: fields of the wrong type escaped as nlohmann's type_error (or, for a huge
@@ -188,7 +188,7 @@ TEST(Results, ErrorsStayOneLineAndNestingIsBounded) {
   try {
     parse_results(R"({"benchmarks": [{"name": "Net/a\nb/bs:0"}]})", "bad.json");
     FAIL();
-  } catch (const ResultsError& e) {
+  } catch (const InputError& e) {
     EXPECT_STREQ(e.what(), "bad.json: benchmarks[0] \"Net/a\\x0ab/bs:0\": batch size in \"bs:0\" must be a positive integer");
   }
   const size_t depth = 1'000'000;

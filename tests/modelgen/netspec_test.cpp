@@ -157,7 +157,7 @@ TEST_P(MalformedNetSpec, IsRefusedWithFileLayerAndProblem) {
   try {
     parse_netspec(j.dump(), "broken.json");
     FAIL() << "accepted a file that breaks: " << GetParam().rule;
-  } catch (const NetSpecError& e) {
+  } catch (const InputError& e) {
     const std::string what = e.what();
     EXPECT_EQ(what.rfind("broken.json: ", 0), 0u) << what;
     EXPECT_NE(what.find(GetParam().where), std::string::npos) << what;
@@ -227,7 +227,7 @@ TEST(NetSpecIo, SyntaxErrorsNameLineAndColumn) {
   try {
     parse_netspec("{\n  \"netspec\": 1,\n  \"name\": tiny\n}", "syntax.json");
     FAIL();
-  } catch (const NetSpecError& e) {
+  } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("syntax.json: not valid JSON at line 3"), std::string::npos)
         << e.what();
   }
@@ -239,7 +239,7 @@ TEST(NetSpecIo, RefusesNumbersBeyondDoubleAndAbsurdNesting) {
   const auto refusal = [](const std::string& text) -> std::string {
     try {
       parse_netspec(text, "odd.json");
-    } catch (const NetSpecError& e) {
+    } catch (const InputError& e) {
       return e.what();
     }
     return "accepted";
@@ -262,16 +262,16 @@ TEST(NetSpecIo, UnreadableAndEmptyFilesAreRefusedWithThePath) {
       {
         try {
           read_netspec("/nonexistent/net.json");
-        } catch (const NetSpecError& e) {
+        } catch (const InputError& e) {
           EXPECT_NE(std::string(e.what()).find("/nonexistent/net.json: cannot open"), std::string::npos);
           throw;
         }
       },
-      NetSpecError);
+      InputError);
   const std::string empty = testing::TempDir() + "/empty_netspec.json";
   p4s::write_file_atomically(empty, "  \n");
-  EXPECT_THROW(read_netspec(empty), NetSpecError);
-  EXPECT_THROW(read_netspec(testing::TempDir()), NetSpecError);  // a folder
+  EXPECT_THROW(read_netspec(empty), InputError);
+  EXPECT_THROW(read_netspec(testing::TempDir()), InputError);  // a folder
 }
 
 }  // namespace

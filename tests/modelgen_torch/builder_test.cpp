@@ -108,7 +108,7 @@ TEST(Builder, BadSpecIsRefusedWithItsSourceNamed) {
   try {
     Net net(spec, "bad.json");
     FAIL() << "no error";
-  } catch (const modelgen::NetSpecError& e) {
+  } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("bad.json"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("conv"), std::string::npos) << e.what();
   }

@@ -262,7 +262,7 @@ def forward(self, x):
   try {
     import_torchscript(path, o);
     ADD_FAILURE() << "no error";
-  } catch (const ImportError& e) {
+  } catch (const InputError& e) {
     const std::string what = e.what();
     EXPECT_EQ(what.rfind(path + ": 5 ops are outside NetSpec v1: aten::sigmoid at ", 0), 0u) << what;
     EXPECT_NE(what.find("; aten::gelu at "), std::string::npos) << what;
@@ -284,7 +284,7 @@ TEST(TorchScriptImport, TheInputSizeIsTheCallersAndAWrongOneSaysSo) {
   try {
     import_torchscript(path);  // 224 x 224: the classifier expects 512 x 1 x 1 features
     ADD_FAILURE() << "no error";
-  } catch (const ImportError& e) {
+  } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("3x224x224 input"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("--input C,H,W"), std::string::npos) << e.what();
   }
@@ -298,7 +298,7 @@ TEST(TorchScriptImport, WhatIsNotOneNetworkIsRefused) {
   try {
     import_torchscript(junk);
     ADD_FAILURE() << "no error";
-  } catch (const ImportError& e) {
+  } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()).rfind(junk + ": not a TorchScript file LibTorch can load: ", 0), 0u) << e.what();
   }
   std::remove(junk.c_str());
@@ -309,7 +309,7 @@ TEST(TorchScriptImport, WhatIsNotOneNetworkIsRefused) {
     try {
       import_torchscript_module(m, "m.pt", o);
       ADD_FAILURE() << "no error for " << problem;
-    } catch (const ImportError& e) {
+    } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find(problem), std::string::npos) << e.what();
     }
   };
