@@ -81,6 +81,9 @@ struct Unsupported {
   std::string reason;
 };
 
+// Why an op cannot be mapped, as the mappers return it.
+std::optional<Unsupported> unsupported(std::string why) { return Unsupported{std::move(why)}; }
+
 struct Frame {
   std::string module_path;  // "" in the root module
   bool leaf = false;        // the module has no submodules
@@ -490,209 +493,266 @@ class Importer {
   void alias(const IValue& out, int layer) { mark(out, Activation{layer, dry_run_}); }
   static bool is_weight(const IValue& v) { return v.isTensor() && v.toTensor().defined(); }
 
+  // One op on activations, as the mappers of its family see it.
+  struct OpCall {
+    const Frame& f;
+    const std::string& kind;
+    const std::vector<IValue>& in;
+    const std::vector<IValue>& out;
+    const at::Tensor* result;  // the op's tensor output, if it has one
+    // The layer behind the first argument, which most ops take as their activation.
+    bool has_x;
+    int x;
+    int64_t x_dim;  // -1 when the first argument is not an activation
+  };
+  using OpMapper = std::optional<Unsupported> (Importer::*)(const OpCall&);
+
+  // The mapper of each op kind NetSpec v1 can say, by family.
+  static const std::unordered_map<std::string_view, OpMapper>& op_mappers() {
+    static const std::unordered_map<std::string_view, OpMapper> mappers = {
+        // convolution and normalisation
+        {"aten::_convolution", &Importer::map_convolution},
+        {"aten::convolution", &Importer::map_convolution},
+        {"aten::conv2d", &Importer::map_convolution},
+        {"aten::batch_norm", &Importer::map_batch_norm},
+        // matrix products
+        {"aten::linear", &Importer::map_linear},
+        {"aten::addmm", &Importer::map_linear},
+        {"aten::matmul", &Importer::map_linear},
+        {"aten::mm", &Importer::map_linear},
+        // activations and dropout
+        {"aten::relu", &Importer::map_relu},
+        {"aten::relu_", &Importer::map_relu},
+        {"aten::relu6", &Importer::map_relu6},
+        {"aten::relu6_", &Importer::map_relu6},
+        {"aten::hardtanh", &Importer::map_relu6},
+        {"aten::hardtanh_", &Importer::map_relu6},
+        {"aten::dropout", &Importer::map_dropout},
+        {"aten::dropout_", &Importer::map_dropout},
+        // pooling
+        {"aten::max_pool2d", &Importer::map_pool},
+        {"aten::avg_pool2d", &Importer::map_pool},
+        {"aten::adaptive_avg_pool2d", &Importer::map_adaptive_pool},
+        {"aten::mean", &Importer::map_mean},
+        // merging branches
+        {"aten::add", &Importer::map_add},
+        {"aten::add_", &Importer::map_add},
+        {"aten::cat", &Importer::map_cat},
+        // shape ops
+        {"aten::flatten", &Importer::map_flatten},
+        {"aten::view", &Importer::map_flatten},
+        {"aten::reshape", &Importer::map_flatten},
+    };
+    return mappers;
+  }
+
   // Maps one op on activations to layers; returns why it cannot be, if it cannot.
   std::optional<Unsupported> map_op(const Frame& f, const std::string& kind, const std::vector<IValue>& in,
                                     const std::vector<IValue>& out) {
-    auto unsupported = [](std::string why) { return std::optional<Unsupported>(Unsupported{std::move(why)}); };
-    const at::Tensor* result = !out.empty() && out[0].isTensor() ? &out[0].toTensor() : nullptr;
-    // The layer behind the first argument, which most ops take as their activation.
     const std::optional<int> first = !in.empty() ? layer_of(in[0]) : std::nullopt;
-    const bool has_x = first.has_value();
-    const int x = first.value_or(-1);
-    const int64_t x_dim = has_x ? in[0].toTensor().dim() : -1;
+    const OpCall op{f,
+                    kind,
+                    in,
+                    out,
+                    !out.empty() && out[0].isTensor() ? &out[0].toTensor() : nullptr,
+                    first.has_value(),
+                    first.value_or(-1),
+                    first ? in[0].toTensor().dim() : -1};
+    // Every op but these takes an activation first.
     const bool on_x = kind != "aten::addmm" && kind != "aten::cat" && kind != "aten::add" && kind != "aten::add_";
-    if (on_x && !has_x) return unsupported("its first argument is not an activation");
-
-    if (kind == "aten::_convolution" || kind == "aten::convolution" || kind == "aten::conv2d") {
-      if (!has_x || x_dim != 4) return unsupported("a convolution whose input is not a 4-d activation");
-      if (!is_weight(in[1]) || act_of(in[1]) || in[1].toTensor().dim() != 4)
-        return unsupported("a convolution whose weight is not a 4-d parameter");
-      const at::Tensor& w = in[1].toTensor();
-      const bool conv2d = kind == "aten::conv2d";
-      if (!conv2d && in.at(6).toBool()) return unsupported("transposed convolution");
-      modelgen::Conv2dAttrs a;
-      a.in_channels = in[0].toTensor().size(1);
-      a.out_channels = w.size(0);
-      a.kernel = Hw{w.size(2), w.size(3)};
-      a.bias = is_weight(in[2]);
-      if (a.bias && act_of(in[2])) return unsupported("a bias computed from activations");
-      const std::optional<Hw> stride = pair_of(in.at(3)), dilation = pair_of(in.at(5));
-      if (!stride || !dilation) return unsupported("stride or dilation that is not one or two integers");
-      a.stride = *stride;
-      a.dilation = *dilation;
-      if (in.at(4).isString()) {  // conv2d.padding: "valid" or "same"
-        const std::string& mode = in[4].toStringRef();
-        a.padding = Hw{0, 0};
-        if (mode == "same") {
-          const int64_t th = a.dilation.h * (a.kernel.h - 1), tw = a.dilation.w * (a.kernel.w - 1);
-          if (th % 2 || tw % 2) return unsupported("padding \"same\" that pads one side more");
-          a.padding = Hw{th / 2, tw / 2};
-        } else if (mode != "valid") {
-          return unsupported("padding \"" + mode + "\"");
-        }
-      } else {
-        const std::optional<Hw> padding = pair_of(in[4]);
-        if (!padding) return unsupported("padding that is not one or two integers");
-        a.padding = *padding;
-      }
-      a.groups = in.at(conv2d ? 6 : 8).toInt();
-      if (w.size(1) * a.groups != a.in_channels) return unsupported("weight and groups that do not match the input");
-      add_layer(Op::kConv2d, a, {x}, layer_name(f, "conv2d", &in[1]), result);
-      return std::nullopt;
-    }
-    if (kind == "aten::batch_norm") {
-      if (!has_x || x_dim != 4) return unsupported("a batch norm whose input is not a 4-d activation");
-      for (size_t i : {1, 2})
-        if (!is_weight(in[i]) || act_of(in[i])) return unsupported("a batch norm without affine parameters");
-      for (size_t i : {3, 4})
-        if (!is_weight(in[i]) || act_of(in[i])) return unsupported("a batch norm without running statistics");
-      add_layer(Op::kBatchNorm2d, modelgen::BatchNorm2dAttrs{in[0].toTensor().size(1)}, {x},
-                layer_name(f, "batch_norm", &in[1]), result);
-      return std::nullopt;
-    }
-    if (kind == "aten::linear" || kind == "aten::addmm" || kind == "aten::matmul" || kind == "aten::mm") {
-      // linear(x, W, b): W [out, in]; addmm(b, x, Wt, beta, alpha) and matmul(x, Wt): Wt [in, out].
-      const bool addmm = kind == "aten::addmm";
-      const size_t xi = addmm ? 1 : 0, wi = addmm ? 2 : 1;
-      const std::optional<int> xl = layer_of(in.at(xi));
-      if (!xl || in[xi].toTensor().dim() != 2) return unsupported("a matrix product whose input is not a flat activation");
-      if (!is_weight(in.at(wi)) || act_of(in[wi]) || in[wi].toTensor().dim() != 2)
-        return unsupported("a matrix product with something other than a 2-d parameter");
-      const at::Tensor& w = in[wi].toTensor();
-      modelgen::LinearAttrs a;
-      const bool transposed = kind != "aten::linear";
-      a.in_features = transposed ? w.size(0) : w.size(1);
-      a.out_features = transposed ? w.size(1) : w.size(0);
-      if (kind == "aten::linear") {
-        a.bias = is_weight(in.at(2));
-        if (a.bias && act_of(in[2])) return unsupported("a bias computed from activations");
-      } else if (addmm) {
-        if (!is_weight(in[0]) || act_of(in[0]) || in[0].toTensor().numel() != a.out_features)
-          return unsupported("addmm whose first term is not a bias vector");
-        if (in.at(3).toScalar().toDouble() != 1.0 || in.at(4).toScalar().toDouble() != 1.0)
-          return unsupported("addmm with beta or alpha other than 1");
-        a.bias = true;
-      } else {
-        a.bias = false;  // an add of a bias vector may follow
-      }
-      add_layer(Op::kLinear, a, {*xl}, layer_name(f, "linear", &in[wi]), result);
-      return std::nullopt;
-    }
-    if (kind == "aten::relu" || kind == "aten::relu_") {
-      add_layer(Op::kRelu, modelgen::ActivationAttrs{kind == "aten::relu_"}, {x}, layer_name(f, "relu", nullptr), result);
-      return std::nullopt;
-    }
-    if (kind == "aten::relu6" || kind == "aten::relu6_" || kind == "aten::hardtanh" || kind == "aten::hardtanh_") {
-      if (kind == "aten::hardtanh" || kind == "aten::hardtanh_")
-        if (in.at(1).toScalar().toDouble() != 0.0 || in.at(2).toScalar().toDouble() != 6.0)
-          return unsupported("hardtanh over a range other than [0, 6]");
-      const bool inplace = kind.back() == '_';
-      add_layer(Op::kRelu6, modelgen::ActivationAttrs{inplace}, {x}, layer_name(f, "relu6", nullptr), result);
-      return std::nullopt;
-    }
-    if (kind == "aten::max_pool2d" || kind == "aten::avg_pool2d") {
-      if (!has_x || x_dim != 4) return unsupported("pooling whose input is not a 4-d activation");
-      const bool max = kind == "aten::max_pool2d";
-      modelgen::Pool2dAttrs a;
-      const std::optional<Hw> kernel = pair_of(in.at(1)), padding = pair_of(in.at(3));
-      std::optional<Hw> stride = pair_of(in.at(2));
-      if (in[2].isIntList() && in[2].toIntVector().empty()) stride = kernel;  // PyTorch's default
-      if (!kernel || !stride || !padding) return unsupported("kernel, stride or padding that is not one or two integers");
-      a.kernel = *kernel;
-      a.stride = *stride;
-      a.padding = *padding;
-      if (max) {
-        const std::optional<Hw> dilation = pair_of(in.at(4));
-        if (!dilation || *dilation != Hw{1, 1}) return unsupported("max pooling with dilation");
-        a.ceil_mode = in.at(5).toBool();
-      } else {
-        a.ceil_mode = in.at(4).toBool();
-        if (!in.at(5).toBool() && a.padding != Hw{0, 0})
-          return unsupported("average pooling that leaves padding out of the count");
-        if (!in.at(6).isNone()) return unsupported("average pooling with a divisor override");
-      }
-      add_layer(max ? Op::kMaxPool2d : Op::kAvgPool2d, a, {x}, layer_name(f, max ? "max_pool2d" : "avg_pool2d", nullptr),
-                result);
-      return std::nullopt;
-    }
-    if (kind == "aten::adaptive_avg_pool2d") {
-      if (!has_x || x_dim != 4 || !result || result->dim() != 4)
-        return unsupported("adaptive pooling whose input is not a 4-d activation");
-      add_layer(Op::kAdaptiveAvgPool2d, modelgen::AdaptivePool2dAttrs{Hw{result->size(2), result->size(3)}}, {x},
-                layer_name(f, "adaptive_avg_pool2d", nullptr), result);
-      return std::nullopt;
-    }
-    if (kind == "aten::mean") {
-      // mean over height and width: global average pooling, then a flatten unless keepdim.
-      if (!has_x || x_dim != 4 || in.size() < 3 || !in[1].isIntList())
-        return unsupported("a mean other than over the height and width of a 4-d activation");
-      std::set<int64_t> dims;
-      for (int64_t d : in[1].toIntVector()) dims.insert(d < 0 ? d + 4 : d);
-      if (dims != std::set<int64_t>{2, 3}) return unsupported("a mean other than over the height and width");
-      const bool keepdim = in[2].toBool();
-      const int pool = add_layer(Op::kAdaptiveAvgPool2d, modelgen::AdaptivePool2dAttrs{Hw{1, 1}}, {x},
-                                 layer_name(f, "mean", nullptr), keepdim ? result : nullptr);
-      if (!keepdim) add_layer(Op::kFlatten, std::monostate{}, {pool}, layer_name(f, "flatten", nullptr), result);
-      return std::nullopt;
-    }
-    if (kind == "aten::add" || kind == "aten::add_") return map_add(f, in, result);
-    if (kind == "aten::cat") {
-      std::vector<int> inputs;
-      if (!in.at(0).isTensorList()) return unsupported("cat of something other than a list of tensors");
-      int64_t dim = -1;
-      for (const at::Tensor& t : in[0].toTensorVector()) {
-        const std::optional<int> l = layer_of(IValue(t));
-        if (!l) return unsupported("cat of a tensor that is not an activation");
-        inputs.push_back(*l);
-        dim = t.dim();
-      }
-      int64_t along = in.at(1).toInt();
-      if (along < 0) along += dim;
-      if (along != 1) return unsupported("cat along a dimension other than the channels");
-      if (inputs.size() == 1) {
-        alias(out[0], inputs[0]);
-        return std::nullopt;
-      }
-      add_layer(Op::kConcat, std::monostate{}, inputs, layer_name(f, "cat", nullptr), result);
-      return std::nullopt;
-    }
-    if (kind == "aten::flatten" || kind == "aten::view" || kind == "aten::reshape") {
-      if (!result) return unsupported("");
-      const at::Tensor& t = in[0].toTensor();
-      const bool to_flat = result->dim() == 2 && result->size(0) == t.size(0) && t.size(0) == kImportBatch;
-      if (kind == "aten::flatten") {
-        int64_t start = in.at(1).toInt(), end = in.at(2).toInt();
-        if (start < 0) start += t.dim();
-        if (end < 0) end += t.dim();
-        if (start != 1 || end != t.dim() - 1) return unsupported("a flatten other than from dimension 1 to the last");
-      }
-      if (!to_flat)
-        return unsupported("a reshape of " + batch_sizes_str(t.sizes()) + " to " + batch_sizes_str(result->sizes()) +
-                           "; NetSpec v1 flattens to [N, -1] only");
-      if (x_dim == 2) {
-        alias(out[0], x);  // already flat: nothing happens
-        return std::nullopt;
-      }
-      add_layer(Op::kFlatten, std::monostate{}, {x}, layer_name(f, "flatten", nullptr), result);
-      return std::nullopt;
-    }
-    if (kind == "aten::dropout" || kind == "aten::dropout_") {
-      add_layer(Op::kDropout, modelgen::DropoutAttrs{in.at(1).toDouble()}, {x}, layer_name(f, "dropout", nullptr),
-                result);
-      return std::nullopt;
-    }
-    return unsupported("");
+    if (on_x && !op.has_x) return unsupported("its first argument is not an activation");
+    const auto mapper = op_mappers().find(kind);
+    if (mapper == op_mappers().end()) return unsupported("");
+    return (this->*mapper->second)(op);
   }
 
-  std::optional<Unsupported> map_add(const Frame& f, const std::vector<IValue>& in,
-                                     const at::Tensor* result) {
-    auto unsupported = [](std::string why) { return std::optional<Unsupported>(Unsupported{std::move(why)}); };
+  // ---- convolution and normalisation ----
+
+  // _convolution, convolution and conv2d: a 2-d convolution, not transposed.
+  std::optional<Unsupported> map_convolution(const OpCall& op) {
+    const std::vector<IValue>& in = op.in;
+    if (!op.has_x || op.x_dim != 4) return unsupported("a convolution whose input is not a 4-d activation");
+    if (!is_weight(in[1]) || act_of(in[1]) || in[1].toTensor().dim() != 4)
+      return unsupported("a convolution whose weight is not a 4-d parameter");
+    const at::Tensor& w = in[1].toTensor();
+    const bool conv2d = op.kind == "aten::conv2d";
+    if (!conv2d && in.at(6).toBool()) return unsupported("transposed convolution");
+    modelgen::Conv2dAttrs a;
+    a.in_channels = in[0].toTensor().size(1);
+    a.out_channels = w.size(0);
+    a.kernel = Hw{w.size(2), w.size(3)};
+    a.bias = is_weight(in[2]);
+    if (a.bias && act_of(in[2])) return unsupported("a bias computed from activations");
+    const std::optional<Hw> stride = pair_of(in.at(3)), dilation = pair_of(in.at(5));
+    if (!stride || !dilation) return unsupported("stride or dilation that is not one or two integers");
+    a.stride = *stride;
+    a.dilation = *dilation;
+    if (std::optional<Unsupported> problem = convolution_padding(in.at(4), a)) return problem;
+    a.groups = in.at(conv2d ? 6 : 8).toInt();
+    if (w.size(1) * a.groups != a.in_channels) return unsupported("weight and groups that do not match the input");
+    add_layer(Op::kConv2d, a, {op.x}, layer_name(op.f, "conv2d", &in[1]), op.result);
+    return std::nullopt;
+  }
+
+  // Sets a.padding from a convolution's padding argument: one or two integers, or conv2d's
+  // "valid" or "same" (which needs a's kernel and dilation).
+  static std::optional<Unsupported> convolution_padding(const IValue& padding, modelgen::Conv2dAttrs& a) {
+    if (!padding.isString()) {
+      const std::optional<Hw> p = pair_of(padding);
+      if (!p) return unsupported("padding that is not one or two integers");
+      a.padding = *p;
+      return std::nullopt;
+    }
+    const std::string& mode = padding.toStringRef();
+    a.padding = Hw{0, 0};
+    if (mode == "same") {
+      const int64_t th = a.dilation.h * (a.kernel.h - 1), tw = a.dilation.w * (a.kernel.w - 1);
+      if (th % 2 || tw % 2) return unsupported("padding \"same\" that pads one side more");
+      a.padding = Hw{th / 2, tw / 2};
+    } else if (mode != "valid") {
+      return unsupported("padding \"" + mode + "\"");
+    }
+    return std::nullopt;
+  }
+
+  // batch_norm with affine parameters and running statistics.
+  std::optional<Unsupported> map_batch_norm(const OpCall& op) {
+    const std::vector<IValue>& in = op.in;
+    if (!op.has_x || op.x_dim != 4) return unsupported("a batch norm whose input is not a 4-d activation");
+    for (size_t i : {1, 2})
+      if (!is_weight(in[i]) || act_of(in[i])) return unsupported("a batch norm without affine parameters");
+    for (size_t i : {3, 4})
+      if (!is_weight(in[i]) || act_of(in[i])) return unsupported("a batch norm without running statistics");
+    add_layer(Op::kBatchNorm2d, modelgen::BatchNorm2dAttrs{in[0].toTensor().size(1)}, {op.x},
+              layer_name(op.f, "batch_norm", &in[1]), op.result);
+    return std::nullopt;
+  }
+
+  // ---- matrix products ----
+
+  // linear, addmm, matmul and mm of a flat activation and a 2-d parameter: a linear layer.
+  std::optional<Unsupported> map_linear(const OpCall& op) {
+    const std::vector<IValue>& in = op.in;
+    // linear(x, W, b): W [out, in]; addmm(b, x, Wt, beta, alpha) and matmul(x, Wt): Wt [in, out].
+    const bool addmm = op.kind == "aten::addmm";
+    const size_t xi = addmm ? 1 : 0, wi = addmm ? 2 : 1;
+    const std::optional<int> xl = layer_of(in.at(xi));
+    if (!xl || in[xi].toTensor().dim() != 2) return unsupported("a matrix product whose input is not a flat activation");
+    if (!is_weight(in.at(wi)) || act_of(in[wi]) || in[wi].toTensor().dim() != 2)
+      return unsupported("a matrix product with something other than a 2-d parameter");
+    const at::Tensor& w = in[wi].toTensor();
+    modelgen::LinearAttrs a;
+    const bool transposed = op.kind != "aten::linear";
+    a.in_features = transposed ? w.size(0) : w.size(1);
+    a.out_features = transposed ? w.size(1) : w.size(0);
+    if (op.kind == "aten::linear") {
+      a.bias = is_weight(in.at(2));
+      if (a.bias && act_of(in[2])) return unsupported("a bias computed from activations");
+    } else if (addmm) {
+      if (!is_weight(in[0]) || act_of(in[0]) || in[0].toTensor().numel() != a.out_features)
+        return unsupported("addmm whose first term is not a bias vector");
+      if (in.at(3).toScalar().toDouble() != 1.0 || in.at(4).toScalar().toDouble() != 1.0)
+        return unsupported("addmm with beta or alpha other than 1");
+      a.bias = true;
+    } else {
+      a.bias = false;  // an add of a bias vector may follow
+    }
+    add_layer(Op::kLinear, a, {*xl}, layer_name(op.f, "linear", &in[wi]), op.result);
+    return std::nullopt;
+  }
+
+  // ---- activations and dropout ----
+
+  // relu and relu_.
+  std::optional<Unsupported> map_relu(const OpCall& op) {
+    add_layer(Op::kRelu, modelgen::ActivationAttrs{op.kind == "aten::relu_"}, {op.x}, layer_name(op.f, "relu", nullptr),
+              op.result);
+    return std::nullopt;
+  }
+
+  // relu6, and hardtanh over [0, 6], in place or not.
+  std::optional<Unsupported> map_relu6(const OpCall& op) {
+    if (op.kind == "aten::hardtanh" || op.kind == "aten::hardtanh_")
+      if (op.in.at(1).toScalar().toDouble() != 0.0 || op.in.at(2).toScalar().toDouble() != 6.0)
+        return unsupported("hardtanh over a range other than [0, 6]");
+    const bool inplace = op.kind.back() == '_';
+    add_layer(Op::kRelu6, modelgen::ActivationAttrs{inplace}, {op.x}, layer_name(op.f, "relu6", nullptr), op.result);
+    return std::nullopt;
+  }
+
+  // dropout and dropout_.
+  std::optional<Unsupported> map_dropout(const OpCall& op) {
+    add_layer(Op::kDropout, modelgen::DropoutAttrs{op.in.at(1).toDouble()}, {op.x},
+              layer_name(op.f, "dropout", nullptr), op.result);
+    return std::nullopt;
+  }
+
+  // ---- pooling ----
+
+  // max_pool2d without dilation, and avg_pool2d that counts padding and has no divisor override.
+  std::optional<Unsupported> map_pool(const OpCall& op) {
+    const std::vector<IValue>& in = op.in;
+    if (!op.has_x || op.x_dim != 4) return unsupported("pooling whose input is not a 4-d activation");
+    const bool max = op.kind == "aten::max_pool2d";
+    modelgen::Pool2dAttrs a;
+    const std::optional<Hw> kernel = pair_of(in.at(1)), padding = pair_of(in.at(3));
+    std::optional<Hw> stride = pair_of(in.at(2));
+    if (in[2].isIntList() && in[2].toIntVector().empty()) stride = kernel;  // PyTorch's default
+    if (!kernel || !stride || !padding) return unsupported("kernel, stride or padding that is not one or two integers");
+    a.kernel = *kernel;
+    a.stride = *stride;
+    a.padding = *padding;
+    if (max) {
+      const std::optional<Hw> dilation = pair_of(in.at(4));
+      if (!dilation || *dilation != Hw{1, 1}) return unsupported("max pooling with dilation");
+      a.ceil_mode = in.at(5).toBool();
+    } else {
+      a.ceil_mode = in.at(4).toBool();
+      if (!in.at(5).toBool() && a.padding != Hw{0, 0})
+        return unsupported("average pooling that leaves padding out of the count");
+      if (!in.at(6).isNone()) return unsupported("average pooling with a divisor override");
+    }
+    add_layer(max ? Op::kMaxPool2d : Op::kAvgPool2d, a, {op.x},
+              layer_name(op.f, max ? "max_pool2d" : "avg_pool2d", nullptr), op.result);
+    return std::nullopt;
+  }
+
+  // adaptive_avg_pool2d of a 4-d activation to the size of its result.
+  std::optional<Unsupported> map_adaptive_pool(const OpCall& op) {
+    const at::Tensor* result = op.result;
+    if (!op.has_x || op.x_dim != 4 || !result || result->dim() != 4)
+      return unsupported("adaptive pooling whose input is not a 4-d activation");
+    add_layer(Op::kAdaptiveAvgPool2d, modelgen::AdaptivePool2dAttrs{Hw{result->size(2), result->size(3)}}, {op.x},
+              layer_name(op.f, "adaptive_avg_pool2d", nullptr), result);
+    return std::nullopt;
+  }
+
+  // mean over height and width: global average pooling, then a flatten unless keepdim.
+  std::optional<Unsupported> map_mean(const OpCall& op) {
+    const std::vector<IValue>& in = op.in;
+    if (!op.has_x || op.x_dim != 4 || in.size() < 3 || !in[1].isIntList())
+      return unsupported("a mean other than over the height and width of a 4-d activation");
+    std::set<int64_t> dims;
+    for (int64_t d : in[1].toIntVector()) dims.insert(d < 0 ? d + 4 : d);
+    if (dims != std::set<int64_t>{2, 3}) return unsupported("a mean other than over the height and width");
+    const bool keepdim = in[2].toBool();
+    const int pool = add_layer(Op::kAdaptiveAvgPool2d, modelgen::AdaptivePool2dAttrs{Hw{1, 1}}, {op.x},
+                               layer_name(op.f, "mean", nullptr), keepdim ? op.result : nullptr);
+    if (!keepdim) add_layer(Op::kFlatten, std::monostate{}, {pool}, layer_name(op.f, "flatten", nullptr), op.result);
+    return std::nullopt;
+  }
+
+  // ---- merging branches ----
+
+  // add and add_ of two activations, or of a bias vector to a linear layer's output.
+  std::optional<Unsupported> map_add(const OpCall& op) {
+    const std::vector<IValue>& in = op.in;
     if (in.size() < 3 || !in[1].isTensor()) return unsupported("an add of a number");
     if (in[2].toScalar().toDouble() != 1.0) return unsupported("an add with alpha other than 1");
     const std::optional<int> a = layer_of(in[0]), b = layer_of(in[1]);
     if (a && b) {
       if (in[0].toTensor().sizes() != in[1].toTensor().sizes()) return unsupported("an add that broadcasts");
-      add_layer(Op::kAdd, std::monostate{}, {*a, *b}, layer_name(f, "add", nullptr), result);
+      add_layer(Op::kAdd, std::monostate{}, {*a, *b}, layer_name(op.f, "add", nullptr), op.result);
       return std::nullopt;
     }
     // x W^T followed by + b: the bias of the linear layer that made x.
@@ -704,11 +764,59 @@ class Importer {
       if (layer.op == Op::kLinear && !layer.linear().bias &&
           other.toTensor().numel() == layer.linear().out_features && other.toTensor().dim() <= 2) {
         layer.linear().bias = true;
-        if (result) alias(IValue(*result), *l);
+        if (op.result) alias(IValue(*op.result), *l);
         return std::nullopt;
       }
     }
     return unsupported("an add of a tensor that no layer made");
+  }
+
+  // cat of activations along the channels; of one activation, that activation itself.
+  std::optional<Unsupported> map_cat(const OpCall& op) {
+    const std::vector<IValue>& in = op.in;
+    std::vector<int> inputs;
+    if (!in.at(0).isTensorList()) return unsupported("cat of something other than a list of tensors");
+    int64_t dim = -1;
+    for (const at::Tensor& t : in[0].toTensorVector()) {
+      const std::optional<int> l = layer_of(IValue(t));
+      if (!l) return unsupported("cat of a tensor that is not an activation");
+      inputs.push_back(*l);
+      dim = t.dim();
+    }
+    int64_t along = in.at(1).toInt();
+    if (along < 0) along += dim;
+    if (along != 1) return unsupported("cat along a dimension other than the channels");
+    if (inputs.size() == 1) {
+      alias(op.out[0], inputs[0]);
+      return std::nullopt;
+    }
+    add_layer(Op::kConcat, std::monostate{}, inputs, layer_name(op.f, "cat", nullptr), op.result);
+    return std::nullopt;
+  }
+
+  // ---- shape ops ----
+
+  // flatten, view and reshape to [N, -1]; of what is flat already, nothing.
+  std::optional<Unsupported> map_flatten(const OpCall& op) {
+    const at::Tensor* result = op.result;
+    if (!result) return unsupported("");
+    const at::Tensor& t = op.in[0].toTensor();
+    const bool to_flat = result->dim() == 2 && result->size(0) == t.size(0) && t.size(0) == kImportBatch;
+    if (op.kind == "aten::flatten") {
+      int64_t start = op.in.at(1).toInt(), end = op.in.at(2).toInt();
+      if (start < 0) start += t.dim();
+      if (end < 0) end += t.dim();
+      if (start != 1 || end != t.dim() - 1) return unsupported("a flatten other than from dimension 1 to the last");
+    }
+    if (!to_flat)
+      return unsupported("a reshape of " + batch_sizes_str(t.sizes()) + " to " + batch_sizes_str(result->sizes()) +
+                         "; NetSpec v1 flattens to [N, -1] only");
+    if (op.x_dim == 2) {
+      alias(op.out[0], op.x);  // already flat: nothing happens
+      return std::nullopt;
+    }
+    add_layer(Op::kFlatten, std::monostate{}, {op.x}, layer_name(op.f, "flatten", nullptr), result);
+    return std::nullopt;
   }
 
   // ---- the result ----
