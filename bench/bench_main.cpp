@@ -75,125 +75,132 @@ Capture start_capture(const Options& options, const ResolvedDevice& device) {
   return c;
 }
 
-int run(int argc, char** argv) {
-  // First, so that every CPU tensor of the run is tracked.
-  CpuAllocationTracker& tracker = CpuAllocationTracker::install();
-
+// What the run is asked to do, and on what: read and checked before anything long starts.
+struct Inputs {
   ParsedArgs parsed;
-  BenchmarkArgs user_gb;
+  BenchmarkArgs user_gb;                  // the user's Google Benchmark flags
   std::vector<BenchNet> nets;
   ResolvedDevice device;
-  std::unique_ptr<CudaDevice> cuda;
-  std::optional<double> memory_fraction;
-  try {
-    parsed = parse_args(std::vector<std::string>(argv, argv + argc));
-    if (parsed.rest.empty()) parsed.rest.push_back("bench");  // argc == 0
-    user_gb = check_benchmark_args(std::vector<std::string>(parsed.rest.begin() + 1, parsed.rest.end()),
-                                   benchmark_environment());
-    nets = load_networks(parsed.options);
-    {
-      const std::vector<int64_t> fallback =
-          parsed.options.net_batches.value_or(sweep_preset(parsed.options.sweep).net_batches);
-      const std::string flag = parsed.options.net_batches ? "--p4s_batch" : "--p4s_sweep=" + parsed.options.sweep;
-      for (const BenchNet& net : nets) check_network_batches({net}, net.batches.empty() ? fallback : net.batches, flag);
-    }
-    if (parsed.options.kernel_trace_path)
-      check_output_folder("--p4s_kernel_trace", *parsed.options.kernel_trace_path);
-    device = resolve_device(parsed.options.device, cuda_status());
-    if (device.cuda()) {
-      cuda = CudaDevice::open(device.index);
-      if (parsed.options.mem_limit_bytes)
-        memory_fraction = memory_fraction_for_limit(*parsed.options.mem_limit_bytes, cuda->total_memory_bytes());
-    }
-  } catch (const OptionError& e) {
-    std::cerr << "bench: " << e.what() << "\n";
-    return kExitBadInput;
-  } catch (const NetworkError& e) {
-    std::cerr << "bench: " << e.what() << "\n";
-    return kExitBadInput;
-  }
-  const Options& options = parsed.options;
-  const Sweep sweep = sweep_preset(options.sweep);
-  for (const std::string& arg : parsed.rest)
-    if (arg == "--help") std::cout << options_help() << "\n";
+  std::unique_ptr<CudaDevice> cuda;       // open when the device is CUDA
+  std::optional<double> memory_fraction;  // --p4s_mem_limit as a share of the GPU
+};
 
-  // Google Benchmark's flags: the sweep's first, then the user's, which override them.
-  // Google Benchmark exits itself for --help.
-  std::vector<std::string> gb_args = benchmark_flags(sweep);
-  gb_args.insert(gb_args.begin(), parsed.rest.front());
-  gb_args.insert(gb_args.end(), user_gb.args.begin(), user_gb.args.end());
-  std::vector<char*> gb_argv;
-  for (std::string& arg : gb_args) gb_argv.push_back(arg.data());
-  int gb_argc = static_cast<int>(gb_argv.size());
-  gb_argv.push_back(nullptr);
-  benchmark::Initialize(&gb_argc, gb_argv.data());
-  if (gb_argc > 1) {
+// Every network at every batch it runs at (its own, else --p4s_batch's or the sweep's) must
+// fit in 64 bits.
+void check_batches(const Options& options, const std::vector<BenchNet>& nets) {
+  const std::vector<int64_t> fallback = options.net_batches.value_or(sweep_preset(options.sweep).net_batches);
+  const std::string flag = options.net_batches ? "--p4s_batch" : "--p4s_sweep=" + options.sweep;
+  for (const BenchNet& net : nets) check_network_batches({net}, net.batches.empty() ? fallback : net.batches, flag);
+}
+
+// Parses and checks the flags, loads the networks and opens the device. Throws OptionError or
+// NetworkError for bad input.
+Inputs read_inputs(int argc, char** argv) {
+  Inputs in;
+  in.parsed = parse_args(std::vector<std::string>(argv, argv + argc));
+  if (in.parsed.rest.empty()) in.parsed.rest.push_back("bench");  // argc == 0
+  in.user_gb = check_benchmark_args(std::vector<std::string>(in.parsed.rest.begin() + 1, in.parsed.rest.end()),
+                                    benchmark_environment());
+  const Options& options = in.parsed.options;
+  in.nets = load_networks(options);
+  check_batches(options, in.nets);
+  if (options.kernel_trace_path) check_output_folder("--p4s_kernel_trace", *options.kernel_trace_path);
+  in.device = resolve_device(options.device, cuda_status());
+  if (in.device.cuda()) {
+    in.cuda = CudaDevice::open(in.device.index);
+    if (options.mem_limit_bytes)
+      in.memory_fraction = memory_fraction_for_limit(*options.mem_limit_bytes, in.cuda->total_memory_bytes());
+  }
+  return in;
+}
+
+// Google Benchmark's command line. It keeps argv[0] (the executable named in the results), so
+// this lives as long as the run.
+struct BenchmarkCommandLine {
+  std::vector<std::string> args;
+  std::vector<char*> argv;
+  int argc = 0;
+};
+
+// Initializes Google Benchmark with the sweep's flags, then the user's, which override them;
+// false, said on stderr, when it leaves arguments it does not know. It exits itself for --help.
+bool initialize_benchmark(const Inputs& in, const Sweep& sweep, BenchmarkCommandLine& gb) {
+  gb.args = benchmark_flags(sweep);
+  gb.args.insert(gb.args.begin(), in.parsed.rest.front());
+  gb.args.insert(gb.args.end(), in.user_gb.args.begin(), in.user_gb.args.end());
+  for (std::string& arg : gb.args) gb.argv.push_back(arg.data());
+  gb.argc = static_cast<int>(gb.argv.size());
+  gb.argv.push_back(nullptr);
+  benchmark::Initialize(&gb.argc, gb.argv.data());
+  if (gb.argc > 1) {
     // What Google Benchmark did not take: one line for all of it.
-    std::cerr << "bench: " << gb_argv[1] << ": unknown argument"
-              << (gb_argc > 2 ? " (and " + std::to_string(gb_argc - 2) + " more)" : std::string())
+    std::cerr << "bench: " << gb.argv[1] << ": unknown argument"
+              << (gb.argc > 2 ? " (and " + std::to_string(gb.argc - 2) + " more)" : std::string())
               << " (see --help)\n";
-    return kExitBadInput;
+    return false;
   }
+  return true;
+}
 
-  if (options.threads) at::set_num_threads(*options.threads);
-  ContextInputs context = read_machine_context();
-  context.device = device.name();
-  context.sweep = sweep.name;
-  context.mem_limit_bytes = options.mem_limit_bytes;
-
-  // The measuring seams of the device.
+// The measuring seams of the device, which `settings` points into.
+struct Seams {
   std::unique_ptr<CpuMemoryMeter> cpu_meter;
   std::unique_ptr<DeviceMemoryMeter> gpu_meter;
   SteadyClockTimer steady_timer;
   RunSettings settings;
-  settings.warmup_steps = sweep.warmup_steps;
-  if (cuda) {
-    if (memory_fraction) cuda->set_memory_fraction(*memory_fraction);
-    gpu_meter = std::make_unique<DeviceMemoryMeter>(cuda->memory());
-    settings.meter = gpu_meter.get();
-    settings.timer = &cuda->timer();
-    settings.device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(cuda->index()));
-    context.gpu = cuda->info();
-    context.mem_used_method = DeviceMemoryMeter::mem_used_method();
-    context.allocator_protocol = DeviceMemoryMeter::allocator_protocol();
-    context.mem_limit_method =
-        "caching allocator memory fraction (setMemoryFraction): caps the bytes it reserves";
-  } else {
-    try {
-      context.cpu_malloc = configure_cpu_malloc(options.cpu_malloc_steady);
-    } catch (const std::runtime_error& e) {
-      std::cerr << "bench: " << e.what() << "\n";
-      return kExitBadInput;
-    }
-    tracker.set_limit_bytes(options.mem_limit_bytes);
-    cpu_meter = std::make_unique<CpuMemoryMeter>(tracker);
-    if (!cpu_meter->peak_reset_error().empty())
-      std::cerr << "bench: cannot reset the peak resident memory (/proc/self/clear_refs: "
-                << cpu_meter->peak_reset_error()
-                << "); mem_used is the largest VmRSS after each step, a lower bound of the peak\n";
-    settings.meter = cpu_meter.get();
-    settings.timer = &steady_timer;
-    context.mem_used_method = cpu_meter->mem_used_method();
-    context.mem_limit_method = "CPU tensor allocations beyond the live bytes refused";
-  }
+};
 
-  // Kernel capture: started before the first case is built, so that CUPTI sees its memory.
-  Capture capture = start_capture(options, device);
-  context.kernel_capture = capture.line;
-  std::unique_ptr<KernelCounterObserver> observer;
-  if (capture.capture) {
-    KernelCounterOptions counter_options;
-    counter_options.keep_trace = options.kernel_trace_path.has_value();
-    observer = std::make_unique<KernelCounterObserver>(*capture.capture, [&cuda] { cuda->synchronize(); },
-                                                       counter_options);
-    settings.observer = observer.get();
-  }
+// Measures on the GPU (its caching allocator, its used memory, CUDA events), its caching
+// allocator capped at memory_fraction when given.
+void measure_on_cuda(CudaDevice& cuda, std::optional<double> memory_fraction, Seams& seams, ContextInputs& context) {
+  if (memory_fraction) cuda.set_memory_fraction(*memory_fraction);
+  seams.gpu_meter = std::make_unique<DeviceMemoryMeter>(cuda.memory());
+  seams.settings.meter = seams.gpu_meter.get();
+  seams.settings.timer = &cuda.timer();
+  seams.settings.device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(cuda.index()));
+  context.gpu = cuda.info();
+  context.mem_used_method = DeviceMemoryMeter::mem_used_method();
+  context.allocator_protocol = DeviceMemoryMeter::allocator_protocol();
+  context.mem_limit_method = "caching allocator memory fraction (setMemoryFraction): caps the bytes it reserves";
+}
 
-  for (const auto& [key, value] : make_context(context)) benchmark::AddCustomContext(key, value);
-  register_cases(sweep, nets, options.net_batches.value_or(sweep.net_batches), settings);
+// Measures on the CPU: the tracked tensor allocations, the resident memory and the steady
+// clock. False, said on stderr, when glibc's malloc cannot be set up as asked.
+bool measure_on_cpu(const Options& options, CpuAllocationTracker& tracker, Seams& seams, ContextInputs& context) {
+  try {
+    context.cpu_malloc = configure_cpu_malloc(options.cpu_malloc_steady);
+  } catch (const std::runtime_error& e) {
+    std::cerr << "bench: " << e.what() << "\n";
+    return false;
+  }
+  tracker.set_limit_bytes(options.mem_limit_bytes);
+  seams.cpu_meter = std::make_unique<CpuMemoryMeter>(tracker);
+  if (!seams.cpu_meter->peak_reset_error().empty())
+    std::cerr << "bench: cannot reset the peak resident memory (/proc/self/clear_refs: "
+              << seams.cpu_meter->peak_reset_error()
+              << "); mem_used is the largest VmRSS after each step, a lower bound of the peak\n";
+  seams.settings.meter = seams.cpu_meter.get();
+  seams.settings.timer = &seams.steady_timer;
+  context.mem_used_method = seams.cpu_meter->mem_used_method();
+  context.mem_limit_method = "CPU tensor allocations beyond the live bytes refused";
+  return true;
+}
+
+// The observer that counts each step's kernels, when the capture runs; null otherwise.
+std::unique_ptr<KernelCounterObserver> observe_kernels(Capture& capture, const Options& options,
+                                                       std::unique_ptr<CudaDevice>& cuda) {
+  if (!capture.capture) return nullptr;
+  KernelCounterOptions counter_options;
+  counter_options.keep_trace = options.kernel_trace_path.has_value();
+  return std::make_unique<KernelCounterObserver>(*capture.capture, [&cuda] { cuda->synchronize(); }, counter_options);
+}
+
+// Runs the registered cases; the exit status: 0, 2 when the filter selects none, 1 when the
+// JSON results cannot be written.
+int run_cases(const BenchmarkArgs& user_gb, const std::string& capture_line) {
   // The JSON results are rewritten after every case, so that a killed sweep leaves them valid.
   DisplayReporter display;
-  display.say_at_start("bench: " + capture.line);  // said once cases run
+  display.say_at_start("bench: " + capture_line);  // said once cases run
   std::optional<CheckpointingJsonReporter> results;
   if (user_gb.json_out)
     results.emplace(*user_gb.json_out, [](const std::string& error) {
@@ -214,7 +221,11 @@ int run(int argc, char** argv) {
     std::cerr << "bench: " << *results->error() << "\n";
     return kExitFailure;
   }
+  return 0;
+}
 
+// Says how many phase marks were lost, and writes the kernel trace where asked for.
+void finish_capture(const Options& options, const Capture& capture, const KernelCounterObserver* observer) {
   if (observer && observer->failed_marks() > 0)
     std::cerr << "bench: warning: " << observer->failed_marks() << " phase marks could not be recorded\n";
   if (options.kernel_trace_path) {
@@ -222,6 +233,50 @@ int run(int argc, char** argv) {
     trace.capture = capture.line;
     p4s::cupti::write_kernel_trace(*options.kernel_trace_path, trace);
   }
+}
+
+int run(int argc, char** argv) {
+  // First, so that every CPU tensor of the run is tracked.
+  CpuAllocationTracker& tracker = CpuAllocationTracker::install();
+  Inputs in;
+  try {
+    in = read_inputs(argc, argv);
+  } catch (const OptionError& e) {
+    std::cerr << "bench: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const NetworkError& e) {
+    std::cerr << "bench: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+  const Options& options = in.parsed.options;
+  const Sweep sweep = sweep_preset(options.sweep);
+  for (const std::string& arg : in.parsed.rest)
+    if (arg == "--help") std::cout << options_help() << "\n";
+  BenchmarkCommandLine gb;
+  if (!initialize_benchmark(in, sweep, gb)) return kExitBadInput;
+
+  if (options.threads) at::set_num_threads(*options.threads);
+  ContextInputs context = read_machine_context();
+  context.device = in.device.name();
+  context.sweep = sweep.name;
+  context.mem_limit_bytes = options.mem_limit_bytes;
+  Seams seams;
+  seams.settings.warmup_steps = sweep.warmup_steps;
+  if (in.cuda)
+    measure_on_cuda(*in.cuda, in.memory_fraction, seams, context);
+  else if (!measure_on_cpu(options, tracker, seams, context))
+    return kExitBadInput;
+
+  // Kernel capture: started before the first case is built, so that CUPTI sees its memory.
+  Capture capture = start_capture(options, in.device);
+  context.kernel_capture = capture.line;
+  const std::unique_ptr<KernelCounterObserver> observer = observe_kernels(capture, options, in.cuda);
+  seams.settings.observer = observer.get();
+
+  for (const auto& [key, value] : make_context(context)) benchmark::AddCustomContext(key, value);
+  register_cases(sweep, in.nets, options.net_batches.value_or(sweep.net_batches), seams.settings);
+  if (const int status = run_cases(in.user_gb, capture.line); status != 0) return status;
+  finish_capture(options, capture, observer.get());
   return 0;
 }
 
