@@ -38,14 +38,15 @@ constexpr int kExitBadInput = 2;
 constexpr int kExitFailure = 1;
 
 using namespace p4s::bench;
+using p4s::InputError;
 
 // The folder a file is to be written in must exist before a long run starts, and the file must
 // not be a folder.
 void check_output_folder(const std::string& flag, const std::string& path) {
-  if (std::filesystem::is_directory(path)) throw OptionError(flag + "=" + path + ": is a folder, not a file");
+  if (std::filesystem::is_directory(path)) throw InputError(flag + "=" + path + ": is a folder, not a file");
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   if (!parent.empty() && !std::filesystem::is_directory(parent))
-    throw OptionError(flag + "=" + path + ": the folder " + parent.string() + " does not exist");
+    throw InputError(flag + "=" + path + ": the folder " + parent.string() + " does not exist");
 }
 
 // Kernel capture for the run: started where asked for and possible. `line` says whether it
@@ -93,8 +94,8 @@ void check_batches(const Options& options, const std::vector<BenchNet>& nets) {
   for (const BenchNet& net : nets) check_network_batches({net}, net.batches.empty() ? fallback : net.batches, flag);
 }
 
-// Parses and checks the flags, loads the networks and opens the device. Throws OptionError or
-// NetworkError for bad input.
+// Parses and checks the flags, loads the networks and opens the device. Throws InputError or
+// InputError for bad input.
 Inputs read_inputs(int argc, char** argv) {
   Inputs in;
   in.parsed = parse_args(std::vector<std::string>(argv, argv + argc));
@@ -241,10 +242,7 @@ int run(int argc, char** argv) {
   Inputs in;
   try {
     in = read_inputs(argc, argv);
-  } catch (const OptionError& e) {
-    std::cerr << "bench: " << e.what() << "\n";
-    return kExitBadInput;
-  } catch (const NetworkError& e) {
+  } catch (const InputError& e) {
     std::cerr << "bench: " << e.what() << "\n";
     return kExitBadInput;
   }

@@ -18,7 +18,7 @@ constexpr const char* kGbPrefix = "--benchmark_";
 constexpr double kMaxSeconds = 86400;  // a case that needs more than a day is a typo
 
 [[noreturn]] void bad(const std::string& name, const std::string& value, const std::string& problem) {
-  throw OptionError("--" + name + "=" + value + ": " + problem);
+  throw InputError("--" + name + "=" + value + ": " + problem);
 }
 
 // The whole text as a decimal integer within [lo, hi], or nullopt.
@@ -93,15 +93,15 @@ BenchmarkArgs check_benchmark_args(const std::vector<std::string>& user_args, co
   if (out_file && !out_flag && !out_file->empty()) {
     try {
       check_output_file(*out_file);
-    } catch (const OptionError& e) {
-      throw OptionError(std::string("BENCHMARK_OUT: ") + e.what());
+    } catch (const InputError& e) {
+      throw InputError(std::string("BENCHMARK_OUT: ") + e.what());
     }
   }
   if (env.out_format && !format_flag) {
     try {
       check_format("benchmark_out_format", env.out_format);
-    } catch (const OptionError& e) {
-      throw OptionError(std::string("BENCHMARK_OUT_FORMAT: ") + e.what());
+    } catch (const InputError& e) {
+      throw InputError(std::string("BENCHMARK_OUT_FORMAT: ") + e.what());
     }
   }
   if (out_file && !out_file->empty() && out_format == "json") {

@@ -36,7 +36,7 @@ BenchmarkEnvironment benchmark_environment();  // from the process's environment
 // --benchmark_out (a file name whose folder exists), --benchmark_repetitions (1 to 1000000),
 // --benchmark_min_time (seconds, positive and finite, at most a day), --benchmark_min_warmup_time
 // (seconds, non-negative, at most a day), --benchmark_time_unit (ns, us, ms or s),
-// --benchmark_color (not empty), --v (an integer). Throws OptionError (options.hpp), one line
+// --benchmark_color (not empty), --v (an integer). Throws InputError (options.hpp), one line
 // starting with the flag, for a bad value; other arguments are left to Google Benchmark.
 BenchmarkArgs check_benchmark_args(const std::vector<std::string>& user_args,
                                    const BenchmarkEnvironment& env = {});

@@ -36,7 +36,7 @@ void check_network_batches(const std::vector<BenchNet>& nets, const std::vector<
   for (const BenchNet& n : nets)
     for (int64_t b : batches)
       if (!fits_in_64_bits(n.shapes, b))
-        throw OptionError(flag + ": " + n.source + ": network \"" + n.spec.name + "\" at batch " + std::to_string(b) +
+        throw InputError(flag + ": " + n.source + ": network \"" + n.spec.name + "\" at batch " + std::to_string(b) +
                           ": its tensors or its step's FLOPs would pass 2^62, beyond what 64-bit counts hold");
 }
 

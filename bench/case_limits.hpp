@@ -15,7 +15,7 @@ namespace p4s::bench {
 // 2^62.
 bool fits_in_64_bits(const modelgen::ShapedNet& net, int64_t batch);
 
-// Throws OptionError naming `flag`, the network's file and name, and the batch, for the first
+// Throws InputError naming `flag`, the network's file and name, and the batch, for the first
 // pair that does not fit in 64 bits.
 void check_network_batches(const std::vector<BenchNet>& nets, const std::vector<int64_t>& batches,
                            const std::string& flag);

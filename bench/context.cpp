@@ -1,4 +1,5 @@
 #include "bench/context.hpp"
+#include "results_format/format.hpp"
 
 #include <ATen/Parallel.h>
 #include <torch/version.h>
@@ -95,7 +96,7 @@ std::string cudnn_version_string(int64_t v) {
 
 std::vector<std::pair<std::string, std::string>> make_context(const ContextInputs& in) {
   std::vector<std::pair<std::string, std::string>> c = {
-      {"p4s_schema_version", kSchemaVersion},
+      {results::kSchemaVersionKey, std::to_string(results::kSchemaVersion)},
       {"p4s_device", in.device},
       {"p4s_cpu_model", cpu_model(in.cpuinfo_text)},
       {"p4s_threads", std::to_string(in.threads)},

@@ -11,8 +11,6 @@
 
 namespace p4s::bench {
 
-inline constexpr const char* kSchemaVersion = "1";
-
 struct GpuInfo {  // filled by the CUDA path (cuda_device.hpp); absent on the CPU
   std::string name;                // "NVIDIA H100 80GB HBM3"
   std::string driver;              // the NVIDIA driver, as nvidia-smi says it: "580.65.06"

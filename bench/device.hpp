@@ -29,12 +29,12 @@ struct ResolvedDevice {
 
 // The device asked for with --p4s_device; without the flag, CUDA device 0 where CUDA is usable,
 // else the CPU. Asking for CUDA where it is not usable, or for a device index beyond the
-// devices, throws OptionError naming --p4s_device and why; there is no silent fallback, so that
+// devices, throws InputError naming --p4s_device and why; there is no silent fallback, so that
 // results never claim a device they did not run on.
 ResolvedDevice resolve_device(const std::optional<DeviceChoice>& asked, const CudaStatus& cuda);
 
 // The share of the GPU's memory that the caching allocator may reserve to emulate a device of
-// `limit_bytes` (its per-process memory fraction). Throws OptionError naming --p4s_mem_limit
+// `limit_bytes` (its per-process memory fraction). Throws InputError naming --p4s_mem_limit
 // when the limit is larger than the GPU's memory. Preconditions: both > 0.
 double memory_fraction_for_limit(int64_t limit_bytes, int64_t device_total_bytes);
 

@@ -28,41 +28,6 @@ int64_t mul(int64_t a, int64_t b) {
 
 }  // namespace
 
-std::string_view layer_kind_name(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::kConv2d: return "Conv2d";
-    case LayerKind::kLinear: return "Linear";
-    case LayerKind::kBatchNorm2d: return "BatchNorm2d";
-  }
-  return "?";
-}
-
-std::string layer_case_name(LayerKind kind, const std::vector<int64_t>& args) {
-  const std::vector<std::string>& names = layer_arg_names(kind);
-  std::string name(layer_kind_name(kind));
-  for (size_t i = 0; i < args.size() && i < names.size(); ++i)
-    name += "/" + names[i] + ":" + std::to_string(args[i]);
-  return name;
-}
-
-const std::vector<std::string>& layer_arg_names(LayerKind kind) {
-  static const std::vector<std::string> conv{"cin", "cout", "k", "s", "g", "hw", "bs"};
-  static const std::vector<std::string> linear{"in", "out", "bs"};
-  static const std::vector<std::string> bn{"c", "hw", "bs"};
-  switch (kind) {
-    case LayerKind::kConv2d: return conv;
-    case LayerKind::kLinear: return linear;
-    case LayerKind::kBatchNorm2d: return bn;
-  }
-  return bn;
-}
-
-std::vector<int64_t> case_args(const Conv2dShape& s, int64_t batch) {
-  return {s.cin, s.cout, s.k, s.s, s.g, s.hw, batch};
-}
-std::vector<int64_t> case_args(const LinearShape& s, int64_t batch) { return {s.in, s.out, batch}; }
-std::vector<int64_t> case_args(const BatchNorm2dShape& s, int64_t batch) { return {s.c, s.hw, batch}; }
-
 LayerCase make_layer_case(LayerKind kind, const std::vector<int64_t>& args) {
   check_args(kind, args);
   LayerCase c;

@@ -1,6 +1,6 @@
 // Layer cases: one layer's training step alone, named by its kind and integer arguments
 // (Google Benchmark's Args/ArgNames), e.g. "Conv2d/cin:64/cout:64/k:3/s:1/g:1/hw:56/bs:32".
-// The name grammar is the fit stage's input: see README, "Case names".
+// The name grammar is the results format's (results_format/format.hpp).
 #pragma once
 
 #include <cstdint>
@@ -10,40 +10,21 @@
 
 #include "modelgen/netspec.hpp"
 #include "modelgen/shapes.hpp"
+#include "results_format/format.hpp"
 
 namespace p4s::bench {
 
-enum class LayerKind { kConv2d, kLinear, kBatchNorm2d };
-inline constexpr LayerKind kLayerKinds[] = {LayerKind::kConv2d, LayerKind::kLinear,
-                                            LayerKind::kBatchNorm2d};
-
-// "Conv2d", "Linear", "BatchNorm2d": the first part of the case name.
-std::string_view layer_kind_name(LayerKind kind);
-// The argument names, in name order; the batch size "bs" is always last.
-//   Conv2d:      cin, cout, k, s, g, hw, bs
-//   Linear:      in, out, bs
-//   BatchNorm2d: c, hw, bs
-const std::vector<std::string>& layer_arg_names(LayerKind kind);
-
-// The case's name as Google Benchmark writes it, without its suffixes:
-// "Conv2d/cin:64/cout:64/k:3/s:1/g:1/hw:56/bs:32". `args` in layer_arg_names order.
-std::string layer_case_name(LayerKind kind, const std::vector<int64_t>& args);
-
-// The layer shapes of the sweeps, without the batch size.
-struct Conv2dShape {  // k x k kernel, stride s, padding k / 2, groups g, no bias; hw x hw input
-  int64_t cin, cout, k, s, g, hw;
-};
-struct LinearShape {  // with bias
-  int64_t in, out;
-};
-struct BatchNorm2dShape {  // affine, running statistics; hw x hw input
-  int64_t c, hw;
-};
-
-// A shape's case arguments at one batch size, in layer_arg_names order.
-std::vector<int64_t> case_args(const Conv2dShape& s, int64_t batch);
-std::vector<int64_t> case_args(const LinearShape& s, int64_t batch);
-std::vector<int64_t> case_args(const BatchNorm2dShape& s, int64_t batch);
+// The layer kinds, their argument names, case names and shapes are the results format's
+// (results_format/format.hpp), which the reader of results shares.
+using results::BatchNorm2dShape;
+using results::case_args;
+using results::Conv2dShape;
+using results::kLayerKinds;
+using results::layer_arg_names;
+using results::layer_case_name;
+using results::layer_kind_name;
+using results::LayerKind;
+using results::LinearShape;
 
 // What one layer case runs and reports.
 struct LayerCase {

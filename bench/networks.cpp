@@ -21,11 +21,11 @@ void add_network(std::vector<BenchNet>& nets, modelgen::NetSpec spec, const std:
                  std::vector<int64_t> batches) {
   for (char c : spec.name)
     if (c == '/' || c == ' ' || c == '\t' || c == '\n')
-      throw NetworkError(source + ": field \"name\": \"" + spec.name +
+      throw InputError(source + ": field \"name\": \"" + spec.name +
                          "\" cannot name a case (no '/' or spaces)");
   for (const BenchNet& n : nets)
     if (n.spec.name == spec.name)
-      throw NetworkError(source + ": field \"name\": \"" + spec.name + "\" is already the name of " +
+      throw InputError(source + ": field \"name\": \"" + spec.name + "\" is already the name of " +
                          n.source);
   modelgen::ShapedNet shapes = modelgen::infer_shapes(spec, source);
   nets.push_back(BenchNet{std::move(spec), std::move(shapes), source, std::move(batches)});
@@ -35,10 +35,8 @@ void add_network(std::vector<BenchNet>& nets, modelgen::NetSpec spec, const std:
 modelgen::NetSpec build_builtin(const std::string& name, const std::string& source) {
   try {
     return modelgen::make_builtin_network(name);
-  } catch (const modelgen::NetworkNameError& e) {
-    throw NetworkError(source + ": " + e.what());
-  } catch (const modelgen::PruneError& e) {
-    throw NetworkError(source + ": " + e.what());
+  } catch (const InputError& e) {  // a name that does not parse, a level it cannot reach
+    throw InputError(source + ": " + e.what());
   }
 }
 
@@ -48,11 +46,7 @@ std::vector<BenchNet> load_networks(const Options& options, const Sweep& sweep) 
   const std::vector<int64_t>& explicit_batches = options.net_batches ? *options.net_batches : sweep.net_batches;
   std::vector<BenchNet> nets;
   for (const std::string& path : options.netspec_paths) {
-    try {
-      add_network(nets, modelgen::read_netspec(path), path, explicit_batches);
-    } catch (const InputError& e) {
-      throw NetworkError(e.what());
-    }
+    add_network(nets, modelgen::read_netspec(path), path, explicit_batches);
   }
   for (const std::string& name : options.net_names) {
     const std::string source = "--p4s_net=" + name;

@@ -15,12 +15,6 @@
 
 namespace p4s::bench {
 
-// A network that cannot be benchmarked; what() is one line naming its file or flag.
-class NetworkError : public InputError {
- public:
-  using InputError::InputError;
-};
-
 struct BenchNet {
   modelgen::NetSpec spec;
   modelgen::ShapedNet shapes;         // for the params and flops counters
@@ -33,7 +27,7 @@ struct BenchNet {
 // built-in networks of options.net_names, then the networks of `sweep` that neither already
 // names (an explicit network replaces the sweep's of the same name). Files and named networks
 // run at options.net_batches, else at sweep.net_batches; the sweep's networks at their own
-// batch sizes, unless options.net_batches is given. Throws NetworkError for an unreadable or
+// batch sizes, unless options.net_batches is given. Throws InputError for an unreadable or
 // invalid file, a built-in name that cannot be built (a pruning level it cannot reach), a name
 // that cannot stand in a case name (empty, or with '/' or a space), and an explicit name given
 // twice.

@@ -107,8 +107,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
                                                     "cpu_malloc"};
     bool known = false;
     for (const std::string& n : kNames) known |= n == name;
-    if (!known) throw OptionError(flag + ": unknown flag (see --help)");
-    if (eq == std::string::npos) throw OptionError(flag + ": needs a value, as " + flag + "=VALUE");
+    if (!known) throw InputError(flag + ": unknown flag (see --help)");
+    if (eq == std::string::npos) throw InputError(flag + ": needs a value, as " + flag + "=VALUE");
     const std::string value = arg.substr(eq + 1);
     try {
       if (name == "sweep") {
@@ -147,7 +147,7 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
         o.cpu_malloc_steady = value == "steady";
       }
     } catch (const std::invalid_argument& e) {
-      throw OptionError(flag + ": " + e.what());
+      throw InputError(flag + ": " + e.what());
     }
   }
   return parsed;

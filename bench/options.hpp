@@ -1,5 +1,7 @@
 // The bench's own command-line flags, all spelled --p4s_<name>=<value>, parsed before Google
-// Benchmark sees the rest. Pure parsing: no file is read here.
+// Benchmark sees the rest. Pure parsing: no file is read here. A bad flag is an InputError
+// whose what() is one line that starts with the flag, e.g.
+// "--p4s_sweep=fast: not a sweep (quick, standard or full)".
 #pragma once
 
 #include <cstdint>
@@ -12,13 +14,6 @@
 #include "common/input_error.hpp"
 
 namespace p4s::bench {
-
-// A bad --p4s_ flag. what() is one line that starts with the flag, e.g.
-// "--p4s_sweep=fast: not a sweep (quick, standard or full)".
-class OptionError : public InputError {
- public:
-  using InputError::InputError;
-};
 
 enum class DeviceKind { kCpu, kCuda };
 
@@ -50,7 +45,7 @@ struct ParsedArgs {
   std::vector<std::string> rest;  // every other argument, in order, argv[0] first
 };
 
-// Splits argv into our flags and the rest. Throws OptionError for an unknown --p4s_ flag, a
+// Splits argv into our flags and the rest. Throws InputError for an unknown --p4s_ flag, a
 // flag without "=value", or a bad value (a --p4s_net name that breaks the name grammar among
 // them; whether a pruning level can be reached is known only once the network is built).
 ParsedArgs parse_args(const std::vector<std::string>& args);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "modelgen/torch/training_step.hpp"
+#include "results_format/format.hpp"
 
 namespace p4s::bench {
 namespace {
@@ -58,13 +59,13 @@ void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
   for (const BenchNet& net : nets) {
     auto shared = std::make_shared<const BenchNet>(net);
     auto* b = benchmark::RegisterBenchmark(
-        ("Net/" + net.spec.name).c_str(), [shared, settings](benchmark::State& state) {
+        results::net_case_family(net.spec.name).c_str(), [shared, settings](benchmark::State& state) {
           run_case(state, [&state, shared, device = settings.device] {
             const int64_t batch = state.range(0);
             PreparedCase p;
             p.params = shared->shapes.params;
             p.flops = shared->shapes.training_flops(batch);
-            p.name = "Net/" + shared->spec.name + "/bs:" + std::to_string(batch);
+            p.name = results::net_case_name(shared->spec.name, batch);
             p.build = [shared, batch, device]() -> Step {
               auto step = std::make_shared<modelgen_torch::TrainingStep>(shared->spec, batch, device,
                                                                          shared->source);
@@ -73,7 +74,7 @@ void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
             return p;
           }, settings);
         });
-    b->ArgName("bs");
+    b->ArgName(results::kBatchArg);
     for (int64_t batch : net.batches.empty() ? net_batches : net.batches) b->Arg(batch);
     configure(b);
   }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "modelgen/torch/step_phases.hpp"
+#include "results_format/format.hpp"
 
 namespace p4s::bench {
 namespace {
@@ -95,11 +96,11 @@ void run_case(benchmark::State& state, const std::function<PreparedCase()>& prep
       }
     }
     const MemoryCounters m = settings.meter->after_measure();
-    set_counter(state, "mem_alloc", m.mem_alloc, true);
-    if (m.mem_reserved) set_counter(state, "mem_reserved", *m.mem_reserved, true);
-    set_counter(state, "mem_used", m.mem_used, true);
-    set_counter(state, "flops", prepared.flops, false);
-    set_counter(state, "params", prepared.params, false);
+    set_counter(state, results::target_name(results::Target::kMemAlloc), m.mem_alloc, true);
+    if (m.mem_reserved) set_counter(state, results::target_name(results::Target::kMemReserved), *m.mem_reserved, true);
+    set_counter(state, results::target_name(results::Target::kMemUsed), m.mem_used, true);
+    set_counter(state, results::kFlopsCounter, prepared.flops, false);
+    set_counter(state, results::kParamsCounter, prepared.params, false);
     if (observer != nullptr) {
       observing = false;
       for (const ObservedCounter& c : observer->after_measure()) set_counter(state, c.name, c.value, c.bytes);

@@ -14,9 +14,9 @@
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
 #include "common/number_text.hpp"
-#include "fit/compare.hpp"
-#include "fit/compare_report.hpp"
-#include "fit/results.hpp"
+#include "compare/compare.hpp"
+#include "compare/compare_report.hpp"
+#include "results_format/reader.hpp"
 
 namespace p4s::cli {
 namespace {
@@ -57,7 +57,7 @@ constexpr const char* kUsage =
 
 struct CompareArgs {
   std::vector<std::string> paths;
-  fit::CompareOptions options;
+  compare::CompareOptions options;
   bool json = false;
 };
 
@@ -116,10 +116,10 @@ std::vector<std::string> result_files(const std::string& path, bool& is_folder) 
   return files;
 }
 
-fit::RunSet read_side(const std::string& path) {
+results::RunSet read_side(const std::string& path) {
   bool folder = false;
   const std::vector<std::string> files = result_files(path, folder);
-  fit::RunSet runs = fit::read_runs(files, folder);
+  results::RunSet runs = results::read_runs(files, folder);
   if (runs.sources.empty())
     throw InputError(path + ": none of the folder's " + std::to_string(files.size()) +
                      " *.json files holds Google Benchmark output");
@@ -135,9 +135,9 @@ int run_compare(const std::vector<std::string>& args) {
       return kExitOk;
     }
   const CompareArgs a = parse_args(args);
-  const fit::RunSet old_runs = read_side(a.paths[0]);
-  const fit::RunSet new_runs = read_side(a.paths[1]);
-  fit::Comparison c = fit::compare_runs(old_runs, new_runs, a.options);
+  const results::RunSet old_runs = read_side(a.paths[0]);
+  const results::RunSet new_runs = read_side(a.paths[1]);
+  compare::Comparison c = compare::compare_runs(old_runs, new_runs, a.options);
   c.old_label = a.paths[0];
   c.new_label = a.paths[1];
   for (const std::string& m : a.options.metrics)
@@ -145,10 +145,10 @@ int run_compare(const std::vector<std::string>& args) {
       throw InputError("--metrics: no case has a metric \"" + m + "\" in " + a.paths[0] + " or " + a.paths[1]);
   if (a.json)
     // Context strings come from the files as they are; bytes that are not UTF-8 are replaced.
-    std::printf("%s\n", fit::comparison_json(c).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", compare::comparison_json(c).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   else
-    std::printf("%s", fit::comparison_table(c).c_str());
-  return fit::compare_exit_status(c);
+    std::printf("%s", compare::comparison_table(c).c_str());
+  return compare::compare_exit_status(c);
 }
 
 }  // namespace p4s::cli

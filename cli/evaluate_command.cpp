@@ -10,9 +10,9 @@
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
 #include "cli/load_results.hpp"
-#include "fit/evaluation.hpp"
-#include "fit/model_file.hpp"
-#include "fit/report.hpp"
+#include "evaluate/evaluation.hpp"
+#include "evaluate/report.hpp"
+#include "predictors/model_file.hpp"
 
 namespace p4s::cli {
 namespace {
@@ -38,9 +38,9 @@ constexpr const char* kUsage =
 
 // ", although the p4s model was fitted on mobilenetv2 too" for each model whose families
 // include some of the results'; "" when none does.
-std::string overlap_note(const std::vector<fit::ModelFile>& models, const std::vector<std::string>& families) {
+std::string overlap_note(const std::vector<predictors::ModelFile>& models, const std::vector<std::string>& families) {
   std::string note;
-  for (const fit::ModelFile& m : models) {
+  for (const predictors::ModelFile& m : models) {
     std::string shared;
     for (const std::string& f : m.families)
       if (std::find(families.begin(), families.end(), f) != families.end()) shared += (shared.empty() ? "" : ", ") + f;
@@ -66,53 +66,53 @@ int run_evaluate(const std::vector<std::string>& args) {
   if (a.has("--check") && !a.has("--report")) throw InputError("--check: give the committed report's folder with --report");
   if (a.has("--report") && !a.has("--check")) check_output_folder(a.value("--report"), "--report");
 
-  std::vector<fit::ModelFile> models;
+  std::vector<predictors::ModelFile> models;
   for (const std::string& path : a.values("--model")) {
-    models.push_back(fit::read_model(path));
+    models.push_back(predictors::read_model(path));
     for (size_t i = 0; i + 1 < models.size(); ++i)
       if (models[i].method == models.back().method)
         throw InputError("--model: " + path + " is a second " + models.back().method +
                          " model; give one model per method");
   }
   const LoadedResults loaded = load_results(a.positionals(), a.values("--netspecs"));
-  std::vector<const fit::ModelFile*> pointers;
-  for (const fit::ModelFile& m : models) pointers.push_back(&m);
-  const fit::Evaluation ev = fit::evaluate_fitted_models(loaded.observations, pointers);
+  std::vector<const predictors::ModelFile*> pointers;
+  for (const predictors::ModelFile& m : models) pointers.push_back(&m);
+  const evaluate::Evaluation ev = evaluate::evaluate_fitted_models(loaded.observations, pointers);
   const std::string note = overlap_note(models, ev.families);
 
   if (a.has("--check")) {
     const std::string path = a.value("--report") + "/evaluation.json";
-    const std::vector<std::string> problems = fit::accuracy_regressions(a.value("--report"), ev);
+    const std::vector<std::string> problems = evaluate::accuracy_regressions(a.value("--report"), ev);
     for (const std::string& p : problems) std::fprintf(stderr, "p4s evaluate --check: %s\n", p.c_str());
     if (!problems.empty()) return kExitCheckFailed;
     std::printf("%s: these models' accuracy is no worse than committed\n", path.c_str());
     return kExitOk;
   }
   if (a.has("--report")) {
-    fit::ReportInput in;
+    evaluate::ReportInput in;
     in.sources = loaded.results.sources;
     in.evaluation = &ev;
     in.evaluation_note = note;
     in.fitted_models = pointers;
-    for (const std::string& w : fit::write_report(a.value("--report"), in))
+    for (const std::string& w : evaluate::write_report(a.value("--report"), in))
       std::fprintf(stderr, "p4s evaluate: %s\n", w.c_str());
   }
   if (a.has("--json")) {
-    nlohmann::json j = fit::evaluation_to_json(ev);
+    nlohmann::json j = evaluate::evaluation_to_json(ev);
     nlohmann::json ms = nlohmann::json::array();
-    for (const fit::ModelFile& m : models)
+    for (const predictors::ModelFile& m : models)
       ms.push_back({{"method", m.method}, {"data_digest", m.data_digest}, {"families", m.families}});
     j["models"] = ms;
     std::printf("%s\n", j.dump(1).c_str());
     return kExitOk;
   }
-  for (const fit::ModelFile& m : models) {
+  for (const predictors::ModelFile& m : models) {
     std::printf("%s model fitted on %zu network cases of", m.method.c_str(), m.measurements);
     for (size_t i = 0; i < m.families.size(); ++i) std::printf("%s %s", i ? "," : "", m.families[i].c_str());
     std::printf(" (%s)\n", m.data_digest.c_str());
   }
   if (!note.empty()) std::printf("note: not all held out%s\n", note.c_str());
-  std::printf("\n%s", fit::evaluation_table(ev).c_str());
+  std::printf("\n%s", evaluate::evaluation_table(ev).c_str());
   if (a.has("--report")) std::printf("report written to %s/report.md\n", a.value("--report").c_str());
   return kExitOk;
 }

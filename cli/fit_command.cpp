@@ -8,13 +8,14 @@
 #include "cli/command.hpp"
 #include "cli/load_results.hpp"
 #include "common/atomic_file.hpp"
-#include "fit/evaluation.hpp"
-#include "fit/model_file.hpp"
-#include "fit/observations.hpp"
-#include "fit/p4s_model.hpp"
-#include "fit/perf4sight_model.hpp"
-#include "fit/report.hpp"
-#include "fit/results.hpp"
+#include "evaluate/evaluation.hpp"
+#include "evaluate/report.hpp"
+#include "predictors/model_file.hpp"
+#include "predictors/observations.hpp"
+#include "predictors/p4s/p4s_model.hpp"
+#include "predictors/p4s/runtime_candidates.hpp"
+#include "predictors/perf4sight/perf4sight_model.hpp"
+#include "results_format/reader.hpp"
 
 namespace p4s::cli {
 namespace {
@@ -40,7 +41,7 @@ constexpr const char* kUsage =
 
 // Compares a fresh fit with the committed files. Returns the problems found.
 std::vector<std::string> check_committed(const std::string& model_path, const std::string& model_text,
-                                         const std::string* report_dir, const fit::Evaluation* evaluation) {
+                                         const std::string* report_dir, const evaluate::Evaluation* evaluation) {
   std::vector<std::string> problems;
   std::string committed;
   try {
@@ -51,7 +52,7 @@ std::vector<std::string> check_committed(const std::string& model_path, const st
   if (committed != model_text)
     problems.push_back(model_path + ": the committed model differs from the one these results give (regenerate it)");
   if (!report_dir || !evaluation) return problems;
-  for (std::string& p : fit::accuracy_regressions(*report_dir, *evaluation)) problems.push_back(std::move(p));
+  for (std::string& p : evaluate::accuracy_regressions(*report_dir, *evaluation)) problems.push_back(std::move(p));
   return problems;
 }
 
@@ -78,26 +79,26 @@ int run_fit(const std::vector<std::string>& args) {
   }
 
   const LoadedResults loaded = load_results(a.positionals(), a.values("--netspecs"));
-  const fit::ResultSet& results = loaded.results;
-  const std::vector<fit::Observation>& observations = loaded.observations;
+  const results::ResultSet& results = loaded.results;
+  const std::vector<predictors::Observation>& observations = loaded.observations;
   const std::string files = sources_text(results.sources);
 
-  const std::vector<fit::DeviceRuntime> candidates = fit::candidate_runtimes(results);
-  std::vector<const fit::Observation*> all;
-  for (const fit::Observation& o : observations) all.push_back(&o);
+  const std::vector<sim::DeviceRuntime> candidates = predictors::candidate_runtimes(results);
+  std::vector<const predictors::Observation*> all;
+  for (const predictors::Observation& o : observations) all.push_back(&o);
 
-  fit::ModelFile model;
+  predictors::ModelFile model;
   model.method = method;
-  model.data_digest = fit::data_digest(observations);
+  model.data_digest = predictors::data_digest(observations);
   model.measurements = observations.size();
-  model.families = fit::families_of(observations);
+  model.families = predictors::families_of(observations);
   model.device = results.context;
   try {
     if (method == "p4s") {
-      fit::AnalysisCache cache;
-      model.p4s = fit::train_p4s_model(all, results.layers, candidates, cache);
+      sim::AnalysisCache cache;
+      model.p4s = predictors::train_p4s_model(all, results.layers, candidates, cache);
     } else {
-      model.perf4sight = fit::train_perf4sight_model(all, seed);
+      model.perf4sight = predictors::train_perf4sight_model(all, seed);
     }
   } catch (const InputError& e) {
     throw InputError(files + ": " + e.what());
@@ -105,23 +106,23 @@ int run_fit(const std::vector<std::string>& args) {
   // The model's text before anything is written: a model with a NaN is refused whole.
   std::string model_text;
   try {
-    model_text = fit::model_to_json(model);
+    model_text = predictors::model_to_json(model);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(out + ": " + e.what());
   }
 
   // Evaluate before writing anything, so that a failure leaves no half of the output.
-  std::optional<fit::Evaluation> evaluation;
+  std::optional<evaluate::Evaluation> evaluation;
   std::string note;
   if (a.has("--report")) {
     if (model.families.size() < 2) {
       note = "No evaluation: leave-one-family-out needs networks of two or more families; the results have " +
              std::to_string(model.families.size()) + ".";
     } else {
-      fit::EvaluationOptions eo;
+      evaluate::EvaluationOptions eo;
       eo.baseline = !a.has("--no-baseline");
       eo.seed = seed;
-      evaluation = fit::evaluate_leave_one_family_out(observations, results.layers, candidates, eo);
+      evaluation = evaluate::evaluate_leave_one_family_out(observations, results.layers, candidates, eo);
     }
   }
 
@@ -141,18 +142,18 @@ int run_fit(const std::vector<std::string>& args) {
               observations.size(), model.families.size(), results.sources.size(),
               results.sources.size() == 1 ? "" : "s");
   const auto targets = model.targets();
-  for (size_t i = 0; i < targets.size(); ++i) std::printf("%s%s", i ? ", " : "", fit::target_name(targets[i]));
+  for (size_t i = 0; i < targets.size(); ++i) std::printf("%s%s", i ? ", " : "", results::target_name(targets[i]));
   std::printf("\n");
   if (model.p4s) std::printf("runtime: %s\n", model.p4s->runtime.describe().c_str());
   std::printf("model written to %s\n", out.c_str());
   if (a.has("--report")) {
-    fit::ReportInput in;
+    evaluate::ReportInput in;
     in.sources = results.sources;
     in.model = &model;
     in.evaluation = evaluation ? &*evaluation : nullptr;
     in.evaluation_note = note;
-    for (const std::string& w : fit::write_report(a.value("--report"), in)) std::fprintf(stderr, "p4s fit: %s\n", w.c_str());
-    if (evaluation) std::printf("\n%s", fit::evaluation_table(*evaluation).c_str());
+    for (const std::string& w : evaluate::write_report(a.value("--report"), in)) std::fprintf(stderr, "p4s fit: %s\n", w.c_str());
+    if (evaluation) std::printf("\n%s", evaluate::evaluation_table(*evaluation).c_str());
     else std::printf("%s\n", note.c_str());
     std::printf("report written to %s/report.md\n", a.value("--report").c_str());
   }

@@ -3,8 +3,8 @@
 #include <stdexcept>
 
 #include "cli/command.hpp"
-#include "fit/predictable.hpp"
 #include "modelgen/netspec.hpp"
+#include "sim/predictable.hpp"
 
 namespace p4s::cli {
 
@@ -16,13 +16,13 @@ std::string sources_text(const std::vector<std::string>& sources) {
 
 LoadedResults load_results(const std::vector<std::string>& files, const std::vector<std::string>& netspec_dirs) {
   LoadedResults r;
-  r.results = fit::read_results(files);
-  r.library = std::make_unique<fit::NetworkLibrary>(netspec_dirs);
-  r.observations = fit::make_observations(r.results, *r.library);
+  r.results = results::read_results(files);
+  r.library = std::make_unique<modelgen::NetworkLibrary>(netspec_dirs);
+  r.observations = predictors::make_observations(r.results, *r.library);
   const std::string names = sources_text(r.results.sources);
   if (r.observations.empty()) throw InputError(names + ": no Net/<net>/bs:<N> cases");
-  for (const fit::Observation& o : r.observations)
-    if (o.batch > fit::max_predictable_batch(o.net->shapes))
+  for (const predictors::Observation& o : r.observations)
+    if (o.batch > sim::max_predictable_batch(o.net->shapes))
       throw InputError(names + ": case Net/" + o.net->spec.name + "/bs:" + std::to_string(o.batch) +
                        ": the step's tensors would take more than 2^50 bytes at this batch, beyond what can "
                        "be fitted or predicted");

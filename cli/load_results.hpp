@@ -6,16 +6,16 @@
 #include <string>
 #include <vector>
 
-#include "fit/network_library.hpp"
-#include "fit/observations.hpp"
-#include "fit/results.hpp"
+#include "modelgen/network_library.hpp"
+#include "predictors/observations.hpp"
+#include "results_format/reader.hpp"
 
 namespace p4s::cli {
 
 struct LoadedResults {
-  fit::ResultSet results;
-  std::unique_ptr<fit::NetworkLibrary> library;  // the observations point into it
-  std::vector<fit::Observation> observations;    // at least one, each predictable
+  results::ResultSet results;
+  std::unique_ptr<modelgen::NetworkLibrary> library;  // the observations point into it
+  std::vector<predictors::Observation> observations;    // at least one, each predictable
 };
 
 // Reads `files` and resolves their networks from `netspec_dirs` or the built-in families.

@@ -10,11 +10,11 @@
 
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
-#include "fit/model_file.hpp"
-#include "fit/network_analysis.hpp"
-#include "fit/network_library.hpp"
-#include "fit/predictable.hpp"
 #include "modelgen/netspec_io.hpp"
+#include "modelgen/network_library.hpp"
+#include "predictors/model_file.hpp"
+#include "sim/network_analysis.hpp"
+#include "sim/predictable.hpp"
 
 namespace p4s::cli {
 namespace {
@@ -44,30 +44,30 @@ constexpr int64_t kMaxBatch = 1 << 20;
 // Predicts one target for one network and batch, whichever method the model holds.
 class Predictor {
  public:
-  explicit Predictor(const fit::ModelFile& m) : m_(m) {}
-  std::optional<double> operator()(const fit::ResolvedNet& net, int64_t batch, fit::Target t) {
+  explicit Predictor(const predictors::ModelFile& m) : m_(m) {}
+  std::optional<double> operator()(const modelgen::ResolvedNet& net, int64_t batch, results::Target t) {
     if (m_.p4s) return m_.p4s->predict(cache_.get(net, m_.p4s->runtime), batch, t);
     return m_.perf4sight->predict(net, batch, t);
   }
   // What the step asks for, past any ceiling of what the device reports: what fits and
   // budgets compare.
-  std::optional<double> demand(const fit::ResolvedNet& net, int64_t batch, fit::Target t) {
+  std::optional<double> demand(const modelgen::ResolvedNet& net, int64_t batch, results::Target t) {
     if (m_.p4s) return m_.p4s->demand(cache_.get(net, m_.p4s->runtime), batch, t);
     return m_.perf4sight->predict(net, batch, t);
   }
   // The simulated step on the model's runtime (p4s models only).
-  fit::MemorySimResult simulate(const fit::ResolvedNet& net, int64_t batch) {
+  sim::MemorySimResult simulate(const modelgen::ResolvedNet& net, int64_t batch) {
     return cache_.get(net, m_.p4s->runtime).simulate(batch);
   }
 
  private:
-  const fit::ModelFile& m_;
-  fit::AnalysisCache cache_;
+  const predictors::ModelFile& m_;
+  sim::AnalysisCache cache_;
 };
 
-std::string human(fit::Target t, double v) {
+std::string human(results::Target t, double v) {
   char buf[32];
-  if (t == fit::Target::kLatencyMs)
+  if (t == results::Target::kLatencyMs)
     std::snprintf(buf, sizeof buf, "%.2f", v);
   else
     std::snprintf(buf, sizeof buf, "%.1f", v / (1024.0 * 1024.0));
@@ -77,25 +77,25 @@ std::string human(fit::Target t, double v) {
 double mib(int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 // Where the simulated step peaks and what is live then, for --peak.
-nlohmann::ordered_json peak_json(const fit::MemorySimResult& sim, const modelgen::NetSpec& spec) {
+nlohmann::ordered_json peak_json(const sim::MemorySimResult& sim, const modelgen::NetSpec& spec) {
   nlohmann::ordered_json j;
   j["bytes"] = sim.peak_bytes;
-  j["phase"] = fit::phase_name(sim.peak_phase);
+  j["phase"] = sim::phase_name(sim.peak_phase);
   if (sim.peak_layer >= 0)
     j["layer"] = spec.layers[static_cast<size_t>(sim.peak_layer)].name;
   else
     j["layer"] = nullptr;  // the loss or the optimizer
   nlohmann::ordered_json by;
-  for (size_t i = 0; i < fit::kPhaseCount; ++i)
-    by[i == 0 ? "before_step" : fit::phase_name(static_cast<fit::Phase>(i))] = sim.peak_by_phase[i];
+  for (size_t i = 0; i < sim::kPhaseCount; ++i)
+    by[i == 0 ? "before_step" : sim::phase_name(static_cast<sim::Phase>(i))] = sim.peak_by_phase[i];
   j["live_by_phase"] = by;
   return j;
 }
 
 // The largest batch whose predicted memory demand is within the budget (0: not even one
 // sample). Searched up to kMaxBatch, and no further than the network can be predicted.
-int64_t largest_batch(Predictor& predict, const fit::ResolvedNet& net, fit::Target t, double budget) {
-  const int64_t limit = std::min(kMaxBatch, fit::max_predictable_batch(net.shapes));
+int64_t largest_batch(Predictor& predict, const modelgen::ResolvedNet& net, results::Target t, double budget) {
+  const int64_t limit = std::min(kMaxBatch, sim::max_predictable_batch(net.shapes));
   auto fits = [&](int64_t b) { return *predict.demand(net, b, t) <= budget; };
   if (limit < 1 || !fits(1)) return 0;
   int64_t lo = 1, hi = 2;
@@ -129,11 +129,11 @@ int run_predict(const std::vector<std::string>& args) {
   const double budget = has_budget ? parse_bytes(a.value("--budget"), "--budget") : 0.0;
   const bool peak = a.has("--peak");
 
-  const fit::ModelFile model = fit::read_model(a.value("--model"));
+  const predictors::ModelFile model = predictors::read_model(a.value("--model"));
   if (peak && !model.p4s)
     throw InputError("--peak: " + a.value("--model") + " is a perf4sight model, which simulates no step");
-  fit::NetworkLibrary library(a.values("--netspecs"));
-  std::vector<const fit::ResolvedNet*> nets;
+  modelgen::NetworkLibrary library(a.values("--netspecs"));
+  std::vector<const modelgen::ResolvedNet*> nets;
   for (const std::string& n : a.positionals()) {
     if (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0)
       nets.push_back(&library.add(modelgen::read_netspec(n), n));
@@ -142,60 +142,60 @@ int run_predict(const std::vector<std::string>& args) {
   }
   // Batches whose tensors would be beyond any device are refused, not predicted.
   const int64_t largest_asked = *std::max_element(batches.begin(), batches.end());
-  for (const fit::ResolvedNet* net : nets) {
-    const int64_t most = fit::max_predictable_batch(net->shapes);
+  for (const modelgen::ResolvedNet* net : nets) {
+    const int64_t most = sim::max_predictable_batch(net->shapes);
     if (largest_asked > most) {
       char bytes[32];
-      std::snprintf(bytes, sizeof bytes, "%.3g", fit::step_bytes_bound(net->shapes, largest_asked));
+      std::snprintf(bytes, sizeof bytes, "%.3g", sim::step_bytes_bound(net->shapes, largest_asked));
       throw InputError(net->source + ": network \"" + net->spec.name + "\": --batch " + std::to_string(largest_asked) +
                        ": its tensors could take up to " + bytes + " bytes, beyond the 2^50 that predictions reach" +
                        (most > 0 ? " (the largest batch is " + std::to_string(most) + ")" : " even at batch 1"));
     }
   }
 
-  const std::vector<fit::Target> targets = model.targets();
+  const std::vector<results::Target> targets = model.targets();
   const std::optional<double> capacity = model.p4s ? model.p4s->capacity_bytes : model.perf4sight->capacity_bytes;
-  const fit::Target capacity_target = model.p4s ? model.p4s->capacity_target : model.perf4sight->capacity_target;
+  const results::Target capacity_target = model.p4s ? model.p4s->capacity_target : model.perf4sight->capacity_target;
   std::vector<bool> fits;  // per prediction, where the model knows the device's capacity
   Predictor predict(model);
   nlohmann::ordered_json out;
   out["predictions"] = nlohmann::ordered_json::array();
-  for (const fit::ResolvedNet* net : nets)
+  for (const modelgen::ResolvedNet* net : nets)
     for (int64_t b : batches) {
       nlohmann::ordered_json p;
       p["net"] = net->spec.name;
       p["batch"] = b;
-      for (fit::Target t : targets) {
+      for (results::Target t : targets) {
         const double v = *predict(*net, b, t);
         if (!std::isfinite(v) || v > 1e30)  // finite coefficients, but far out of any range
-          throw InputError(a.value("--model") + ": its " + fit::target_name(t) + " for " + net->spec.name +
+          throw InputError(a.value("--model") + ": its " + results::target_name(t) + " for " + net->spec.name +
                            " at batch " + std::to_string(b) + " is not a finite number: coefficients out of range");
-        if (t == fit::Target::kLatencyMs)
-          p[fit::target_name(t)] = v;
+        if (t == results::Target::kLatencyMs)
+          p[results::target_name(t)] = v;
         else
-          p[fit::target_name(t)] = static_cast<int64_t>(std::llround(v));
+          p[results::target_name(t)] = static_cast<int64_t>(std::llround(v));
       }
       if (peak) p["peak"] = peak_json(predict.simulate(*net, b), net->spec);
       out["predictions"].push_back(p);
       if (capacity) fits.push_back(*predict.demand(*net, b, capacity_target) <= *capacity);
     }
 
-  std::optional<fit::Target> budget_target;
-  for (fit::Target t : {fit::Target::kMemReserved, fit::Target::kMemUsed, fit::Target::kMemAlloc})
+  std::optional<results::Target> budget_target;
+  for (results::Target t : {results::Target::kMemReserved, results::Target::kMemUsed, results::Target::kMemAlloc})
     if (!budget_target && std::find(targets.begin(), targets.end(), t) != targets.end()) budget_target = t;
   if (has_budget && !budget_target) throw InputError("--budget: the model predicts no memory target");
-  const bool has_latency = std::find(targets.begin(), targets.end(), fit::Target::kLatencyMs) != targets.end();
+  const bool has_latency = std::find(targets.begin(), targets.end(), results::Target::kLatencyMs) != targets.end();
   if (has_budget) {
     nlohmann::ordered_json bj;
     bj["bytes"] = budget;
-    bj["target"] = fit::target_name(*budget_target);
+    bj["target"] = results::target_name(*budget_target);
     bj["largest_batch"] = nlohmann::ordered_json::array();
-    std::vector<std::pair<double, const fit::ResolvedNet*>> ranked;
-    for (const fit::ResolvedNet* net : nets) {
+    std::vector<std::pair<double, const modelgen::ResolvedNet*>> ranked;
+    for (const modelgen::ResolvedNet* net : nets) {
       const int64_t lb = largest_batch(predict, *net, *budget_target, budget);
       bj["largest_batch"].push_back({{"net", net->spec.name}, {"batch", lb}});
       if (lb >= batches.front() && has_latency)
-        ranked.emplace_back(*predict(*net, batches.front(), fit::Target::kLatencyMs), net);
+        ranked.emplace_back(*predict(*net, batches.front(), results::Target::kLatencyMs), net);
     }
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const auto& x, const auto& y) { return x.first < y.first; });
@@ -211,25 +211,25 @@ int run_predict(const std::vector<std::string>& args) {
   }
   // A table for people: memory in MiB, latency in ms.
   std::printf("%-28s %7s", "net", "batch");
-  for (fit::Target t : targets)
-    std::printf(" %14s", (std::string(fit::target_name(t)) + (t == fit::Target::kLatencyMs ? "" : " MiB")).c_str());
+  for (results::Target t : targets)
+    std::printf(" %14s", (std::string(results::target_name(t)) + (t == results::Target::kLatencyMs ? "" : " MiB")).c_str());
   if (capacity) std::printf("  fits?");
   std::printf("\n");
   for (size_t i = 0; i < out["predictions"].size(); ++i) {
     const auto& p = out["predictions"][i];
     std::printf("%-28s %7lld", p["net"].get<std::string>().c_str(), static_cast<long long>(p["batch"].get<int64_t>()));
-    for (fit::Target t : targets) std::printf(" %14s", human(t, p[fit::target_name(t)].get<double>()).c_str());
+    for (results::Target t : targets) std::printf(" %14s", human(t, p[results::target_name(t)].get<double>()).c_str());
     if (capacity) std::printf("  %s", fits[i] ? "yes" : "no");
     std::printf("\n");
   }
   if (capacity)
     std::printf("(fits: predicted %s demand at most %.0f MiB, learned from the steps that ran out of memory)\n",
-                fit::target_name(capacity_target), *capacity / (1024.0 * 1024.0));
+                results::target_name(capacity_target), *capacity / (1024.0 * 1024.0));
   // A prediction at a target's ceiling is what the device would report, not what the step asks for.
   if (model.p4s)
     for (const auto& [t, lm] : model.p4s->memory) {
       if (!lm.ceiling) continue;
-      const char* name = fit::target_name(t);
+      const char* name = results::target_name(t);
       const double ceiling = *lm.ceiling - 0.5;  // the predictions are whole bytes
       const auto& ps = out["predictions"];
       if (std::any_of(ps.begin(), ps.end(), [&](const auto& p) { return p[name].template get<double>() >= ceiling; }))
@@ -254,7 +254,7 @@ int run_predict(const std::vector<std::string>& args) {
   }
   if (has_budget) {
     const auto& bj = out["budget"];
-    std::printf("\nbudget %.0f MiB on predicted %s:\n", budget / (1024.0 * 1024.0), fit::target_name(*budget_target));
+    std::printf("\nbudget %.0f MiB on predicted %s:\n", budget / (1024.0 * 1024.0), results::target_name(*budget_target));
     for (const auto& lb : bj["largest_batch"])
       std::printf("  %-28s largest batch that fits: %lld\n", lb["net"].get<std::string>().c_str(),
                   static_cast<long long>(lb["batch"].get<int64_t>()));

@@ -17,3 +17,9 @@ function(p4s_project_target target)
     target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
   endif()
 endfunction()
+
+# Results must be the same bit for bit on every platform (model files, reports): forbid fusing
+# a*b+c into one FMA, which some processors (aarch64) and compilers (clang) would do.
+function(p4s_deterministic_target target)
+  target_compile_options(${target} PRIVATE -ffp-contract=off)
+endfunction()

@@ -1,5 +1,5 @@
-// Serialised ExtraTrees forests (fit/extra_trees.hpp), the predictors inside model files. The
-// reader may throw std::invalid_argument only; a forest it accepts must predict without
+// Serialised ExtraTrees forests (predictors/perf4sight/extra_trees.hpp), the predictors inside model files. The
+// reader may throw InputError only; a forest it accepts must predict without
 // leaving its arrays and serialise to text that reads back to the same bytes.
 #include <armadillo>
 #include <cstddef>
@@ -8,14 +8,14 @@
 #include <stdexcept>
 #include <string>
 
-#include "fit/extra_trees.hpp"
 #include "fuzz/fuzz_target.hpp"
+#include "predictors/perf4sight/extra_trees.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using p4s::fit::ExtraTreesRegressor;
+  using p4s::predictors::ExtraTreesRegressor;
   using p4s::fuzz::must_not_throw;
   const std::string text = p4s::fuzz::as_text(data, size);
-  const auto forest = p4s::fuzz::only_throws<std::invalid_argument>(
+  const auto forest = p4s::fuzz::only_throws<p4s::InputError>(
       "Deserialize", "extra-trees model: ", [&] { return ExtraTreesRegressor::Deserialize(text); });
   if (!forest) return 0;
 

@@ -1,4 +1,4 @@
-// Model files (fit/model_file.hpp). The reader may throw InputError only; what it accepts
+// Model files (predictors/model_file.hpp). The reader may throw InputError only; what it accepts
 // writes back to text that reads back to the same model, and predicts finite numbers or
 // nothing (never NaN) for a small built-in network.
 #include <cmath>
@@ -6,30 +6,30 @@
 #include <cstdint>
 #include <string>
 
-#include "fit/model_file.hpp"
-#include "fit/network_analysis.hpp"
-#include "fit/network_library.hpp"
 #include "fuzz/fuzz_target.hpp"
+#include "modelgen/network_library.hpp"
+#include "predictors/model_file.hpp"
+#include "sim/network_analysis.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace p4s;
   const std::string text = fuzz::as_text(data, size);
   const auto model = fuzz::only_throws<InputError>(
-      "parse_model", "fuzz: ", [&] { return fit::parse_model(text, "fuzz"); });
+      "parse_model", "fuzz: ", [&] { return predictors::parse_model(text, "fuzz"); });
   if (!model) return 0;
   P4S_FUZZ_CHECK(!model->targets().empty(), "a model without targets was accepted");
-  const std::string written = fit::model_to_json(*model);
-  P4S_FUZZ_CHECK(fit::model_to_json(fit::parse_model(written, "round trip")) == written, "round trip differs");
+  const std::string written = predictors::model_to_json(*model);
+  P4S_FUZZ_CHECK(predictors::model_to_json(predictors::parse_model(written, "round trip")) == written, "round trip differs");
   if (model->p4s) {
-    static fit::NetworkLibrary library;
-    static const fit::ResolvedNet& net = library.get("squeezenet1.1_cifar10_p90_s1");
-    const fit::NetworkAnalysis a(net, model->p4s->runtime);
-    for (fit::Target t : model->targets()) {
+    static modelgen::NetworkLibrary library;
+    static const modelgen::ResolvedNet& net = library.get("squeezenet1.1_cifar10_p90_s1");
+    const sim::NetworkAnalysis a(net, model->p4s->runtime);
+    for (results::Target t : model->targets()) {
       const std::optional<double> p = model->p4s->predict(a, 2, t);
-      P4S_FUZZ_CHECK(p.has_value(), std::string("no prediction for ") + fit::target_name(t));
-      P4S_FUZZ_CHECK(!std::isnan(*p), std::string("NaN prediction for ") + fit::target_name(t));
+      P4S_FUZZ_CHECK(p.has_value(), std::string("no prediction for ") + results::target_name(t));
+      P4S_FUZZ_CHECK(!std::isnan(*p), std::string("NaN prediction for ") + results::target_name(t));
       const std::optional<double> d = model->p4s->demand(a, 2, t);
-      P4S_FUZZ_CHECK(d && !std::isnan(*d) && *d >= *p, std::string("demand below prediction for ") + fit::target_name(t));
+      P4S_FUZZ_CHECK(d && !std::isnan(*d) && *d >= *p, std::string("demand below prediction for ") + results::target_name(t));
     }
   }
   return 0;

@@ -7,13 +7,13 @@
 #include <stdexcept>
 #include <string>
 
-#include "fit/memory_backend.hpp"
-#include "fit/memory_sim.hpp"
-#include "fit/perf4sight_features.hpp"
 #include "fuzz/fuzz_target.hpp"
 #include "modelgen/channel_groups.hpp"
 #include "modelgen/netspec_io.hpp"
 #include "modelgen/shapes.hpp"
+#include "predictors/perf4sight/perf4sight_features.hpp"
+#include "sim/memory_backend.hpp"
+#include "sim/memory_sim.hpp"
 
 namespace p4s::fuzz {
 
@@ -53,12 +53,12 @@ inline void check_consumers(const modelgen::NetSpec& spec, const modelgen::Shape
       "analyze_channel_groups", [&] { return modelgen::analyze_channel_groups(spec); });
   P4S_FUZZ_CHECK(groups.outputs.size() == spec.layers.size(), "channel segments per layer");
 
-  const auto plain = fit::make_plain_backend();
-  const auto cpu = fit::make_libtorch_cpu_backend(8, 1);
-  for (const fit::MemoryBackend* backend : {plain.get(), cpu.get()}) {
+  const auto plain = sim::make_plain_backend();
+  const auto cpu = sim::make_libtorch_cpu_backend(8, 1);
+  for (const sim::MemoryBackend* backend : {plain.get(), cpu.get()}) {
     for (int64_t batch : {kSmallBatch, kLargeBatch}) {
-      const fit::MemorySimResult r = must_not_throw("simulate_training_step", [&] {
-        return fit::simulate_training_step(spec, net, batch, *backend);
+      const sim::MemorySimResult r = must_not_throw("simulate_training_step", [&] {
+        return sim::simulate_training_step(spec, net, batch, *backend);
       });
       P4S_FUZZ_CHECK(r.weight_bytes == 4 * net.params, "weights are float32");
       P4S_FUZZ_CHECK(r.persistent_bytes >= r.weight_bytes && r.peak_bytes >= r.persistent_bytes &&
@@ -69,9 +69,9 @@ inline void check_consumers(const modelgen::NetSpec& spec, const modelgen::Shape
   }
   // A network without convolutions, or one whose conv the original's formula cannot describe,
   // has no perf4sight features: a documented refusal.
-  only_throws<std::invalid_argument, std::overflow_error>(
+  only_throws<InputError, std::invalid_argument, std::overflow_error>(
       "perf4sight_features", "perf4sight features: ",
-      [&] { return fit::perf4sight_features(spec, net, kLargeBatch); });
+      [&] { return predictors::perf4sight_features(spec, net, kLargeBatch); });
 }
 
 

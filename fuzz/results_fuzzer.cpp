@@ -1,4 +1,4 @@
-// Google Benchmark result files (fit/results.hpp). The reader may throw InputError only;
+// Google Benchmark result files (results_format/reader.hpp). The reader may throw InputError only;
 // what it returns must be usable as data: sorted, positive batch sizes, finite non-negative
 // measurements, and a run count behind every case.
 #include <cmath>
@@ -7,20 +7,20 @@
 #include <string>
 #include <tuple>
 
-#include "fit/results.hpp"
 #include "fuzz/fuzz_target.hpp"
+#include "results_format/reader.hpp"
 
 namespace {
 
 using namespace p4s;
 
-void check_values(const fit::Measured& m, bool fits, const std::string& what) {
+void check_values(const results::Measured& m, bool fits, const std::string& what) {
   bool any = false;
-  for (fit::Target t : fit::kAllTargets) {
+  for (results::Target t : results::kAllTargets) {
     if (const auto& v = m.get(t)) {
       any = true;
       P4S_FUZZ_CHECK(std::isfinite(*v) && *v >= 0,
-                     what + ": " + fit::target_name(t) + " = " + std::to_string(*v));
+                     what + ": " + results::target_name(t) + " = " + std::to_string(*v));
     }
   }
   if (!fits) P4S_FUZZ_CHECK(!any, what + ": a case that did not fit has values");
@@ -31,12 +31,12 @@ void check_values(const fit::Measured& m, bool fits, const std::string& what) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text = fuzz::as_text(data, size);
   const auto set = fuzz::only_throws<InputError>(
-      "parse_results", "fuzz: ", [&] { return fit::parse_results(text, "fuzz"); });
+      "parse_results", "fuzz: ", [&] { return results::parse_results(text, "fuzz"); });
   if (!set) return 0;
   P4S_FUZZ_CHECK(set->sources.size() == 1 && set->sources[0] == "fuzz", "sources");
   P4S_FUZZ_CHECK(set->failed_other >= 0, "failed_other");
   for (size_t i = 0; i < set->nets.size(); ++i) {
-    const fit::NetResult& r = set->nets[i];
+    const results::NetResult& r = set->nets[i];
     const std::string what = "nets[" + std::to_string(i) + "] " + r.net;
     P4S_FUZZ_CHECK(!r.net.empty() && r.batch > 0 && r.runs > 0, what);
     if (i > 0)
@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check_values(r.values, r.fits, what);
   }
   for (size_t i = 0; i < set->layers.size(); ++i) {
-    const fit::LayerResult& r = set->layers[i];
+    const results::LayerResult& r = set->layers[i];
     const std::string what = "layers[" + std::to_string(i) + "] " + r.kind;
     P4S_FUZZ_CHECK(!r.args.empty() && r.runs > 0, what);
     if (i > 0)

@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "common/atomic_file.hpp"
-#include "fit/results.hpp"
 #include "modelgen/netspec_io.hpp"
 #include "modelgen/shapes.hpp"
+#include "results_format/reader.hpp"
 
 extern char** environ;
 
@@ -387,7 +387,7 @@ TEST_F(BenchBinary, AKilledSweepLeavesValidJsonOfTheCasesDone) {
     EXPECT_GT(runs[i].at("mem_alloc").get<double>(), 0);
   }
   EXPECT_EQ(j.at("context").at("p4s_schema_version"), "1");
-  const fit::ResultSet rs = fit::parse_results(text, out);
+  const results::ResultSet rs = results::parse_results(text, out);
   EXPECT_EQ(rs.nets.size(), runs.size());
   std::remove(out.c_str());
 }

@@ -17,7 +17,7 @@ namespace {
 std::string error_of(const std::vector<std::string>& args, const BenchmarkEnvironment& env = {}) {
   try {
     check_benchmark_args(args, env);
-  } catch (const OptionError& e) {
+  } catch (const InputError& e) {
     return e.what();
   }
   return "";

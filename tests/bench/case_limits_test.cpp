@@ -45,7 +45,7 @@ TEST(CaseLimits, HugeActivationsAtAHugeBatchAreRefusedNamingTheNetwork) {
   try {
     check_network_batches({n}, {2, int64_t{1} << 22}, "--p4s_batch");
     ADD_FAILURE() << "accepted";
-  } catch (const OptionError& e) {
+  } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()), "--p4s_batch: wide.json: network \"wide\" at batch 4194304: its tensors or its "
                                      "step's FLOPs would pass 2^62, beyond what 64-bit counts hold");
   }

@@ -18,7 +18,7 @@
 
 #include "bench/checkpoint_reporter.hpp"
 #include "common/atomic_file.hpp"
-#include "fit/results.hpp"
+#include "results_format/reader.hpp"
 
 namespace p4s::bench {
 namespace {
@@ -90,7 +90,7 @@ TEST(CheckpointingJsonReporter, EveryCheckpointIsValidJsonWithTheCasesSoFarAndTh
     const nlohmann::json j = nlohmann::json::parse(text);
     ASSERT_EQ(j.at("benchmarks").size(), done);
     EXPECT_EQ(j.at("benchmarks").back().at("name"), c.front().benchmark_name());
-    const fit::ResultSet rs = fit::parse_results(text, path);
+    const results::ResultSet rs = results::parse_results(text, path);
     EXPECT_EQ(rs.nets.size(), done);
   }
   EXPECT_EQ(reporter.runs(), 3u);
@@ -105,7 +105,7 @@ TEST(CheckpointingJsonReporter, EveryCheckpointIsValidJsonWithTheCasesSoFarAndTh
   const nlohmann::json& oom = j.at("benchmarks")[1];
   EXPECT_TRUE(oom.at("error_occurred").get<bool>());
   EXPECT_EQ(oom.at("error_message"), "out of memory: \"quoted\"\n and a new line");
-  const fit::ResultSet rs = fit::read_results({path});
+  const results::ResultSet rs = results::read_results({path});
   ASSERT_EQ(rs.nets.size(), 3u);
   EXPECT_FALSE(rs.nets[1].fits);
   EXPECT_NEAR(*rs.nets[0].values.latency_ms, 12.5, 1e-9);  // 0.0125 s per iteration
@@ -123,7 +123,7 @@ TEST(CheckpointingJsonReporter, NonFiniteCountersStayReadable) {
   reporter.ReportRuns({r});
   const std::string text = read_file(path);
   EXPECT_NE(text.find("NaN"), std::string::npos) << text;  // as Google Benchmark writes it
-  const fit::ResultSet rs = fit::parse_results(text, path);
+  const results::ResultSet rs = results::parse_results(text, path);
   ASSERT_EQ(rs.nets.size(), 1u);
   EXPECT_FALSE(rs.nets[0].values.mem_used);
   EXPECT_TRUE(rs.nets[0].values.mem_alloc);

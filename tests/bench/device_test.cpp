@@ -14,7 +14,7 @@ namespace {
 std::string error_of(const std::optional<DeviceChoice>& asked, const CudaStatus& cuda) {
   try {
     resolve_device(asked, cuda);
-  } catch (const OptionError& e) {
+  } catch (const InputError& e) {
     return e.what();
   }
   return "";
@@ -61,7 +61,7 @@ TEST(Device, MemoryLimitIsAFractionOfTheGpu) {
   try {
     memory_fraction_for_limit(h100 + 1, h100);
     ADD_FAILURE() << "a limit above the GPU's memory was accepted";
-  } catch (const OptionError& e) {
+  } catch (const InputError& e) {
     EXPECT_EQ(std::string(e.what()),
               "--p4s_mem_limit=" + std::to_string(h100 + 1) + ": more than the GPU's " + std::to_string(h100) +
                   " bytes of memory");

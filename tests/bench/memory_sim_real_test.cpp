@@ -11,10 +11,10 @@
 #include <string>
 
 #include "bench/mem_alloc.hpp"
-#include "fit/memory_backend.hpp"
-#include "fit/memory_sim.hpp"
 #include "modelgen/netspec_io.hpp"
 #include "modelgen/torch/training_step.hpp"
+#include "sim/memory_backend.hpp"
+#include "sim/memory_sim.hpp"
 #include "tests/tx2_netspecs.hpp"
 
 namespace p4s {
@@ -53,11 +53,11 @@ TEST_P(MemorySimAgainstLibTorch, PeakMatchesTheTrackingAllocatorWithinOnePercent
     step.run();
     measured = tracker.peak_bytes() - before;
   }
-  const auto backend = fit::make_libtorch_cpu_backend(channel_block(), at::get_num_threads());
-  fit::RuntimeOptions options;  // LibTorch's semantics are the defaults
+  const auto backend = sim::make_libtorch_cpu_backend(channel_block(), at::get_num_threads());
+  sim::RuntimeOptions options;  // LibTorch's semantics are the defaults
   options.relu6_inplace_copies_input = true;
   options.adaptive_pool_saves_input = true;
-  const int64_t simulated = fit::simulate_training_step(spec, shapes, batch, *backend, options).peak_bytes;
+  const int64_t simulated = sim::simulate_training_step(spec, shapes, batch, *backend, options).peak_bytes;
   const double error = 100.0 * static_cast<double>(simulated - measured) / static_cast<double>(measured);
   RecordProperty("error_percent", std::to_string(error));
   EXPECT_LE(std::abs(error), 1.0) << GetParam().net << " at batch " << batch << ": measured " << measured

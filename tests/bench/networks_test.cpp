@@ -25,7 +25,7 @@ namespace {
 std::string error_of(const Options& options, const Sweep& sweep) {
   try {
     load_networks(options, sweep);
-  } catch (const NetworkError& e) {
+  } catch (const InputError& e) {
     return e.what();
   }
   return "";

@@ -14,7 +14,7 @@ namespace {
 std::string error_of(const std::vector<std::string>& args) {
   try {
     parse_args(args);
-  } catch (const OptionError& e) {
+  } catch (const InputError& e) {
     return e.what();
   }
   return "";

@@ -13,7 +13,7 @@
 
 #include "common/atomic_file.hpp"
 #include "tests/cli/run_p4s.hpp"
-#include "tests/fit/synthetic_sweep.hpp"
+#include "tests/compare/synthetic_sweep.hpp"
 #include "tests/tx2_netspecs.hpp"
 
 namespace p4s {
@@ -213,13 +213,13 @@ TEST(CompareCli, RealTx2ResultsAgainstThemselves) {
 }
 
 TEST(CompareCli, SyntheticSweepsOfOneAndTwoThreads) {
-  fit::testdata::SweepModel one, two;
+  compare::testdata::SweepModel one, two;
   one.seed = 1;
   two.seed = 2;
   two.threads = 2;
   const std::string a = temp_path("threads1.json"), b = temp_path("threads2.json");
-  write_file_atomically(a, fit::testdata::synthetic_sweep_json(one));
-  write_file_atomically(b, fit::testdata::synthetic_sweep_json(two));
+  write_file_atomically(a, compare::testdata::synthetic_sweep_json(one));
+  write_file_atomically(b, compare::testdata::synthetic_sweep_json(two));
   const Outcome r = p4s({"compare", "--threshold", "5", a, b});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(contains(r.out, "p4s_threads  1  ->  2")) << r.out;

@@ -1,0 +1,274 @@
+#include "evaluate/evaluation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <iterator>
+#include <optional>
+#include <stdexcept>
+
+#include "common/input_error.hpp"
+#include "predictors/p4s/p4s_model.hpp"
+#include "predictors/perf4sight/perf4sight_model.hpp"
+#include "sim/network_analysis.hpp"
+
+namespace p4s::evaluate {
+namespace {
+
+// A fitted method, seen the same way for both methods.
+struct Held {
+  std::function<std::optional<double>(const predictors::Observation&, results::Target)> predict;
+  std::function<std::optional<double>(const predictors::Observation&, results::Target)> demand;  // compared with capacity
+  std::optional<double> capacity;
+  results::Target capacity_target = results::Target::kMemAlloc;
+};
+
+void add_points(MethodEvaluation& me, const std::vector<const predictors::Observation*>& test, const Held& h) {
+  for (const predictors::Observation* o : test) {
+    for (results::Target t : results::kAllTargets) {
+      if (!o->fits || !o->values.get(t) || *o->values.get(t) <= 0) continue;
+      const std::optional<double> p = h.predict(*o, t);
+      if (!p) continue;
+      me.targets[t].points.push_back(PredictedPoint{o->net->spec.name, o->family, o->batch, *o->values.get(t), *p});
+    }
+    if (h.capacity) {
+      const std::optional<double> p = h.demand(*o, h.capacity_target);
+      if (!p) continue;
+      const bool predicted_fits = *p <= *h.capacity;
+      ++me.fits.n;
+      if (predicted_fits == o->fits) ++me.fits.correct;
+      else if (predicted_fits) ++me.fits.missed_oom;
+      else ++me.fits.false_oom;
+    }
+  }
+}
+
+Metrics metrics_of_points(const std::vector<PredictedPoint>& points) {
+  std::vector<double> p, m;
+  for (const PredictedPoint& pt : points) {
+    p.push_back(pt.predicted);
+    m.push_back(pt.measured);
+  }
+  return metrics_of(p, m);
+}
+
+void summarise(std::map<results::Target, TargetEvaluation>& targets) {
+  for (auto& [t, te] : targets) {
+    std::map<std::string, std::vector<PredictedPoint>> by_family;
+    for (const PredictedPoint& pt : te.points) by_family[pt.family].push_back(pt);
+    te.overall = metrics_of_points(te.points);
+    te.level_removed = level_removed(te.points);
+    for (const auto& [f, pts] : by_family) {
+      te.by_family[f] = metrics_of_points(pts);
+      te.level_removed_by_family[f] = level_removed(pts);
+    }
+  }
+}
+
+// The steps of one network that ran, in the order the observations give them.
+struct NetSteps {
+  std::string family;
+  std::vector<const predictors::Observation*> steps;
+};
+
+}  // namespace
+
+Metrics metrics_of(const std::vector<double>& predicted, const std::vector<double>& measured) {
+  Metrics r;
+  r.n = measured.size();
+  if (r.n == 0) return r;
+  double sum = 0, mean = 0;
+  size_t within = 0;
+  for (size_t i = 0; i < r.n; ++i) {
+    const double e = 100.0 * std::abs(predicted[i] - measured[i]) / measured[i];
+    sum += e;
+    r.worst = std::max(r.worst, e);
+    within += e <= 10.0;
+    mean += measured[i];
+  }
+  mean /= static_cast<double>(r.n);
+  double ss_res = 0, ss_tot = 0;
+  for (size_t i = 0; i < r.n; ++i) {
+    ss_res += (measured[i] - predicted[i]) * (measured[i] - predicted[i]);
+    ss_tot += (measured[i] - mean) * (measured[i] - mean);
+  }
+  r.mape = sum / static_cast<double>(r.n);
+  r.within10 = 100.0 * static_cast<double>(within) / static_cast<double>(r.n);
+  r.r2 = ss_tot > 0 ? 1.0 - ss_res / ss_tot : 0.0;
+  return r;
+}
+
+Metrics level_removed(const std::vector<PredictedPoint>& points) {
+  std::map<std::string, std::vector<const PredictedPoint*>> by_net;
+  for (const PredictedPoint& pt : points) by_net[pt.net].push_back(&pt);
+  std::vector<double> p, m;
+  for (const auto& [net, pts] : by_net) {
+    if (pts.size() < 2) continue;
+    std::vector<double> ratios;
+    for (const PredictedPoint* pt : pts) ratios.push_back(pt->predicted / pt->measured);
+    std::sort(ratios.begin(), ratios.end());
+    const size_t n = ratios.size();
+    const double level = n % 2 ? ratios[n / 2] : 0.5 * (ratios[n / 2 - 1] + ratios[n / 2]);
+    if (!(level > 0)) continue;  // a network predicted at 0: no level to divide out
+    for (const PredictedPoint* pt : pts) {
+      p.push_back(pt->predicted / level);
+      m.push_back(pt->measured);
+    }
+  }
+  return metrics_of(p, m);
+}
+
+std::map<results::Target, TargetEvaluation> neighbour_interpolation(const std::vector<predictors::Observation>& observations) {
+  std::map<std::string, NetSteps> nets;
+  for (const predictors::Observation& o : observations) {
+    if (!o.fits) continue;
+    NetSteps& n = nets[o.net->spec.name];
+    n.family = o.family;
+    n.steps.push_back(&o);
+  }
+  std::map<results::Target, TargetEvaluation> out;
+  for (const auto& [name, n] : nets)
+    for (results::Target t : results::kAllTargets) {
+      std::map<int64_t, double> curve;  // batch -> measurement; emplace keeps the first
+      for (const predictors::Observation* o : n.steps) {
+        const std::optional<double> v = o->values.get(t);
+        if (v && *v > 0) curve.emplace(o->batch, *v);
+      }
+      if (curve.size() < 3) continue;
+      auto lo = curve.begin(), mid = std::next(lo), hi = std::next(mid);
+      for (; hi != curve.end(); ++lo, ++mid, ++hi) {
+        const double x0 = static_cast<double>(lo->first), x = static_cast<double>(mid->first),
+                     x1 = static_cast<double>(hi->first);
+        const double interpolated = lo->second + (hi->second - lo->second) * (x - x0) / (x1 - x0);
+        out[t].points.push_back(PredictedPoint{name, n.family, mid->first, mid->second, interpolated});
+      }
+    }
+  summarise(out);
+  return out;
+}
+
+Evaluation evaluate_leave_one_family_out(const std::vector<predictors::Observation>& observations,
+                                         const std::vector<results::LayerResult>& layer_cases,
+                                         const std::vector<sim::DeviceRuntime>& candidates,
+                                         const EvaluationOptions& options) {
+  Evaluation ev;
+  ev.families = predictors::families_of(observations);
+  if (ev.families.size() < 2)
+    throw InputError("leave-one-family-out needs networks of two or more families, got " +
+                                std::to_string(ev.families.size()));
+  ev.reference = neighbour_interpolation(observations);
+  MethodEvaluation ours{"p4s", {}, {}};
+  MethodEvaluation base{"perf4sight", {}, {}};
+  sim::AnalysisCache cache;
+  for (const std::string& held_out : ev.families) {
+    std::vector<const predictors::Observation*> train, test;
+    for (const predictors::Observation& o : observations) (o.family == held_out ? test : train).push_back(&o);
+    // Both methods fit first, so that a fold is evaluated for both or for neither.
+    std::optional<predictors::P4sModel> m;
+    std::optional<predictors::Perf4sightModel> b;
+    try {
+      m = predictors::train_p4s_model(train, layer_cases, candidates, cache);
+      if (options.baseline) b = predictors::train_perf4sight_model(train, options.seed);
+    } catch (const InputError& e) {
+      ev.not_evaluated[held_out] = e.what();
+      continue;
+    }
+    Held h{[&](const predictors::Observation& o, results::Target t) { return m->predict(cache.get(*o.net, m->runtime), o.batch, t); },
+           [&](const predictors::Observation& o, results::Target t) { return m->demand(cache.get(*o.net, m->runtime), o.batch, t); },
+           m->capacity_bytes, m->capacity_target};
+    add_points(ours, test, h);
+    if (b) {
+      const auto predict_b = [&](const predictors::Observation& o, results::Target t) { return b->predict(*o.net, o.batch, t); };
+      Held hb{predict_b, predict_b, b->capacity_bytes, b->capacity_target};
+      add_points(base, test, hb);
+    }
+  }
+  summarise(ours.targets);
+  ev.methods.push_back(std::move(ours));
+  if (options.baseline) {
+    summarise(base.targets);
+    ev.methods.push_back(std::move(base));
+  }
+  return ev;
+}
+
+Evaluation evaluate_fitted_models(const std::vector<predictors::Observation>& observations,
+                                  const std::vector<const predictors::ModelFile*>& models) {
+  if (models.empty()) throw InputError("no model to evaluate");
+  std::vector<const predictors::ModelFile*> ordered = models;
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](const predictors::ModelFile* a, const predictors::ModelFile* b) { return a->method == "p4s" && b->method != "p4s"; });
+  Evaluation ev;
+  ev.kind = EvaluationKind::kFittedModels;
+  ev.families = predictors::families_of(observations);
+  ev.reference = neighbour_interpolation(observations);
+  std::vector<const predictors::Observation*> all;
+  for (const predictors::Observation& o : observations) all.push_back(&o);
+  sim::AnalysisCache cache;
+  for (const predictors::ModelFile* mf : ordered) {
+    for (const MethodEvaluation& seen : ev.methods)
+      if (seen.method == mf->method)
+        throw InputError("two models of method \"" + mf->method + "\": give one per method");
+    MethodEvaluation me{mf->method, {}, {}};
+    if (mf->p4s) {
+      const predictors::P4sModel& m = *mf->p4s;
+      Held h{[&](const predictors::Observation& o, results::Target t) { return m.predict(cache.get(*o.net, m.runtime), o.batch, t); },
+             [&](const predictors::Observation& o, results::Target t) { return m.demand(cache.get(*o.net, m.runtime), o.batch, t); },
+             m.capacity_bytes, m.capacity_target};
+      add_points(me, all, h);
+    } else if (mf->perf4sight) {
+      const predictors::Perf4sightModel& b = *mf->perf4sight;
+      const auto predict_b = [&](const predictors::Observation& o, results::Target t) { return b.predict(*o.net, o.batch, t); };
+      add_points(me, all, Held{predict_b, predict_b, b.capacity_bytes, b.capacity_target});
+    } else {
+      throw InputError("a model of method \"" + mf->method + "\" without its parameters");
+    }
+    summarise(me.targets);
+    ev.methods.push_back(std::move(me));
+  }
+  return ev;
+}
+
+std::vector<WorstPrediction> worst_predictions(const Evaluation& ev, size_t per_target) {
+  std::vector<WorstPrediction> out;
+  if (ev.methods.empty() || per_target == 0) return out;
+  const MethodEvaluation& first = ev.methods.front();
+  for (results::Target t : results::kAllTargets) {
+    auto it = first.targets.find(t);
+    if (it == first.targets.end()) continue;
+    std::vector<WorstPrediction> rows;
+    for (const PredictedPoint& p : it->second.points) {
+      if (!(p.measured > 0)) continue;
+      WorstPrediction w;
+      w.target = t;
+      w.method = first.method;
+      w.point = p;
+      w.error = 100.0 * std::abs(p.predicted - p.measured) / p.measured;
+      rows.push_back(std::move(w));
+    }
+    const size_t n = std::min(per_target, rows.size());
+    std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(n), rows.end(),
+                      [](const WorstPrediction& a, const WorstPrediction& b) {
+                        if (a.error != b.error) return a.error > b.error;
+                        if (a.point.net != b.point.net) return a.point.net < b.point.net;
+                        return a.point.batch < b.point.batch;
+                      });
+    rows.resize(n);
+    for (WorstPrediction& w : rows) {
+      for (size_t m = 1; m < ev.methods.size(); ++m) {
+        auto other = ev.methods[m].targets.find(t);
+        if (other == ev.methods[m].targets.end()) continue;
+        for (const PredictedPoint& q : other->second.points)
+          if (q.net == w.point.net && q.batch == w.point.batch) {
+            w.others[ev.methods[m].method] = q.predicted;
+            break;
+          }
+      }
+      out.push_back(std::move(w));
+    }
+  }
+  return out;
+}
+
+}  // namespace p4s::evaluate

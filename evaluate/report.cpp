@@ -1,0 +1,431 @@
+#include "evaluate/report.hpp"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/atomic_file.hpp"
+#include "sim/cost_terms.hpp"
+
+namespace p4s::evaluate {
+namespace {
+
+const char* combine_words(predictors::Combine c) {
+  switch (c) {
+    case predictors::Combine::kSum: return "the sum over layers of dispatch and work";
+    case predictors::Combine::kLayerMax: return "the sum over layers of the larger of dispatch and work";
+    case predictors::Combine::kPipeline: return "the step's dispatch and work as a two-stage pipeline";
+  }
+  return "";
+}
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+std::string fmt(const char* f, const char* v) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+// Values shown to people: memory in MiB, latency in ms.
+double display(results::Target t, double v) { return t == results::Target::kLatencyMs ? v : v / (1024.0 * 1024.0); }
+const char* unit(results::Target t) { return t == results::Target::kLatencyMs ? "ms" : "MiB"; }
+
+std::string method_title(const std::string& m) { return m == "p4s" ? "p4s (ours)" : "perf4sight (baseline)"; }
+constexpr const char* kReferenceShort = "neighbours (reference)";
+
+bool held_out_folds(const Evaluation& ev) { return ev.kind == EvaluationKind::kLeaveOneFamilyOut; }
+// A family's column heading in the accuracy tables.
+std::string family_column(const Evaluation& ev, const std::string& family) {
+  return held_out_folds(ev) ? family + " held out" : family;
+}
+
+void make_dir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
+    throw std::runtime_error(dir + ": cannot create the report folder: " + std::strerror(errno));
+}
+
+std::string model_summary(const predictors::ModelFile& m) {
+  std::ostringstream s;
+  s << "- method: `" << m.method << "`, fitted on " << m.measurements << " network cases of "
+    << m.families.size() << " families (" ;
+  for (size_t i = 0; i < m.families.size(); ++i) s << (i ? ", " : "") << m.families[i];
+  s << "), data digest `" << m.data_digest << "`\n";
+  if (m.p4s) {
+    const predictors::P4sModel& p = *m.p4s;
+    s << "- runtime: " << p.runtime.describe() << "\n";
+    for (const auto& [t, lm] : p.memory) {
+      s << "- `" << results::target_name(t) << "` =";
+      for (size_t f = 0; f < lm.features.size(); ++f)
+        s << (f ? " +" : "") << " " << fmt("%.6g", lm.coefficients(f)) << " x " << lm.features[f];
+      if (lm.ceiling)
+        s << ", at most " << fmt("%.1f", *lm.ceiling / (1024.0 * 1024.0))
+          << " MiB (the most measured: past the device's limit a step reports no more)";
+      s << "\n";
+    }
+    if (p.latency) {
+      s << "- `latency_ms` = " << fmt("%.4g", p.latency->step_ms) << " ms + " << fmt("%.4g", p.latency->scale)
+        << " x " << combine_words(p.latency->combine) << ", fitted on " << (p.latency->from_layer_cases ? "layer cases" : "network cases")
+        << "; coefficients:";
+      for (size_t i = 0; i < p.latency->coefficients.n_elem; ++i)
+        s << (i ? "," : "") << " " << predictors::latency_coefficient_names()[i] << " " << fmt("%.4g", p.latency->coefficients(i));
+      if (p.latency->small_batch_below > 0)
+        s << "; per_small_batch_flop_ms below batch " << p.latency->small_batch_below;
+      s << "\n";
+    }
+    if (p.capacity_bytes)
+      s << "- fits when predicted `" << results::target_name(p.capacity_target) << "`"
+        << (p.memory.at(p.capacity_target).ceiling ? " (without its ceiling)" : "") << " <= "
+        << fmt("%.1f", *p.capacity_bytes / (1024.0 * 1024.0)) << " MiB\n";
+  }
+  return s.str();
+}
+
+// Draws predicted against measured for one target, both methods, with gnuplot.
+std::string plot(const std::string& dir, results::Target t, const Evaluation& ev) {
+  const std::string png = dir + "/" + results::target_name(t) + ".png";
+  const std::string tmp = png + ".tmp.png";
+  std::ostringstream g;
+  g << "set terminal pngcairo size 900,700 noenhanced\n"
+    << "set output '" << tmp << "'\n"
+    << "set logscale xy\nset grid\nset key top left\n"
+    << "set title '" << results::target_name(t) << ": predicted against measured"
+    << (held_out_folds(ev) ? ", each family held out" : ", models fitted beforehand") << "'\n"
+    << "set xlabel 'measured (" << unit(t) << ")'\nset ylabel 'predicted (" << unit(t) << ")'\n";
+  double lo = INFINITY, hi = 0;
+  for (const MethodEvaluation& me : ev.methods) {
+    auto it = me.targets.find(t);
+    if (it == me.targets.end()) continue;
+    g << "$" << me.method << " << EOD\n";
+    for (const PredictedPoint& p : it->second.points) {
+      const double m = display(t, p.measured), q = display(t, p.predicted);
+      if (m <= 0 || q <= 0) continue;
+      lo = std::min({lo, m, q});
+      hi = std::max({hi, m, q});
+      g << fmt("%.9g", m) << " " << fmt("%.9g", q) << "\n";
+    }
+    g << "EOD\n";
+  }
+  if (!(hi > 0)) return "";
+  g << "set xrange [" << lo / 1.2 << ":" << hi * 1.2 << "]\nset yrange [" << lo / 1.2 << ":" << hi * 1.2 << "]\n";
+  g << "plot x title 'exact' lc rgb 'black', 1.1*x title '+-10%' dt 2 lc rgb 'gray', 0.9*x notitle dt 2 lc rgb 'gray'";
+  const char* colors[] = {"'#1f77b4'", "'#d62728'"};
+  size_t c = 0;
+  for (const MethodEvaluation& me : ev.methods)
+    if (me.targets.count(t))
+      g << ", $" << me.method << " using 1:2 with points pt 7 ps 0.6 lc rgb " << colors[c++ % 2] << " title '"
+        << method_title(me.method) << "'";
+  g << "\n";
+  FILE* p = ::popen("gnuplot 2>/dev/null", "w");
+  if (!p) return "gnuplot could not be started: plots skipped";
+  const std::string script = g.str();
+  std::fwrite(script.data(), 1, script.size(), p);
+  const int status = ::pclose(p);
+  if (status != 0) {
+    ::unlink(tmp.c_str());
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) return "gnuplot is not installed: plots skipped";
+    return "gnuplot failed on " + png + ": plot skipped";
+  }
+  if (std::rename(tmp.c_str(), png.c_str()) != 0) return png + ": cannot write the plot";
+  return "";
+}
+
+// The held-out predictions of the first method furthest from their measurements, per target,
+// beside the other methods' predictions of the same steps.
+std::string largest_errors(const Evaluation& ev) {
+  constexpr size_t kPerTarget = 3;
+  const std::vector<WorstPrediction> worst = worst_predictions(ev, kPerTarget);
+  if (worst.empty()) return "";
+  std::vector<std::string> others;
+  for (size_t m = 1; m < ev.methods.size(); ++m) others.push_back(ev.methods[m].method);
+  std::ostringstream s;
+  s << "## Largest errors\n\nThe " << (held_out_folds(ev) ? "held-out " : "") << "predictions of "
+    << method_title(worst.front().method)
+    << " furthest from their measurements, " << kPerTarget << " per target"
+    << (others.empty() ? "" : ", beside the other method's prediction of the same step") << ":\n\n"
+    << "| target | network | batch | measured | " << method_title(worst.front().method) << " | error |";
+  for (const std::string& o : others) s << " " << method_title(o) << " | error |";
+  s << "\n|---|---|---:|---:|---:|---:|";
+  for (size_t i = 0; i < others.size(); ++i) s << "---:|---:|";
+  s << "\n";
+  for (const WorstPrediction& w : worst) {
+    const results::Target t = w.target;
+    const double m = w.point.measured;
+    s << "| `" << results::target_name(t) << "` | " << w.point.net << " | " << w.point.batch << " | "
+      << fmt("%.1f ", display(t, m)) << unit(t) << " | " << fmt("%.1f ", display(t, w.point.predicted)) << unit(t)
+      << " | " << fmt("%.1f%%", w.error) << " |";
+    for (const std::string& o : others) {
+      auto it = w.others.find(o);
+      if (it == w.others.end()) {
+        s << " - | - |";
+        continue;
+      }
+      s << " " << fmt("%.1f ", display(t, it->second)) << unit(t) << " | "
+        << fmt("%.1f%%", 100.0 * std::abs(it->second - m) / m) << " |";
+    }
+    s << "\n";
+  }
+  s << "\n";
+  return s.str();
+}
+
+// The rows of one target in the accuracy tables: each method that predicted it, then the
+// reference where a method did.
+struct TableRow {
+  std::string title;
+  bool reference = false;
+  const TargetEvaluation* te = nullptr;
+};
+std::vector<TableRow> table_rows(const Evaluation& ev, results::Target t) {
+  std::vector<TableRow> rows;
+  for (const MethodEvaluation& me : ev.methods) {
+    auto it = me.targets.find(t);
+    if (it != me.targets.end()) rows.push_back({method_title(me.method), false, &it->second});
+  }
+  auto r = ev.reference.find(t);
+  if (!rows.empty() && r != ev.reference.end()) rows.push_back({kReferenceShort, true, &r->second});
+  return rows;
+}
+
+nlohmann::json metrics_json(const Metrics& m) {
+  return {{"n", m.n}, {"mape", m.mape}, {"worst", m.worst}, {"within10", m.within10}, {"r2", m.r2}};
+}
+
+// Metrics with their per-family figures under "by_family".
+nlohmann::json metrics_by_family_json(const Metrics& overall, const std::map<std::string, Metrics>& by_family) {
+  nlohmann::json j = metrics_json(overall);
+  nlohmann::json by = nlohmann::json::object();
+  for (const auto& [f, m] : by_family) by[f] = metrics_json(m);
+  j["by_family"] = by;
+  return j;
+}
+
+// `level`: with each method's figures after its networks' levels are removed (not for the
+// reference, which interpolates within each network anyway).
+nlohmann::json targets_json(const std::map<results::Target, TargetEvaluation>& targets, bool level) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [t, te] : targets) {
+    nlohmann::json tj = metrics_by_family_json(te.overall, te.by_family);
+    if (level) tj["level_removed"] = metrics_by_family_json(te.level_removed, te.level_removed_by_family);
+    out[results::target_name(t)] = tj;
+  }
+  return out;
+}
+
+// The methods' errors with each network's level removed (level_removed), beside their MAPE.
+std::string level_table(const Evaluation& ev) {
+  std::ostringstream md;
+  bool any = false;
+  for (const MethodEvaluation& me : ev.methods)
+    for (const auto& [t, te] : me.targets) any |= te.level_removed.n > 0;
+  if (!any) return "";
+  md << "Where the error is: each network's predictions divided by their median ratio to its "
+        "measurements (networks predicted at two batch sizes or more). What is left is the error in how the "
+        "predictions follow the batch size; the difference to the MAPE is a level per network, the same at "
+        "every batch size, which only what a method knows of a network's layers can mend.\n\n";
+  md << "| target | method | MAPE | level removed | <=10% |";
+  for (const std::string& f : ev.families) md << " " << f << " |";
+  md << "\n|---|---|---:|---:|---:|";
+  for (size_t i = 0; i < ev.families.size(); ++i) md << "---:|";
+  md << "\n";
+  for (results::Target t : results::kAllTargets)
+    for (const MethodEvaluation& me : ev.methods) {
+      auto it = me.targets.find(t);
+      if (it == me.targets.end() || !it->second.level_removed.n) continue;
+      const TargetEvaluation& te = it->second;
+      md << "| `" << results::target_name(t) << "` | " << method_title(me.method) << " | " << fmt("%.2f%%", te.overall.mape)
+         << " | " << fmt("%.2f%%", te.level_removed.mape) << " | " << fmt("%.1f%%", te.level_removed.within10) << " |";
+      for (const std::string& f : ev.families) {
+        auto b = te.level_removed_by_family.find(f);
+        md << " " << (b == te.level_removed_by_family.end() || !b->second.n ? std::string("-") : fmt("%.2f%%", b->second.mape)) << " |";
+      }
+      md << "\n";
+    }
+  md << "\n";
+  return md.str();
+}
+
+}  // namespace
+
+std::string evaluation_table(const Evaluation& ev) {
+  std::ostringstream s;
+  s << (held_out_folds(ev) ? "Leave-one-family-out: fitted on the other families, predicting the held-out one\n"
+                            : "Fitted models predicting these results\n");
+  s << fmt("%-13s", "target") << fmt("%-23s", "method") << fmt("%8s", "MAPE") << fmt("%8s", "worst")
+    << fmt("%8s", "<=10%") << fmt("%7s", "R2") << (held_out_folds(ev) ? "  | MAPE with held out:" : "  | MAPE of:");
+  for (const std::string& f : ev.families) s << " " << f;
+  s << "\n";
+  for (results::Target t : results::kAllTargets) {
+    bool first = true;
+    for (const TableRow& row : table_rows(ev, t)) {
+      const Metrics& m = row.te->overall;
+      s << fmt("%-13s", first ? results::target_name(t) : "") << fmt("%-23s", row.title.c_str()) << fmt("%7.2f%%", m.mape)
+        << fmt("%7.1f%%", m.worst) << fmt("%7.1f%%", m.within10) << fmt("%7.3f", m.r2) << "  |";
+      for (const std::string& f : ev.families) {
+        auto b = row.te->by_family.find(f);
+        s << (b == row.te->by_family.end() ? std::string("      -") : fmt(" %6.2f%%", b->second.mape));
+      }
+      s << "\n";
+      first = false;
+    }
+  }
+  if (!ev.reference.empty())
+    s << kReferenceShort << ": each step interpolated between the same network's neighbouring batch sizes,\n"
+      << "  the measurements' own smoothness (not a predictor: it has seen the network)\n";
+  for (const MethodEvaluation& me : ev.methods) {
+    std::string line;
+    for (const auto& [t, te] : me.targets)
+      if (te.level_removed.n) line += std::string(line.empty() ? "" : ", ") + results::target_name(t) + fmt(" %.2f%%", te.level_removed.mape);
+    if (!line.empty()) s << "MAPE with each network's level removed, " << method_title(me.method) << ": " << line << "\n";
+  }
+  for (const auto& [family, why] : ev.not_evaluated) s << family << " held out: not evaluated: " << why << "\n";
+  for (const MethodEvaluation& me : ev.methods)
+    if (me.fits.n)
+      s << "fits / does not fit, " << method_title(me.method) << ": " << fmt("%.1f%%", me.fits.accuracy()) << " correct ("
+        << me.fits.correct << " of " << me.fits.n << "; " << me.fits.missed_oom << " predicted to fit that ran out of memory, "
+        << me.fits.false_oom << " predicted not to fit that ran)\n";
+  return s.str();
+}
+
+nlohmann::json evaluation_to_json(const Evaluation& ev) {
+  nlohmann::json j;
+  j["schema_version"] = 1;
+  j["evaluation"] = held_out_folds(ev) ? "leave-one-family-out" : "fitted-models";
+  j["families"] = ev.families;
+  nlohmann::json methods = nlohmann::json::object();
+  for (const MethodEvaluation& me : ev.methods) {
+    nlohmann::json mj;
+    mj["targets"] = targets_json(me.targets, true);
+    mj["fits"] = {{"n", me.fits.n}, {"correct", me.fits.correct}, {"missed_oom", me.fits.missed_oom},
+                  {"false_oom", me.fits.false_oom}, {"accuracy", me.fits.accuracy()}};
+    methods[me.method] = mj;
+  }
+  j["methods"] = methods;
+  if (!ev.reference.empty()) j["reference"] = {{"method", "neighbour-interpolation"}, {"targets", targets_json(ev.reference, false)}};
+  if (!ev.not_evaluated.empty()) j["not_evaluated"] = ev.not_evaluated;
+  return j;
+}
+
+std::vector<std::string> accuracy_regressions(const std::string& report_dir, const Evaluation& now) {
+  const std::string path = report_dir + "/evaluation.json";
+  nlohmann::json committed;
+  try {
+    committed = nlohmann::json::parse(read_file(path));
+  } catch (const std::exception& e) {
+    return {path + ": " + e.what()};
+  }
+  std::vector<std::string> problems;
+  const nlohmann::json j = evaluation_to_json(now);
+  for (auto m = j["methods"].begin(); m != j["methods"].end(); ++m)
+    for (auto t = (*m)["targets"].begin(); t != (*m)["targets"].end(); ++t) {
+      const nlohmann::json* was = nullptr;
+      if (committed.contains("methods") && committed["methods"].contains(m.key()) &&
+          committed["methods"][m.key()].contains("targets") && committed["methods"][m.key()]["targets"].contains(t.key()))
+        was = &committed["methods"][m.key()]["targets"][t.key()];
+      if (!was || !was->contains("mape") || !(*was)["mape"].is_number()) continue;
+      const double before = (*was)["mape"].get<double>(), after = (*t)["mape"].get<double>();
+      if (after > before + 1e-9) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "%s MAPE of %s got worse: %.4f%% committed, %.4f%% now", t.key().c_str(),
+                      m.key().c_str(), before, after);
+        problems.push_back(path + ": " + (held_out_folds(now) ? "held-out " : "") + buf);
+      }
+    }
+  return problems;
+}
+
+std::vector<std::string> write_report(const std::string& dir, const ReportInput& in) {
+  make_dir(dir);
+  std::vector<std::string> warnings;
+  std::ostringstream md;
+  const bool folds = !in.evaluation || held_out_folds(*in.evaluation);
+  md << (folds ? "# Fit report" : "# Evaluation report") << "\n\n## Data\n\n";
+  for (const std::string& src : in.sources) md << "- `" << src << "`\n";
+  if (in.model) {
+    md << "\nDevice context:\n\n";
+    for (const auto& [k, v] : in.model->device) md << "- " << k << ": " << v << "\n";
+    md << "\n## Model\n\n" << model_summary(*in.model);
+  }
+  if (!in.fitted_models.empty()) {
+    md << "\n## Models evaluated\n\n";
+    for (const predictors::ModelFile* m : in.fitted_models) md << model_summary(*m);
+  }
+  md << (folds ? "\n## Accuracy on networks not fitted on\n\n" : "\n## Accuracy on these results\n\n");
+  if (in.evaluation) {
+    const Evaluation& ev = *in.evaluation;
+    if (folds)
+      md << "Leave-one-family-out: for each family, the predictors are fitted on the other families "
+            "and predict the held-out one; the figures gather every held-out prediction. ";
+    else
+      md << "The models, fitted beforehand on the data their summaries name, predict every step of these "
+            "results; nothing here was fitted on them" << in.evaluation_note << ". ";
+    md << "MAPE: mean "
+          "absolute percentage error; worst: largest; <=10%: share of predictions within 10% of the "
+          "measurement; R2: coefficient of determination.\n\n";
+    md << "| target | method | MAPE | worst | <=10% | R2 |";
+    for (const std::string& f : ev.families) md << " " << family_column(ev, f) << " |";
+    md << "\n|---|---|---:|---:|---:|---:|";
+    for (size_t i = 0; i < ev.families.size(); ++i) md << "---:|";
+    md << "\n";
+    for (results::Target t : results::kAllTargets)
+      for (const TableRow& row : table_rows(ev, t)) {
+        const Metrics& m = row.te->overall;
+        md << "| `" << results::target_name(t) << "` | " << (row.reference ? "*" + row.title + "*" : row.title) << " | "
+           << fmt("%.2f%%", m.mape) << " | " << fmt("%.1f%%", m.worst) << " | " << fmt("%.1f%%", m.within10) << " | "
+           << fmt("%.3f", m.r2) << " |";
+        for (const std::string& f : ev.families) {
+          auto b = row.te->by_family.find(f);
+          md << " " << (b == row.te->by_family.end() ? std::string("-") : fmt("%.2f%%", b->second.mape)) << " |";
+        }
+        md << "\n";
+      }
+    md << "\n";
+    if (!ev.reference.empty())
+      md << "*" << kReferenceShort << "*: not a predictor: each step interpolated linearly between the same "
+            "network's steps at the nearest smaller and larger batch sizes (its family columns: that family's "
+            "networks). Having seen the network, it shows how smooth the measurements are in the batch size: its "
+            "error is what run-to-run noise, allocator steps and kernel switches between batch sizes cost a "
+            "prediction that is smooth in the batch size. A method that knows those switches can beat it; a held-out "
+            "error several times larger leaves something to model.\n\n";
+    md << level_table(ev);
+    for (const auto& [family, why] : ev.not_evaluated)
+      md << "Not evaluated with " << family << " held out: " << why << ".\n\n";
+    for (const MethodEvaluation& me : ev.methods)
+      if (me.fits.n)
+        md << "Fits / does not fit, " << method_title(me.method) << ": " << fmt("%.1f%%", me.fits.accuracy())
+           << " correct (" << me.fits.correct << " of " << me.fits.n << "; " << me.fits.missed_oom
+           << " predicted to fit ran out of memory, " << me.fits.false_oom << " predicted not to fit ran).\n\n";
+    md << largest_errors(ev);
+    md << "## Predicted against measured\n\n";
+    for (results::Target t : results::kAllTargets) {
+      bool any = false;
+      for (const MethodEvaluation& me : ev.methods) any |= me.targets.count(t) > 0;
+      if (!any) continue;
+      const std::string w = plot(dir, t, ev);
+      if (w.empty())
+        md << "![" << results::target_name(t) << "](" << results::target_name(t) << ".png)\n\n";
+      else if (std::find(warnings.begin(), warnings.end(), w) == warnings.end())
+        warnings.push_back(w);
+    }
+    p4s::write_file_atomically(dir + "/evaluation.json", evaluation_to_json(ev).dump(1) + "\n");
+  } else {
+    md << in.evaluation_note << "\n";
+  }
+  p4s::write_file_atomically(dir + "/report.md", md.str());
+  return warnings;
+}
+
+}  // namespace p4s::evaluate

@@ -1,0 +1,209 @@
+#include "predictors/model_file.hpp"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/atomic_file.hpp"
+#include "common/input_error.hpp"
+#include "common/json_integer.hpp"
+#include "modelgen/netspec_io.hpp"
+
+namespace p4s::predictors {
+namespace {
+
+constexpr const char* kFormatName = "p4s-model";
+
+void fnv1a(uint64_t& h, const std::string& s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+}
+
+std::string number(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+// The first number in `j` that is not finite (NaN or an infinity), as its field's path, e.g.
+// "model.targets.mem_alloc.coefficients[1]"; empty when every number is finite. JSON has no
+// such numbers: written, they would become null and the file would not read back.
+std::string nonfinite_field(const nlohmann::json& j, const std::string& path) {
+  if (j.is_number_float()) return std::isfinite(j.get<double>()) ? std::string() : path;
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      std::string found = nonfinite_field(*it, path.empty() ? it.key() : path + "." + it.key());
+      if (!found.empty()) return found;
+    }
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) {
+      std::string found = nonfinite_field(j[i], path + "[" + std::to_string(i) + "]");
+      if (!found.empty()) return found;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<results::Target> ModelFile::targets() const {
+  std::vector<results::Target> out;
+  for (results::Target t : results::kAllTargets)
+    if ((p4s && p4s->has(t)) || (perf4sight && perf4sight->has(t))) out.push_back(t);
+  return out;
+}
+
+std::string data_digest(const std::vector<Observation>& observations) {
+  std::vector<std::string> lines;
+  std::set<std::string> nets;
+  for (const Observation& o : observations) {
+    std::string l = o.net->spec.name + " " + std::to_string(o.batch) + (o.fits ? " ran" : " oom");
+    for (results::Target t : results::kAllTargets) {
+      const auto& v = o.values.get(t);
+      l += " " + (v ? number(*v) : std::string("-"));
+    }
+    lines.push_back(l);
+    nets.insert(o.net->spec.name);
+  }
+  std::sort(lines.begin(), lines.end());
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (const std::string& l : lines) fnv1a(h, l + "\n");
+  // The networks' definitions, by name (sorted), in their canonical written form.
+  std::map<std::string, const modelgen::ResolvedNet*> by_name;
+  for (const Observation& o : observations) by_name[o.net->spec.name] = o.net;
+  for (const auto& [name, net] : by_name) fnv1a(h, modelgen::netspec_to_json(net->spec));
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "fnv1a64:%016" PRIx64, h);
+  return buf;
+}
+
+std::string model_to_json(const ModelFile& m) {
+  nlohmann::json j;
+  j["format"] = {{"name", kFormatName}, {"version", kModelFormatVersion}};
+  j["method"] = m.method;
+  j["fitted_on"] = {{"digest", m.data_digest}, {"measurements", m.measurements}, {"families", m.families}};
+  j["device"] = m.device;
+  std::vector<std::string> targets;
+  for (results::Target t : m.targets()) targets.push_back(results::target_name(t));
+  j["targets"] = targets;
+  if (m.p4s) j["model"] = m.p4s->to_json();
+  if (m.perf4sight) j["model"] = m.perf4sight->to_json();
+  const std::string bad = nonfinite_field(j, "");
+  if (!bad.empty()) {
+    throw std::runtime_error("field \"" + bad + "\": not a finite number; a model with NaN or Infinity is not written");
+  }
+  return j.dump(1) + "\n";
+}
+
+namespace {
+
+// Model files nest a few levels deep (a forest's trees: 5); deeper JSON is refused.
+constexpr int kMaxModelJsonDepth = 64;
+
+ModelFile parse_model_json(const nlohmann::json& j, const std::string& source);
+
+}  // namespace
+
+ModelFile parse_model(const std::string& text, const std::string& source) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text, [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+      if (depth > kMaxModelJsonDepth)
+        throw InputError(source + ": JSON nested deeper than " + std::to_string(kMaxModelJsonDepth) +
+                             " levels: not a p4s model file");
+      return true;
+    });
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(source + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+  } catch (const nlohmann::json::exception& e) {
+    // Failures without a position, e.g. a number beyond the range of double.
+    const std::string what = e.what();
+    const size_t bracket = what.find("] ");
+    throw InputError(source + ": not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
+  }
+  try {
+    return parse_model_json(j, source);
+  } catch (const nlohmann::json::exception& e) {
+    // A field of an unexpected type that no check above caught: still one line, still exit 2.
+    const std::string what = e.what();
+    const size_t bracket = what.find("] ");
+    throw InputError(source + ": malformed model: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
+  }
+}
+
+namespace {
+
+ModelFile parse_model_json(const nlohmann::json& j, const std::string& source) {
+  auto fail = [&](const std::string& field, const std::string& problem) -> InputError {
+    return InputError(source + ": field \"" + field + "\": " + problem);
+  };
+  if (!j.is_object() || !j.contains("format") || !j["format"].is_object())
+    throw fail("format", "missing: not a p4s model file");
+  const nlohmann::json& f = j["format"];
+  if (!f.contains("name") || !f["name"].is_string() || f["name"].get<std::string>() != kFormatName)
+    throw fail("format.name", "must be \"p4s-model\"");
+  if (!f.contains("version") || !f["version"].is_number_integer()) throw fail("format.version", "must be an integer");
+  const int64_t version = f["version"].get<int64_t>();
+  if (version > kModelFormatVersion)
+    throw fail("format.version", "version " + std::to_string(version) + " is newer than this reader understands (" +
+                                     std::to_string(kModelFormatVersion) + ")");
+  if (version < 1) throw fail("format.version", "unknown version " + std::to_string(version));
+
+  ModelFile m;
+  if (!j.contains("method") || !j["method"].is_string()) throw fail("method", "must be a string");
+  m.method = j["method"].get<std::string>();
+  try {
+    const nlohmann::json& on = j.at("fitted_on");
+    m.data_digest = on.at("digest").get<std::string>();
+    const std::optional<size_t> n = json_integer<size_t>(on.at("measurements"));
+    if (!n) throw fail("fitted_on.measurements", "must be a non-negative integer");
+    m.measurements = *n;
+    m.families = on.at("families").get<std::vector<std::string>>();
+    if (j.contains("device")) m.device = j["device"].get<std::map<std::string, std::string>>();
+  } catch (const nlohmann::json::exception&) {
+    throw fail("fitted_on", "must hold digest, measurements and families; device must map strings to strings");
+  }
+  if (!j.contains("model")) throw fail("model", "is missing");
+  try {
+    if (m.method == "p4s")
+      m.p4s = P4sModel::from_json(j["model"]);
+    else if (m.method == "perf4sight")
+      m.perf4sight = Perf4sightModel::from_json(j["model"]);
+    else
+      throw fail("method", "must be \"p4s\" or \"perf4sight\", got \"" + m.method + "\"");
+  } catch (const InputError& e) {
+    throw InputError(source + ": " + e.what());
+  }
+  if (m.targets().empty()) throw fail("model", "fits no target");
+  return m;
+}
+
+}  // namespace
+
+ModelFile read_model(const std::string& path) {
+  std::string text;
+  try {
+    text = p4s::read_file(path);
+  } catch (const std::runtime_error& e) {
+    throw InputError(e.what());
+  }
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw InputError(path + ": the file is empty");
+  return parse_model(text, path);
+}
+
+void write_model(const ModelFile& model, const std::string& path) {
+  std::string text;
+  try {
+    text = model_to_json(model);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+  p4s::write_file_atomically(path, text);
+}
+
+}  // namespace p4s::predictors

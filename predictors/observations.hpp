@@ -1,0 +1,29 @@
+// The measurements a fit learns from: each network case of the results, with its NetSpec
+// resolved and its family named (the text of its name before the first '_').
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "modelgen/network_library.hpp"
+#include "results_format/reader.hpp"
+
+namespace p4s::predictors {
+
+struct Observation {
+  const modelgen::ResolvedNet* net = nullptr;
+  std::string family;
+  int64_t batch = 0;
+  bool fits = true;  // false: the step ran out of memory
+  results::Measured values;
+};
+
+// One observation per network case of `results`. Throws InputError naming the first
+// network that `library` cannot resolve.
+std::vector<Observation> make_observations(const results::ResultSet& results, modelgen::NetworkLibrary& library);
+
+// The families present, sorted.
+std::vector<std::string> families_of(const std::vector<Observation>& observations);
+
+}  // namespace p4s::predictors

@@ -1,0 +1,93 @@
+#include "predictors/p4s/runtime_candidates.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "common/number_text.hpp"
+
+namespace p4s::predictors {
+namespace {
+
+using results::ResultSet;
+using sim::DeviceKind;
+using sim::DeviceRuntime;
+
+bool context_has(const results::ResultSet& r, const std::string& key, const std::string& needle) {
+  auto it = r.context.find(key);
+  if (it == r.context.end()) return false;
+  std::string v = it->second;
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return v.find(needle) != std::string::npos;
+}
+
+int context_int(const results::ResultSet& r, const std::string& key, int fallback) {
+  auto it = r.context.find(key);
+  if (it == r.context.end()) return fallback;
+  const std::optional<int> v = parse_integer<int>(it->second);
+  return v ? std::max(1, *v) : fallback;
+}
+
+// The framework's version from the context: "framework": "PyTorch 1.6.0" (perf4sight's
+// data) or "p4s_libtorch": "1.13.0" (the bench's). {0, 0} when unknown.
+std::pair<int, int> framework_version(const results::ResultSet& r) {
+  for (const char* key : {"p4s_libtorch", "framework"}) {
+    auto it = r.context.find(key);
+    if (it == r.context.end()) continue;
+    const std::string& v = it->second;
+    const size_t d = v.find_first_of("0123456789");
+    if (d == std::string::npos) continue;
+    int major = 0, minor = 0;
+    if (std::sscanf(v.c_str() + d, "%d.%d", &major, &minor) == 2) return {major, minor};
+  }
+  return {0, 0};
+}
+
+}  // namespace
+
+sim::DeviceKind device_kind_of(const results::ResultSet& results) {
+  if (context_has(results, "p4s_device", "cuda")) return sim::DeviceKind::kCuda;
+  if (context_has(results, "p4s_device", "cpu")) return sim::DeviceKind::kCpu;
+  for (const results::NetResult& n : results.nets)
+    if (n.values.mem_reserved) return sim::DeviceKind::kCuda;
+  return sim::DeviceKind::kCpu;
+}
+
+std::vector<sim::DeviceRuntime> candidate_runtimes(const results::ResultSet& results) {
+  sim::DeviceRuntime base;
+  base.kind = device_kind_of(results);
+  base.cpu_threads = context_int(results, "p4s_threads", 1);
+  std::vector<int> blocks{16};
+  if (base.kind == sim::DeviceKind::kCpu) {
+    if (context_has(results, "p4s_cpu_isa", "avx512"))
+      blocks = {16};
+    else if (context_has(results, "p4s_cpu_isa", "avx2"))
+      blocks = {8};
+    else
+      blocks = {16, 8};
+  }
+  // Where the measurements cannot tell the semantics apart (a family without ReLU6, say),
+  // the fit keeps the first candidate: the semantics of the framework's version. PyTorch 1.6
+  // (perf4sight's TX2 data) keeps in-place ReLU6's result and no input of a 1x1 adaptive
+  // pooling; LibTorch 1.13, measured with the tracking allocator, copies and keeps both.
+  const auto [major, minor] = framework_version(results);
+  const bool old_framework = major == 1 && minor < 10;
+  const int preferred = old_framework ? 0 : 3;
+  std::vector<sim::DeviceRuntime> out;
+  for (int block : blocks)
+    for (int i = 0; i < 8; ++i) {
+      const int bits = i ^ preferred;  // the preferred semantics first
+      sim::DeviceRuntime r = base;
+      r.cpu_channel_block = block;
+      r.relu6_inplace_copies_input = bits & 1;
+      r.adaptive_pool_saves_input = bits & 2;
+      r.inplace_grad_accumulation = bits & 4;
+      out.push_back(r);
+    }
+  return out;
+}
+
+}  // namespace p4s::predictors

@@ -1,0 +1,199 @@
+#include "sim/cost_terms.hpp"
+
+#include <cmath>
+
+namespace p4s::sim {
+namespace {
+
+using modelgen::Op;
+
+constexpr double kFloat = 4.0;
+// Convolution kernels compute whole tiles of channels: on a GPU a layer of 33 channels costs
+// about what one of 64 does (GEMM tiles of 32); oneDNN on a CPU works on blocks of 16 channels
+// (AVX-512) or 8 (AVX2), the blocked layout of the memory simulation's CPU backend.
+double padded(double channels, int tile) { return std::ceil(channels / tile) * tile; }
+
+bool is_depthwise(const modelgen::Conv2dAttrs& a) { return a.groups > 1 && a.groups == a.in_channels; }
+
+// The cost of one layer given its per-sample input and output shapes; `param_tensors` counts
+// the layer's parameter tensors. Precondition: the op is not flatten.
+// LibTorch 1.13's CPU convolution path (at::_convolution's use_mkldnn, as in
+// memory_backend.cpp): oneDNN, except for 1x1 stride-1 convolutions of batches under 16 on one
+// thread, and single samples of small inputs, which run im2col and a BLAS GEMM.
+int64_t cpu_blas_below_batch(const modelgen::Conv2dAttrs& a, const modelgen::TensorShape& input, int threads) {
+  const bool pointwise = a.kernel == modelgen::Hw{1, 1} && a.stride == modelgen::Hw{1, 1} &&
+                         a.dilation == modelgen::Hw{1, 1};
+  if (pointwise && threads <= 1) return 16;
+  if (a.groups == 1 && !(a.kernel.h > 3 && a.kernel.w > 3) && input.numel() <= 20480) return 2;
+  return 0;
+}
+
+LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, const modelgen::TensorShape& output,
+                  bool input_grad, double& param_tensors, const CostOptions& options) {
+  const double in = input.numel() * kFloat;  // per sample
+  const double o = output.numel() * kFloat;
+  // Forward, weight gradient, and input gradient when one is needed.
+  const double passes = input_grad ? 3 : 2;
+  LayerCost c;
+  switch (l.op) {
+    case Op::kConv2d: {
+      const auto& a = l.conv();
+      param_tensors += a.bias ? 2 : 1;
+      c.ops = passes;
+      if (is_depthwise(a)) {
+        c.depthwise_bytes = (in + o) * passes;
+        const double taps = 2.0 * a.kernel.h * a.kernel.w * output.numel();  // one pass
+        if (options.cpu && a.kernel != modelgen::Hw{3, 3}) {
+          c.depthwise_gemm_flops = taps;
+          c.depthwise_flops = taps * (passes - 1);
+        } else if (!options.cpu && a.kernel != modelgen::Hw{3, 3} && a.kernel != modelgen::Hw{1, 1}) {
+          c.generic_depthwise_flops = taps * passes;
+        } else {
+          c.depthwise_flops = taps * passes;
+        }
+        c.depthwise_ops = passes;
+      } else {
+        const double g = static_cast<double>(a.groups);
+        const double flops = 2.0 * g * padded(a.in_channels / g, options.channel_tile) *
+                             padded(a.out_channels / g, options.channel_tile) * a.kernel.h * a.kernel.w *
+                             output.height * output.width * passes;
+        (a.groups > 1 ? c.grouped_flops : c.tile_flops) = flops;
+        c.bytes = (in + o) * passes;
+        if (options.cpu) {
+          c.blas_below_batch = cpu_blas_below_batch(a, input, options.cpu_threads);
+          c.blas_flops = 2.0 * (a.in_channels / g) * a.out_channels * a.kernel.h * a.kernel.w * output.height *
+                         output.width * passes;
+        }
+      }
+      break;
+    }
+    case Op::kLinear:
+      param_tensors += l.linear().bias ? 2 : 1;
+      c.ops = passes;
+      c.linear_flops = 2.0 * padded(l.linear().in_features, options.channel_tile) *
+                       padded(l.linear().out_features, options.channel_tile) * passes;
+      c.bytes = (in + o) * passes;
+      break;
+    case Op::kBatchNorm2d:
+      param_tensors += 2;
+      c.ops = 2;
+      c.bytes = in * 7;  // forward: statistics, normalisation; backward: four passes
+      break;
+    case Op::kRelu:
+    case Op::kRelu6:
+      c.ops = 2;
+      c.bytes = in * 5;
+      break;
+    case Op::kMaxPool2d:
+    case Op::kAvgPool2d:
+    case Op::kAdaptiveAvgPool2d:
+      c.ops = 2;
+      c.bytes = in * 2 + o * 3;
+      break;
+    case Op::kAdd:
+      c.ops = 1;
+      c.bytes = o * 3;
+      break;
+    case Op::kConcat:
+      c.ops = 2;
+      c.bytes = o * 4;
+      break;
+    case Op::kDropout:
+      c.ops = 2;
+      c.bytes = in * 4;
+      break;
+    case Op::kFlatten:
+      break;
+  }
+  return c;
+}
+
+// The optimizer (SGD with momentum and weight decay: about four kernels per parameter tensor,
+// reading and writing parameters, gradients and momentum) and zero_grad.
+LayerCost optimizer_cost(double param_tensors, double params) {
+  LayerCost opt;
+  opt.ops = 5 * param_tensors;
+  opt.fixed_bytes = params * kFloat * 8;
+  return opt;
+}
+
+}  // namespace
+
+std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net,
+                                   const CostOptions& options) {
+  std::vector<LayerCost> out;
+  double param_tensors = 0;
+  for (size_t i = 0; i < spec.layers.size(); ++i) {
+    const auto& l = spec.layers[i];
+    if (l.op == Op::kFlatten) continue;  // a view: no kernel
+    const auto& s = net.layers[i];
+    const bool input_grad = s.inputs[0] >= 0 && net.layers[static_cast<size_t>(s.inputs[0])].requires_grad;
+    out.push_back(cost_of(l, net.shape_of(s.inputs[0]), s.out, input_grad, param_tensors, options));
+  }
+  out.push_back(optimizer_cost(param_tensors, static_cast<double>(net.params)));
+  // The loss (log-softmax and NLL, forward and backward).
+  LayerCost loss;
+  loss.ops = 4;
+  loss.bytes = static_cast<double>(spec.classes) * kFloat * 6;
+  out.push_back(loss);
+  return out;
+}
+
+std::optional<std::vector<LayerCost>> layer_case_costs(const std::string& kind,
+                                                       const std::map<std::string, int64_t>& args,
+                                                       const CostOptions& options) {
+  auto arg = [&](const char* k) -> int64_t {
+    auto it = args.find(k);
+    return it == args.end() ? 0 : it->second;
+  };
+  modelgen::Layer l;
+  modelgen::TensorShape in, out;
+  if (kind == "Conv2d") {
+    modelgen::Conv2dAttrs a;
+    a.in_channels = arg("cin");
+    a.out_channels = arg("cout");
+    const int64_t k = arg("k"), s = arg("s"), hw = arg("hw");
+    a.groups = arg("g");
+    if (a.in_channels <= 0 || a.out_channels <= 0 || k <= 0 || s <= 0 || hw <= 0 || a.groups <= 0) return std::nullopt;
+    a.kernel = {k, k};
+    a.stride = {s, s};
+    a.padding = {k / 2, k / 2};  // the bench's layer cases pad to keep the size at stride 1
+    a.bias = false;
+    l.op = Op::kConv2d;
+    l.attrs = a;
+    in = {a.in_channels, hw, hw, false};
+    const int64_t o = modelgen::window_output_size(hw, k, s, k / 2, 1, false);
+    if (o <= 0) return std::nullopt;
+    out = {a.out_channels, o, o, false};
+  } else if (kind == "Linear") {
+    const int64_t i = arg("in"), o = arg("out");
+    if (i <= 0 || o <= 0) return std::nullopt;
+    l.op = Op::kLinear;
+    l.attrs = modelgen::LinearAttrs{i, o, true};
+    in = {i, 1, 1, true};
+    out = {o, 1, 1, true};
+  } else if (kind == "BatchNorm2d") {
+    const int64_t c = arg("c"), hw = arg("hw");
+    if (c <= 0 || hw <= 0) return std::nullopt;
+    l.op = Op::kBatchNorm2d;
+    l.attrs = modelgen::BatchNorm2dAttrs{c};
+    in = out = {c, hw, hw, false};
+  } else {
+    return std::nullopt;
+  }
+  double param_tensors = 0;
+  std::vector<LayerCost> costs{cost_of(l, in, out, true, param_tensors, options)};
+  double params = 0;
+  if (l.op == Op::kConv2d) params = static_cast<double>(l.conv().out_channels) * (l.conv().in_channels / l.conv().groups) * l.conv().kernel.h * l.conv().kernel.w;
+  if (l.op == Op::kLinear) params = static_cast<double>(l.linear().in_features + 1) * l.linear().out_features;
+  if (l.op == Op::kBatchNorm2d) params = 2.0 * l.batchnorm().features;
+  costs.push_back(optimizer_cost(param_tensors, params));
+  // The loss out.mean(): a reduction forward, a broadcast gradient backward.
+  LayerCost loss;
+  loss.ops = 2;
+  loss.bytes = out.numel() * kFloat * 2;
+  costs.push_back(loss);
+  return costs;
+}
+
+}  // namespace p4s::sim

@@ -1,0 +1,488 @@
+#include "sim/memory_sim.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <queue>
+#include <stdexcept>
+
+#include "sim/memory_backend.hpp"
+
+namespace p4s::sim {
+namespace {
+
+using modelgen::Layer;
+using modelgen::LayerShape;
+using modelgen::NetSpec;
+using modelgen::Op;
+using modelgen::ShapedNet;
+using modelgen::TensorShape;
+
+constexpr int64_t kFloatBytes = 4;
+constexpr int64_t kIndexBytes = 8;  // int64 pooling indices and class labels
+
+// Live storages with reference counts: a storage is freed when its last holder lets go.
+// Holders are the forward "variables" (until the last consumer ran), autograd's saved
+// tensors, gradient buffers, and views of the storage.
+class Tracker final : public KernelScope {
+ public:
+  Tracker(const RuntimeOptions& options, MemorySimResult& out) : options_(options), out_(out) {}
+
+  void at(Phase phase, int layer) {
+    phase_ = phase;
+    layer_ = layer;
+  }
+  // Starts step `step`; a measured step's peak starts from what is live now.
+  void begin_step(int step, bool measured) {
+    step_ = step;
+    if (measured) {
+      measured_step_ = step;
+      live_by_phase_ = {};
+      live_by_phase_[index(Phase::kSetup)] = live_;
+      out_.peak_bytes = live_;
+      out_.peak_phase = Phase::kSetup;
+      out_.peak_layer = -1;
+      out_.peak_by_phase = live_by_phase_;
+      out_.persistent_bytes = live_;
+    }
+  }
+
+  // A new storage with one reference (its creator's).
+  int allocate(int64_t bytes) {
+    const int id = static_cast<int>(storages_.size());
+    storages_.push_back(Storage{bytes, 1, step_, phase_});
+    live_ += rounded(bytes);
+    live_by_phase_[bucket(storages_.back())] += rounded(bytes);
+    if (options_.record_events) out_.events.push_back(MemoryEvent{step_, id, bytes, true, phase_, layer_});
+    if (live_ > out_.peak_bytes) {
+      out_.peak_bytes = live_;
+      out_.peak_phase = phase_;
+      out_.peak_layer = layer_;
+      out_.peak_by_phase = live_by_phase_;
+    }
+    return id;
+  }
+  void ref(int s) { ++storages_.at(static_cast<size_t>(s)).refs; }
+  void unref(int s) {
+    Storage& st = storages_.at(static_cast<size_t>(s));
+    assert(st.refs > 0);
+    if (--st.refs > 0) return;
+    live_ -= rounded(st.bytes);
+    live_by_phase_[bucket(st)] -= rounded(st.bytes);
+    if (options_.record_events) out_.events.push_back(MemoryEvent{step_, s, st.bytes, false, phase_, layer_});
+  }
+  int refs(int s) const { return storages_.at(static_cast<size_t>(s)).refs; }
+  int64_t live() const { return live_; }
+
+  // Results placed by a backend call, in OpCall::results order; -1 until placed.
+  void expect_results(const std::vector<int64_t>& sizes) {
+    pending_ = sizes;
+    placed_.assign(sizes.size(), -1);
+  }
+  // Places whatever the backend did not, and hands the results over.
+  std::vector<int> take_results() {
+    for (size_t i = 0; i < pending_.size(); ++i)
+      if (placed_[i] < 0) result(i);
+    return std::move(placed_);
+  }
+
+  int temp(int64_t bytes) override { return allocate(bytes); }
+  void release(int handle) override { unref(handle); }
+  void result(size_t index) override {
+    if (index >= pending_.size() || placed_[index] >= 0)
+      throw std::logic_error("memory backend placed result " + std::to_string(index) + " twice or out of range");
+    placed_[index] = allocate(pending_[index]);
+  }
+
+ private:
+  struct Storage {
+    int64_t bytes;
+    int refs;
+    int step;    // the step that allocated it
+    Phase born;  // and in which phase
+  };
+  static size_t index(Phase p) { return static_cast<size_t>(p); }
+  // Where a storage counts in MemorySimResult::peak_by_phase: what the measured step began
+  // with under kSetup, the rest under the phase that allocated it.
+  size_t bucket(const Storage& st) const {
+    return index(st.step < measured_step_ ? Phase::kSetup : st.born);
+  }
+  int64_t rounded(int64_t bytes) const {
+    const int64_t r = options_.round_bytes;
+    if (r <= 1 || bytes == 0) return bytes;
+    return (bytes + r - 1) / r * r;
+  }
+
+  const RuntimeOptions& options_;
+  MemorySimResult& out_;
+  std::vector<Storage> storages_;
+  int64_t live_ = 0;
+  std::array<int64_t, kPhaseCount> live_by_phase_{};
+  Phase phase_ = Phase::kSetup;
+  int layer_ = -1;
+  int step_ = 0;
+  int measured_step_ = 0;
+  std::vector<int64_t> pending_;
+  std::vector<int> placed_;
+};
+
+// Parameter tensors of a layer, in bytes, in the order PyTorch registers them.
+std::vector<int64_t> param_tensors(const Layer& l) {
+  switch (l.op) {
+    case Op::kConv2d: {
+      const auto& a = l.conv();
+      const int64_t w = a.out_channels * (a.in_channels / a.groups) * a.kernel.h * a.kernel.w;
+      if (a.bias) return {w * kFloatBytes, a.out_channels * kFloatBytes};
+      return {w * kFloatBytes};
+    }
+    case Op::kLinear: {
+      const auto& a = l.linear();
+      if (a.bias) return {a.in_features * a.out_features * kFloatBytes, a.out_features * kFloatBytes};
+      return {a.in_features * a.out_features * kFloatBytes};
+    }
+    case Op::kBatchNorm2d:
+      return {l.batchnorm().features * kFloatBytes, l.batchnorm().features * kFloatBytes};
+    default:
+      return {};
+  }
+}
+
+// Whether an op's output is a new allocation (false: a view of, or in place on, its input).
+bool allocates_output(const Layer& l) {
+  switch (l.op) {
+    case Op::kFlatten: return false;
+    case Op::kRelu:
+    case Op::kRelu6: return !l.activation().inplace;
+    case Op::kDropout: return l.dropout().p > 0.0;
+    default: return true;
+  }
+}
+
+class StepSimulation {
+ public:
+  StepSimulation(const NetSpec& spec, const ShapedNet& net, int64_t batch,
+                 const MemoryBackend& backend, const RuntimeOptions& options, MemorySimResult& out)
+      : spec_(spec), net_(net), batch_(batch), backend_(backend), options_(options), out_(out),
+        t_(options, out) {}
+
+  void run() {
+    const int warmup = std::max(0, options_.warmup_steps);
+    setup(warmup == 0 && options_.steady_state);
+    for (int s = 1; s <= warmup + 1; ++s) {
+      const bool measured = s == warmup + 1;
+      fresh_ = s == 1 && !(warmup == 0 && options_.steady_state);
+      t_.begin_step(s, measured);
+      forward();
+      loss_forward(measured);
+      backward();
+      optimizer();
+    }
+  }
+
+ private:
+  int64_t bytes_of(const TensorShape& s) const { return s.numel() * batch_ * kFloatBytes; }
+  int64_t out_bytes(size_t i) const { return bytes_of(net_.layers[i].out); }
+  bool has_node(int layer) const {
+    return layer >= 0 && net_.layers[static_cast<size_t>(layer)].requires_grad;
+  }
+
+  // The model, its training state when `warm` (gradients and momentum buffers), the batch.
+  void setup(bool warm) {
+    t_.at(Phase::kSetup, -1);
+    input_ = t_.allocate(bytes_of(net_.input));
+    t_.allocate(batch_ * kIndexBytes);  // labels
+    for (const Layer& l : spec_.layers) {
+      for (int64_t p : param_tensors(l)) {
+        t_.allocate(p);
+        out_.weight_bytes += p;
+        params_.push_back(p);
+        if (warm) {
+          t_.allocate(p);  // .grad, zeroed in place by zero_grad
+          t_.allocate(p);  // momentum buffer
+        }
+      }
+      if (l.op == Op::kBatchNorm2d) {
+        t_.allocate(l.batchnorm().features * kFloatBytes);  // running_mean
+        t_.allocate(l.batchnorm().features * kFloatBytes);  // running_var
+        t_.allocate(kIndexBytes);                           // num_batches_tracked
+      }
+    }
+  }
+
+  OpCall call_for(size_t i) const {
+    OpCall c;
+    c.layer = &spec_.layers[i];
+    c.shape = &net_.layers[i];
+    for (int p : net_.layers[i].inputs) c.inputs.push_back(net_.shape_of(p));
+    c.batch = batch_;
+    return c;
+  }
+
+  void forward() {
+    const size_t n = spec_.layers.size();
+    out_storage_.assign(n, -1);
+    uses_.assign(n, 0);
+    saved_.assign(n, {});
+    for (size_t i = 0; i < n; ++i)
+      for (int p : net_.layers[i].inputs)
+        if (p >= 0) ++uses_[static_cast<size_t>(p)];
+    ++uses_[static_cast<size_t>(net_.output)];  // the loss
+
+    for (size_t i = 0; i < n; ++i) {
+      t_.at(Phase::kForward, static_cast<int>(i));
+      const Layer& l = spec_.layers[i];
+      const bool node = has_node(static_cast<int>(i));
+      std::vector<int> ins;
+      for (int p : net_.layers[i].inputs) ins.push_back(p < 0 ? input_ : out_storage_[static_cast<size_t>(p)]);
+
+      OpCall c = call_for(i);
+      const bool alloc_out = allocates_output(l);
+      if (alloc_out) c.results.push_back(out_bytes(i));
+      // An in-place op whose backward needs its original input saves a clone of it first.
+      const bool clones_input = node && l.op == Op::kRelu6 && !alloc_out && options_.relu6_inplace_copies_input;
+      if (clones_input) c.results.push_back(bytes_of(c.inputs[0]));
+      const int64_t out_numel = net_.layers[i].out.numel() * batch_;
+      if (l.op == Op::kMaxPool2d) c.results.push_back(out_numel * kIndexBytes);
+      if (l.op == Op::kBatchNorm2d) {
+        c.results.push_back(l.batchnorm().features * kFloatBytes);  // save_mean
+        c.results.push_back(l.batchnorm().features * kFloatBytes);  // save_invstd
+      }
+      if (l.op == Op::kDropout && alloc_out) c.results.push_back(out_numel * backend_.dropout_mask_bytes());
+      t_.expect_results(c.results);
+      backend_.forward(t_, c);
+      std::vector<int> res = t_.take_results();
+
+      // The output storage, held by the forward variable until its last consumer ran.
+      int out;
+      if (alloc_out) {
+        out = res[0];
+      } else {
+        out = ins[0];
+        t_.ref(out);
+      }
+      out_storage_[i] = out;
+
+      // What autograd saves for backward (only when a gradient will flow).
+      std::vector<int>& saved = saved_[i];
+      auto save = [&](int s) {
+        t_.ref(s);
+        saved.push_back(s);
+      };
+      if (node) {
+        switch (l.op) {
+          case Op::kConv2d:
+          case Op::kLinear:
+          case Op::kAvgPool2d:
+            save(ins[0]);
+            break;
+          case Op::kBatchNorm2d:
+            save(ins[0]);
+            save(res[1]);
+            save(res[2]);
+            break;
+          case Op::kMaxPool2d:
+            save(ins[0]);
+            save(res[1]);
+            break;
+          case Op::kAdaptiveAvgPool2d:
+            if (options_.adaptive_pool_saves_input || l.adaptive_pool().output_size != modelgen::Hw{1, 1})
+              save(ins[0]);
+            break;
+          case Op::kRelu:
+            save(out);  // threshold_backward uses the result, in place or not
+            break;
+          case Op::kRelu6:
+            if (clones_input) {
+              saved.push_back(res[0]);  // the clone: its creator's reference passes to autograd
+              res.erase(res.begin());
+            } else {
+              save(l.activation().inplace ? out : ins[0]);  // hardtanh_ keeps its result
+            }
+            break;
+          case Op::kDropout:
+            if (alloc_out) save(res[1]);  // the mask
+            break;
+          case Op::kAdd:
+          case Op::kConcat:
+          case Op::kFlatten:
+            break;
+        }
+      }
+      // Results that nobody keeps (indices and statistics of a layer without gradient).
+      for (size_t r = alloc_out ? 1 : 0; r < res.size(); ++r) t_.unref(res[r]);
+
+      for (int p : net_.layers[i].inputs)
+        if (p >= 0 && --uses_[static_cast<size_t>(p)] == 0) t_.unref(out_storage_[static_cast<size_t>(p)]);
+    }
+  }
+
+  void loss_forward(bool measured) {
+    t_.at(Phase::kLoss, -1);
+    const int64_t logits = batch_ * spec_.classes * kFloatBytes;
+    log_softmax_ = t_.allocate(logits);  // saved by log_softmax's backward
+    t_.unref(out_storage_[static_cast<size_t>(net_.output)]);  // the logits variable
+    loss_ = t_.allocate(kFloatBytes);
+    total_weight_ = t_.allocate(kFloatBytes);  // saved by nll_loss
+    if (measured) {
+      out_.end_of_forward_bytes = t_.live();
+      out_.saved_bytes = out_.end_of_forward_bytes - out_.persistent_bytes;
+    }
+  }
+
+  void deliver(int producer, int grad) {
+    if (!has_node(producer)) {
+      t_.unref(grad);
+      return;
+    }
+    const size_t p = static_cast<size_t>(producer);
+    if (buffer_[p] < 0) {
+      buffer_[p] = grad;
+    } else if (options_.inplace_grad_accumulation && t_.refs(buffer_[p]) == 1) {
+      t_.unref(grad);  // added into the buffer, which nothing else shares
+    } else {
+      const int sum = t_.allocate(out_bytes(p));
+      t_.unref(buffer_[p]);
+      t_.unref(grad);
+      buffer_[p] = sum;
+    }
+    if (--pending_[p] == 0) ready_.push(producer);
+  }
+
+  void backward() {
+    const size_t n = spec_.layers.size();
+    buffer_.assign(n, -1);
+    pending_.assign(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (!has_node(static_cast<int>(i))) continue;
+      for (int p : net_.layers[i].inputs)
+        if (has_node(p)) ++pending_[static_cast<size_t>(p)];
+    }
+    ++pending_[static_cast<size_t>(net_.output)];
+
+    t_.at(Phase::kBackward, -1);
+    const int64_t logits = batch_ * spec_.classes * kFloatBytes;
+    const int grad_loss = t_.allocate(kFloatBytes);
+    const int grad_log_probs = t_.allocate(logits);  // nll_loss_backward
+    t_.unref(grad_loss);
+    const int grad_logits = t_.allocate(logits);  // log_softmax_backward
+    t_.unref(grad_log_probs);
+    t_.unref(log_softmax_);
+    deliver(net_.output, grad_logits);
+
+    while (!ready_.empty()) {
+      const int i = ready_.top();
+      ready_.pop();
+      backward_node(static_cast<size_t>(i));
+    }
+    // Saved tensors of branches that never received a gradient go with the graph.
+    for (auto& saved : saved_)
+      for (int s : saved) t_.unref(s);
+    saved_.clear();
+    t_.unref(total_weight_);  // nll_loss's saved scalar goes with the graph
+    t_.unref(loss_);
+  }
+
+  void backward_node(size_t i) {
+    t_.at(Phase::kBackward, static_cast<int>(i));
+    const Layer& l = spec_.layers[i];
+    const LayerShape& s = net_.layers[i];
+    const int grad_out = buffer_[i];
+    buffer_[i] = -1;
+
+    OpCall c = call_for(i);
+    const bool in_grad = has_node(s.inputs[0]);
+    c.input_needs_grad = in_grad;
+    // Outputs: (producer, storage) pairs, each holding one reference.
+    std::vector<std::pair<int, int>> outs;
+    const std::vector<int64_t> params = param_tensors(l);
+    switch (l.op) {
+      case Op::kAdd:
+      case Op::kConcat:
+      case Op::kFlatten:
+        // The incoming gradient itself (add) or views of it (concat slices, flatten).
+        for (int p : s.inputs) {
+          t_.ref(grad_out);
+          outs.emplace_back(p, grad_out);
+        }
+        t_.unref(grad_out);
+        break;
+      case Op::kDropout:
+        if (!allocates_output(l)) {
+          outs.emplace_back(s.inputs[0], grad_out);
+          break;
+        }
+        [[fallthrough]];
+      default: {
+        if (in_grad) c.results.push_back(bytes_of(c.inputs[0]));
+        for (int64_t p : params) c.results.push_back(p);
+        t_.expect_results(c.results);
+        backend_.backward(t_, c);
+        std::vector<int> res = t_.take_results();
+        size_t r = 0;
+        if (in_grad) outs.emplace_back(s.inputs[0], res[r++]);
+        t_.unref(grad_out);
+        for (int saved : saved_[i]) t_.unref(saved);
+        saved_[i].clear();
+        for (const auto& [producer, grad] : outs) deliver(producer, grad);
+        outs.clear();
+        // AccumulateGrad runs next: adds into the existing .grad and drops the new one; in the
+        // first step the new gradient becomes .grad.
+        for (; r < res.size(); ++r)
+          if (!fresh_) t_.unref(res[r]);
+        return;
+      }
+    }
+    for (int saved : saved_[i]) t_.unref(saved);
+    saved_[i].clear();
+    for (const auto& [producer, grad] : outs) deliver(producer, grad);
+  }
+
+  void optimizer() {
+    t_.at(Phase::kOptimizer, -1);
+    for (int64_t p : params_) {
+      if (fresh_) t_.allocate(p);  // momentum buffer: clone of the first d_p
+      backend_.optimizer_param(t_, p);
+    }
+  }
+
+  const NetSpec& spec_;
+  const ShapedNet& net_;
+  const int64_t batch_;
+  const MemoryBackend& backend_;
+  const RuntimeOptions& options_;
+  MemorySimResult& out_;
+  Tracker t_;
+  bool fresh_ = false;  // the first step ever: gradients and momentum are born in it
+  int input_ = -1;
+  int log_softmax_ = -1, loss_ = -1, total_weight_ = -1;
+  std::vector<int64_t> params_;
+  std::vector<int> out_storage_;
+  std::vector<int> uses_;
+  std::vector<std::vector<int>> saved_;
+  std::vector<int> buffer_;
+  std::vector<int> pending_;
+  std::priority_queue<int> ready_;  // the engine runs the latest-created ready node first
+};
+
+}  // namespace
+
+const char* phase_name(Phase p) {
+  switch (p) {
+    case Phase::kSetup: return "setup";
+    case Phase::kForward: return "forward";
+    case Phase::kLoss: return "loss";
+    case Phase::kBackward: return "backward";
+    case Phase::kOptimizer: return "optimizer";
+  }
+  return "?";
+}
+
+MemorySimResult simulate_training_step(const NetSpec& spec, const ShapedNet& net, int64_t batch,
+                                       const MemoryBackend& backend, const RuntimeOptions& options) {
+  if (batch < 1) throw std::invalid_argument("simulate_training_step: batch must be >= 1");
+  MemorySimResult out;
+  StepSimulation(spec, net, batch, backend, options, out).run();
+  return out;
+}
+
+}  // namespace p4s::sim

@@ -1,0 +1,102 @@
+// Model files: round trips, deterministic bytes, digests, and refusals.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/atomic_file.hpp"
+#include "predictors/model_file.hpp"
+#include "predictors/p4s/runtime_candidates.hpp"
+#include "tests/tx2_netspecs.hpp"
+
+namespace p4s::predictors {
+namespace {
+
+const std::string& kTx2 = test::kTx2Results;
+
+struct Fitted {
+  modelgen::NetworkLibrary library{{kTx2 + "/netspecs"}};
+  results::ResultSet results = results::read_results({kTx2 + "/results.json"});
+  std::vector<Observation> obs = make_observations(results, library);
+};
+
+ModelFile fit_model(Fitted& f) {
+  std::vector<const Observation*> all;
+  for (const Observation& o : f.obs) all.push_back(&o);
+  sim::AnalysisCache cache;
+  ModelFile m;
+  m.method = "p4s";
+  m.data_digest = data_digest(f.obs);
+  m.measurements = f.obs.size();
+  m.families = families_of(f.obs);
+  m.device = f.results.context;
+  m.p4s = train_p4s_model(all, f.results.layers, candidate_runtimes(f.results), cache);
+  return m;
+}
+
+TEST(ModelFile, RoundTripsAndIsDeterministic) {
+  Fitted f;
+  const ModelFile m = fit_model(f);
+  const std::string text = model_to_json(m);
+  EXPECT_EQ(model_to_json(fit_model(f)), text);
+  const ModelFile back = parse_model(text, "m.json");
+  EXPECT_EQ(model_to_json(back), text);
+  EXPECT_EQ(back.targets(), (std::vector<results::Target>{results::Target::kLatencyMs, results::Target::kMemAlloc, results::Target::kMemReserved, results::Target::kMemUsed}));
+  const std::string path = testing::TempDir() + "/model_file_test.json";
+  write_model(m, path);
+  EXPECT_EQ(model_to_json(read_model(path)), text);
+}
+
+TEST(ModelFile, DigestFollowsTheData) {
+  Fitted f;
+  const std::string d = data_digest(f.obs);
+  EXPECT_EQ(d.rfind("fnv1a64:", 0), 0u);
+  EXPECT_EQ(d.size(), 8u + 16u);
+  std::vector<Observation> reversed(f.obs.rbegin(), f.obs.rend());
+  EXPECT_EQ(data_digest(reversed), d);  // order does not matter
+  f.obs[3].values.latency_ms = *f.obs[3].values.latency_ms + 1;
+  EXPECT_NE(data_digest(f.obs), d);
+}
+
+TEST(ModelFile, RefusesWhatItCannotUse) {
+  Fitted f;
+  const nlohmann::json good = nlohmann::json::parse(model_to_json(fit_model(f)));
+  auto refuse = [&](const std::function<void(nlohmann::json&)>& breaks, const std::string& part) {
+    nlohmann::json j = good;
+    breaks(j);
+    try {
+      parse_model(j.dump(), "bad.json");
+      ADD_FAILURE() << "accepted";
+    } catch (const InputError& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("bad.json: ", 0), 0u) << e.what();
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+    }
+  };
+  refuse([](nlohmann::json& j) { j["format"]["version"] = 2; }, "newer than this reader");
+  refuse([](nlohmann::json& j) { j["format"]["name"] = "other"; }, "format.name");
+  refuse([](nlohmann::json& j) { j.erase("format"); }, "not a p4s model file");
+  refuse([](nlohmann::json& j) { j["method"] = "guess"; }, "method");
+  refuse([](nlohmann::json& j) { j.erase("model"); }, "model");
+  refuse([](nlohmann::json& j) { j["model"]["targets"] = nlohmann::json::object(); j["model"].erase("capacity"); },
+         "fits no target");
+  refuse([](nlohmann::json& j) { j["fitted_on"].erase("digest"); }, "fitted_on");
+  // Numbers that would convert with undefined behaviour or wrap (model_file_fuzzer).
+  refuse([](nlohmann::json& j) { j["fitted_on"]["measurements"] = 1e308; }, "fitted_on.measurements");
+  refuse([](nlohmann::json& j) { j["fitted_on"]["measurements"] = -3; }, "fitted_on.measurements");
+  refuse([](nlohmann::json& j) { j["fitted_on"]["measurements"] = 2.5; }, "fitted_on.measurements");
+  sim::DeviceRuntime cpu;
+  cpu.kind = sim::DeviceKind::kCpu;
+  for (const char* field : {"cpu_channel_block", "cpu_threads"})
+    for (const nlohmann::json& v : {nlohmann::json(1e308), nlohmann::json(4294967312ULL), nlohmann::json(-4294967296LL),
+                                    nlohmann::json(16.5)})
+      refuse(
+          [&](nlohmann::json& j) {
+            j["model"]["runtime"] = cpu.to_json();
+            j["model"]["runtime"][field] = v;
+          },
+          std::string(field) + "\" must be an integer");
+  EXPECT_THROW(parse_model("{", "bad.json"), InputError);
+  EXPECT_THROW(read_model("/nonexistent/model.json"), InputError);
+}
+
+}  // namespace
+}  // namespace p4s::predictors

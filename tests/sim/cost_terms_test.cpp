@@ -1,0 +1,110 @@
+// Latency cost terms per layer: the quantities each kernel path costs on a CPU and a GPU.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "modelgen/builtin.hpp"
+#include "modelgen/netspec_io.hpp"
+#include "sim/cost_terms.hpp"
+#include "sim/network_analysis.hpp"
+
+namespace p4s::sim {
+namespace {
+
+TEST(CostTerms, ConvolutionsOnTheCpuBlasPathAreNotPaddedToTiles) {
+  // A pruned 1x1 convolution, 5 -> 7 channels at 56x56: LibTorch 1.13 on one CPU thread runs
+  // it as a BLAS GEMM below batch 16, oneDNN above, which computes whole tiles of channels.
+  const std::map<std::string, int64_t> args{{"cin", 5}, {"cout", 7}, {"k", 1}, {"s", 1}, {"g", 1}, {"hw", 56}, {"bs", 4}};
+  sim::CostOptions cpu;
+  cpu.cpu = true;
+  const auto costs = sim::layer_case_costs("Conv2d", args, cpu);
+  ASSERT_TRUE(costs);
+  const sim::LayerCost& conv = costs->front();
+  EXPECT_EQ(conv.blas_below_batch, 16);
+  const double passes = 3;  // forward, weight gradient, input gradient
+  EXPECT_DOUBLE_EQ(conv.blas_flops, 2.0 * 5 * 7 * 56 * 56 * passes);
+  EXPECT_DOUBLE_EQ(conv.tile_flops, 2.0 * 32 * 32 * 56 * 56 * passes);
+  // Off the CPU there is no BLAS path.
+  const sim::LayerCost gpu = sim::layer_case_costs("Conv2d", args)->front();
+  EXPECT_EQ(gpu.blas_below_batch, 0);
+  EXPECT_EQ(gpu.blas_flops, 0);
+}
+
+// oneDNN computes a depthwise convolution's forward and input gradient with its jit kernels for
+// every kernel size, its weight gradient only for 3x3: other sizes take the GEMM path.
+TEST(CostTerms, OnTheCpuADepthwiseWeightGradientOtherThan3x3RunsAsGemms) {
+  const double out = 96.0 * 8 * 8;  // per sample, stride 1
+  sim::CostOptions cpu;
+  cpu.cpu = true;
+  for (int64_t k : {3, 5, 7}) {
+    const std::map<std::string, int64_t> args{{"cin", 96}, {"cout", 96}, {"k", k}, {"s", 1}, {"g", 96}, {"hw", 8}, {"bs", 8}};
+    const double taps = 2.0 * k * k * out;  // one pass
+    const sim::LayerCost c = sim::layer_case_costs("Conv2d", args, cpu)->front();
+    const sim::LayerCost g = sim::layer_case_costs("Conv2d", args)->front();
+    if (k == 3) {
+      EXPECT_DOUBLE_EQ(c.depthwise_gemm_flops, 0);
+      EXPECT_DOUBLE_EQ(c.depthwise_flops, 3 * taps);
+    } else {
+      EXPECT_DOUBLE_EQ(c.depthwise_gemm_flops, taps) << k;
+      EXPECT_DOUBLE_EQ(c.depthwise_flops, 2 * taps) << k;  // forward, input gradient
+    }
+    EXPECT_DOUBLE_EQ(g.depthwise_gemm_flops, 0) << k;  // a GPU has no such split
+    EXPECT_DOUBLE_EQ(c.generic_depthwise_flops, 0) << k;
+  }
+}
+
+// PyTorch's CUDA depthwise kernels are compiled for 3x3 and 1x1 filters; other sizes run a
+// generic kernel, whose taps are a quantity of their own (every pass); a CPU has no such split.
+TEST(CostTerms, OnAGpuDepthwiseFiltersOtherThan3x3And1x1RunAGenericKernel) {
+  const double out = 96.0 * 8 * 8;  // per sample, stride 1
+  for (int64_t k : {1, 3, 5, 7}) {
+    const std::map<std::string, int64_t> args{{"cin", 96}, {"cout", 96}, {"k", k}, {"s", 1}, {"g", 96}, {"hw", 8}, {"bs", 8}};
+    const double taps = 2.0 * k * k * out;  // one pass
+    const sim::LayerCost g = sim::layer_case_costs("Conv2d", args)->front();
+    const bool own_kernel = k == 1 || k == 3;
+    EXPECT_DOUBLE_EQ(g.depthwise_flops, own_kernel ? 3 * taps : 0) << k;
+    EXPECT_DOUBLE_EQ(g.generic_depthwise_flops, own_kernel ? 0 : 3 * taps) << k;
+    EXPECT_DOUBLE_EQ(g.depthwise_bytes, 2 * 96.0 * 8 * 8 * 4 * 3) << k;  // input and output, each pass
+    EXPECT_EQ(g.depthwise_ops, 3) << k;
+  }
+  // A grouped convolution that is not depthwise runs as GEMMs whatever its filter.
+  const std::map<std::string, int64_t> grouped{{"cin", 96}, {"cout", 96}, {"k", 5}, {"s", 1}, {"g", 32}, {"hw", 8}, {"bs", 8}};
+  EXPECT_EQ(sim::layer_case_costs("Conv2d", grouped)->front().generic_depthwise_flops, 0);
+}
+
+// A grouped convolution's FLOPs, each group's channels padded to tiles, are its own quantity.
+TEST(CostTerms, GroupedConvolutionsCountApartFromThoseWithOneGroup) {
+  const std::map<std::string, int64_t> grouped{{"cin", 128}, {"cout", 128}, {"k", 3}, {"s", 1}, {"g", 32}, {"hw", 8}, {"bs", 8}};
+  sim::CostOptions cpu;
+  cpu.cpu = true;
+  cpu.channel_tile = 16;
+  const sim::LayerCost c = sim::layer_case_costs("Conv2d", grouped, cpu)->front();
+  EXPECT_EQ(c.tile_flops, 0);
+  EXPECT_DOUBLE_EQ(c.grouped_flops, 2.0 * 32 * 16 * 16 * 3 * 3 * 8 * 8 * 3);  // 4 channels a group -> 16
+  std::map<std::string, int64_t> dense = grouped;
+  dense["g"] = 1;
+  const sim::LayerCost d = sim::layer_case_costs("Conv2d", dense, cpu)->front();
+  EXPECT_EQ(d.grouped_flops, 0);
+  EXPECT_DOUBLE_EQ(d.tile_flops, 2.0 * 128 * 128 * 3 * 3 * 8 * 8 * 3);
+}
+
+// Convolutions cost whole tiles of channels, as wide as the device's kernels compute them: GEMM
+// tiles of 32 on a GPU, oneDNN's blocks of the runtime's width on a CPU.
+TEST(CostTerms, ChannelTilesAreTheDevicesKernelWidth) {
+  const std::map<std::string, int64_t> args{{"cin", 17}, {"cout", 5}, {"k", 3}, {"s", 1}, {"g", 1}, {"hw", 8}, {"bs", 32}};
+  const double per_tile_pair = 2.0 * 3 * 3 * 8 * 8 * 3;  // 3x3 at 8x8; forward and two gradients
+  sim::DeviceRuntime gpu;
+  EXPECT_DOUBLE_EQ(sim::layer_case_costs("Conv2d", args, sim::cost_options(gpu))->front().tile_flops, 32 * 32 * per_tile_pair);
+  sim::DeviceRuntime cpu;
+  cpu.kind = sim::DeviceKind::kCpu;
+  cpu.cpu_channel_block = 16;  // AVX-512
+  EXPECT_DOUBLE_EQ(sim::layer_case_costs("Conv2d", args, sim::cost_options(cpu))->front().tile_flops, 32 * 16 * per_tile_pair);
+  cpu.cpu_channel_block = 8;  // AVX2
+  EXPECT_DOUBLE_EQ(sim::layer_case_costs("Conv2d", args, sim::cost_options(cpu))->front().tile_flops, 24 * 8 * per_tile_pair);
+  const std::map<std::string, int64_t> linear{{"in", 17}, {"out", 5}, {"bs", 32}};
+  cpu.cpu_channel_block = 16;
+  EXPECT_DOUBLE_EQ(sim::layer_case_costs("Linear", linear, sim::cost_options(cpu))->front().linear_flops, 2.0 * 32 * 16 * 3);
+}
+
+}  // namespace
+}  // namespace p4s::sim

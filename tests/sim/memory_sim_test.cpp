@@ -1,0 +1,158 @@
+// The memory simulation against hand-computed peaks of small networks, and its invariants on
+// the real TX2 networks. (Its agreement with real LibTorch training steps is checked by the
+// tests that run them, in tests/bench.)
+#include <gtest/gtest.h>
+
+#include <array>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "modelgen/netspec_io.hpp"
+#include "sim/memory_backend.hpp"
+#include "sim/memory_sim.hpp"
+#include "tests/tx2_netspecs.hpp"
+
+namespace p4s::sim {
+namespace {
+
+using modelgen::NetSpec;
+
+// input [1, 2, 2] -> conv 1x1 (1 -> 2, no bias) -> relu -> flatten -> linear (8 -> 3).
+NetSpec chain(bool inplace) {
+  nlohmann::json j = nlohmann::json::parse(R"({
+    "netspec": 1, "name": "chain", "input": {"channels": 1, "height": 2, "width": 2}, "classes": 3,
+    "layers": [
+      {"name": "conv", "op": "conv2d", "inputs": ["input"], "in_channels": 1, "out_channels": 2, "kernel": [1, 1], "bias": false},
+      {"name": "relu", "op": "relu", "inputs": ["conv"], "inplace": false},
+      {"name": "flat", "op": "flatten", "inputs": ["relu"]},
+      {"name": "fc", "op": "linear", "inputs": ["flat"], "in_features": 8, "out_features": 3, "bias": true}],
+    "output": "fc"})");
+  j["layers"][1]["inplace"] = inplace;
+  return modelgen::parse_netspec(j.dump(), "chain.json");
+}
+
+TEST(MemorySim, HandComputedSteadyStateChain) {
+  const NetSpec spec = chain(false);
+  const auto net = modelgen::infer_shapes(spec);
+  const auto plain = make_plain_backend();
+  const MemorySimResult r = simulate_training_step(spec, net, 1, *plain);
+  // input 16 + labels 8 + (conv w 8 + fc w 96 + fc b 12) x (weight, grad, momentum)
+  EXPECT_EQ(r.persistent_bytes, 16 + 8 + 3 * (8 + 96 + 12));
+  EXPECT_EQ(r.weight_bytes, 8 + 96 + 12);
+  // relu output 32 (saved by relu and fc) + fc output 12 -> freed, log_softmax 12, loss 4,
+  // total_weight 4.
+  EXPECT_EQ(r.end_of_forward_bytes, 372 + 32 + 12 + 4 + 4);
+  // fc's backward: + grad input 32, grad weight 96, grad bias 12 on top of the end of forward.
+  EXPECT_EQ(r.peak_bytes, 424 + 140);
+  EXPECT_EQ(r.peak_phase, Phase::kBackward);
+  EXPECT_EQ(r.peak_layer, 3);
+  // What is live at the peak, by when it was allocated: the persistent 372; relu's output 32
+  // from forward (fc holds it); loss and total_weight 4 + 4; from backward the logits' gradient
+  // 12 (log_softmax's backward of the loss's) and fc's 32 + 96 + 12.
+  const std::array<int64_t, kPhaseCount> by_phase{372, 32, 8, 12 + 140, 0};
+  EXPECT_EQ(r.peak_by_phase, by_phase);
+}
+
+TEST(MemorySim, HandComputedFirstStepPeaksInTheOptimizer) {
+  const NetSpec spec = chain(false);
+  const auto net = modelgen::infer_shapes(spec);
+  const auto plain = make_plain_backend();
+  RuntimeOptions first;
+  first.steady_state = false;
+  const MemorySimResult r = simulate_training_step(spec, net, 1, *plain, first);
+  EXPECT_EQ(r.persistent_bytes, 16 + 8 + 8 + 96 + 12);
+  // After backward: weights, new grads 116; the optimizer adds momentum buffers one by one
+  // and a temporary of each parameter's size: peak at fc.weight, 256 + 8 + 96 + 96.
+  EXPECT_EQ(r.peak_bytes, 456);
+  EXPECT_EQ(r.peak_phase, Phase::kOptimizer);
+  // Before the step: input, labels, weights 140; from backward the gradients 116; from the
+  // optimizer the momentum buffers 8 + 96 and fc.weight's temporary 96.
+  const std::array<int64_t, kPhaseCount> by_phase{140, 0, 0, 116, 200};
+  EXPECT_EQ(r.peak_by_phase, by_phase);
+}
+
+TEST(MemorySim, InPlaceReluSharesItsInputStorage) {
+  const auto plain = make_plain_backend();
+  const NetSpec a = chain(false), b = chain(true);
+  const auto ra = simulate_training_step(a, modelgen::infer_shapes(a), 4, *plain);
+  const auto rb = simulate_training_step(b, modelgen::infer_shapes(b), 4, *plain);
+  // Out of place, conv's output is freed once relu has run (relu keeps its result only):
+  // the end of forward is the same; in place never allocates the second 2x2x2 tensor.
+  EXPECT_EQ(ra.end_of_forward_bytes, rb.end_of_forward_bytes);
+  EXPECT_LE(rb.peak_bytes, ra.peak_bytes);
+}
+
+TEST(MemorySim, RoundingAppliesPerAllocation) {
+  const NetSpec spec = chain(false);
+  const auto net = modelgen::infer_shapes(spec);
+  const auto cuda = make_cuda_backend();
+  RuntimeOptions o;
+  o.round_bytes = 512;
+  const MemorySimResult r = simulate_training_step(spec, net, 1, *cuda, o);
+  // 2 batch tensors + 3 parameter tensors x 3 copies, each at least one 512-byte block.
+  EXPECT_EQ(r.persistent_bytes, 11 * 512);
+}
+
+TEST(MemorySim, EventsBalanceAndPeakIsConsistentOnRealNetworks) {
+  const std::string dir = test::kTx2Dir + "/";
+  const auto cpu = make_libtorch_cpu_backend(16, 1);
+  for (const char* name : {"resnet18_0", "mobilenetv2_50", "squeezenet_90"}) {
+    SCOPED_TRACE(name);
+    const NetSpec spec = modelgen::read_netspec(dir + name + ".json");
+    const auto net = modelgen::infer_shapes(spec);
+    RuntimeOptions o;
+    o.record_events = true;
+    for (int64_t batch : {1, 7, 32}) {
+      const MemorySimResult r = simulate_training_step(spec, net, batch, *cpu, o);
+      // At the peak, what was live before the step is all there still (a step frees none of it),
+      // and the phases' parts add up; also after a simulated warm-up step, whose survivors
+      // (gradients, momentum) count as before the step.
+      RuntimeOptions warm;
+      warm.steady_state = false;
+      warm.warmup_steps = 1;
+      const MemorySimResult after_warmup = simulate_training_step(spec, net, batch, *cpu, warm);
+      for (const MemorySimResult* s : {&r, &after_warmup}) {
+        int64_t by_phase = 0;
+        for (int64_t b : s->peak_by_phase) by_phase += b;
+        EXPECT_EQ(by_phase, s->peak_bytes);
+        EXPECT_EQ(s->peak_by_phase[static_cast<size_t>(Phase::kSetup)], s->persistent_bytes);
+      }
+      EXPECT_EQ(after_warmup.persistent_bytes, r.persistent_bytes);
+      std::map<int, int64_t> open;
+      int64_t live = 0, peak = 0;
+      for (const MemoryEvent& e : r.events) {
+        if (e.alloc) {
+          ASSERT_EQ(open.count(e.tensor), 0u);
+          open[e.tensor] = e.bytes;
+          live += e.bytes;
+        } else {
+          ASSERT_EQ(open.count(e.tensor), 1u);
+          live -= open[e.tensor];
+          open.erase(e.tensor);
+        }
+        peak = std::max(peak, live);
+      }
+      EXPECT_EQ(peak, r.peak_bytes);
+      EXPECT_EQ(live, r.persistent_bytes);  // the step gives back all it took
+      EXPECT_GT(r.end_of_forward_bytes, r.persistent_bytes);
+      EXPECT_GE(r.peak_bytes, r.end_of_forward_bytes);
+    }
+  }
+}
+
+TEST(MemorySim, LargerBatchesNeverNeedLessMemory) {
+  const std::string dir = test::kTx2Dir + "/";
+  const auto cuda = make_cuda_backend();
+  const NetSpec spec = modelgen::read_netspec(dir + "mobilenetv2_0.json");
+  const auto net = modelgen::infer_shapes(spec);
+  int64_t last = 0;
+  for (int64_t batch = 1; batch <= 64; batch *= 2) {
+    const int64_t peak = simulate_training_step(spec, net, batch, *cuda).peak_bytes;
+    EXPECT_GT(peak, last);
+    last = peak;
+  }
+  EXPECT_THROW(simulate_training_step(spec, net, 0, *cuda), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace p4s::sim
