@@ -45,7 +45,7 @@ std::string overlap_note(const std::vector<predictors::ModelFile>& models, const
     for (const std::string& f : m.families)
       if (std::find(families.begin(), families.end(), f) != families.end()) shared += (shared.empty() ? "" : ", ") + f;
     if (!shared.empty())
-      note += std::string(note.empty() ? ", although " : " and ") + "the " + m.method + " model was fitted on " +
+      note += std::string(note.empty() ? ", although " : " and ") + "the " + predictors::method_name(m.method()) + " model was fitted on " +
               shared + " too";
   }
   return note;
@@ -70,8 +70,8 @@ int run_evaluate(const std::vector<std::string>& args) {
   for (const std::string& path : a.values("--model")) {
     models.push_back(predictors::read_model(path));
     for (size_t i = 0; i + 1 < models.size(); ++i)
-      if (models[i].method == models.back().method)
-        throw InputError("--model: " + path + " is a second " + models.back().method +
+      if (models[i].method() == models.back().method())
+        throw InputError("--model: " + path + " is a second " + predictors::method_name(models.back().method()) +
                          " model; give one model per method");
   }
   const LoadedResults loaded = load_results(a.positionals(), a.values("--netspecs"));
@@ -101,13 +101,13 @@ int run_evaluate(const std::vector<std::string>& args) {
     nlohmann::json j = evaluate::evaluation_to_json(ev);
     nlohmann::json ms = nlohmann::json::array();
     for (const predictors::ModelFile& m : models)
-      ms.push_back({{"method", m.method}, {"data_digest", m.data_digest}, {"families", m.families}});
+      ms.push_back({{"method", predictors::method_name(m.method())}, {"data_digest", m.data_digest}, {"families", m.families}});
     j["models"] = ms;
     std::printf("%s\n", j.dump(1).c_str());
     return kExitOk;
   }
   for (const predictors::ModelFile& m : models) {
-    std::printf("%s model fitted on %zu network cases of", m.method.c_str(), m.measurements);
+    std::printf("%s model fitted on %zu network cases of", predictors::method_name(m.method()), m.measurements);
     for (size_t i = 0; i < m.families.size(); ++i) std::printf("%s %s", i ? "," : "", m.families[i].c_str());
     std::printf(" (%s)\n", m.data_digest.c_str());
   }

@@ -12,9 +12,7 @@
 #include "evaluate/report.hpp"
 #include "predictors/model_file.hpp"
 #include "predictors/observations.hpp"
-#include "predictors/p4s/p4s_model.hpp"
 #include "predictors/p4s/runtime_candidates.hpp"
-#include "predictors/perf4sight/perf4sight_model.hpp"
 #include "results_format/reader.hpp"
 
 namespace p4s::cli {
@@ -68,9 +66,9 @@ int run_fit(const std::vector<std::string>& args) {
                            {"--no-baseline", false}, {"--seed"}, {"--check", false}});
   const std::string out = a.value("--out");
   if (a.positionals().empty()) throw InputError("no result files given (see 'p4s fit --help')");
-  const std::string method = a.has("--method") ? a.value("--method") : "p4s";
-  if (method != "p4s" && method != "perf4sight")
-    throw InputError("--method: must be p4s or perf4sight, got \"" + method + "\"");
+  const std::string method_text = a.has("--method") ? a.value("--method") : "p4s";
+  const std::optional<predictors::Method> method = predictors::method_from_name(method_text);
+  if (!method) throw InputError("--method: must be p4s or perf4sight, got \"" + method_text + "\"");
   const uint64_t seed = a.has("--seed") ? static_cast<uint64_t>(parse_positive_int(a.value("--seed"), "--seed")) : 1;
   // Where the outputs go, before any work: a long fit must not end in a refusal.
   if (!a.has("--check")) {
@@ -84,22 +82,19 @@ int run_fit(const std::vector<std::string>& args) {
   const std::string files = sources_text(results.sources);
 
   const std::vector<sim::DeviceRuntime> candidates = predictors::candidate_runtimes(results);
-  std::vector<const predictors::Observation*> all;
-  for (const predictors::Observation& o : observations) all.push_back(&o);
+  predictors::TrainingSet data;
+  for (const predictors::Observation& o : observations) data.steps.push_back(&o);
+  data.layer_cases = results.layers;
+  data.runtimes = candidates;
+  data.seed = seed;
 
   predictors::ModelFile model;
-  model.method = method;
   model.data_digest = predictors::data_digest(observations);
   model.measurements = observations.size();
   model.families = predictors::families_of(observations);
   model.device = results.context;
   try {
-    if (method == "p4s") {
-      sim::AnalysisCache cache;
-      model.p4s = predictors::train_p4s_model(all, results.layers, candidates, cache);
-    } else {
-      model.perf4sight = predictors::train_perf4sight_model(all, seed);
-    }
+    model.predictor = predictors::train_predictor(*method, data);
   } catch (const InputError& e) {
     throw InputError(files + ": " + e.what());
   }
@@ -138,13 +133,14 @@ int run_fit(const std::vector<std::string>& args) {
     return kExitOk;
   }
   write_file_atomically(out, model_text);
-  std::printf("fitted %s on %zu network cases (%zu families) from %zu file%s: ", method.c_str(),
+  std::printf("fitted %s on %zu network cases (%zu families) from %zu file%s: ", method_text.c_str(),
               observations.size(), model.families.size(), results.sources.size(),
               results.sources.size() == 1 ? "" : "s");
   const auto targets = model.targets();
   for (size_t i = 0; i < targets.size(); ++i) std::printf("%s%s", i ? ", " : "", results::target_name(targets[i]));
   std::printf("\n");
-  if (model.p4s) std::printf("runtime: %s\n", model.p4s->runtime.describe().c_str());
+  if (const sim::DeviceRuntime* runtime = model.predictor->runtime())
+    std::printf("runtime: %s\n", runtime->describe().c_str());
   std::printf("model written to %s\n", out.c_str());
   if (a.has("--report")) {
     evaluate::ReportInput in;

@@ -41,30 +41,6 @@ constexpr const char* kUsage =
 
 constexpr int64_t kMaxBatch = 1 << 20;
 
-// Predicts one target for one network and batch, whichever method the model holds.
-class Predictor {
- public:
-  explicit Predictor(const predictors::ModelFile& m) : m_(m) {}
-  std::optional<double> operator()(const modelgen::ResolvedNet& net, int64_t batch, results::Target t) {
-    if (m_.p4s) return m_.p4s->predict(cache_.get(net, m_.p4s->runtime), batch, t);
-    return m_.perf4sight->predict(net, batch, t);
-  }
-  // What the step asks for, past any ceiling of what the device reports: what fits and
-  // budgets compare.
-  std::optional<double> demand(const modelgen::ResolvedNet& net, int64_t batch, results::Target t) {
-    if (m_.p4s) return m_.p4s->demand(cache_.get(net, m_.p4s->runtime), batch, t);
-    return m_.perf4sight->predict(net, batch, t);
-  }
-  // The simulated step on the model's runtime (p4s models only).
-  sim::MemorySimResult simulate(const modelgen::ResolvedNet& net, int64_t batch) {
-    return cache_.get(net, m_.p4s->runtime).simulate(batch);
-  }
-
- private:
-  const predictors::ModelFile& m_;
-  sim::AnalysisCache cache_;
-};
-
 std::string human(results::Target t, double v) {
   char buf[32];
   if (t == results::Target::kLatencyMs)
@@ -94,7 +70,8 @@ nlohmann::ordered_json peak_json(const sim::MemorySimResult& sim, const modelgen
 
 // The largest batch whose predicted memory demand is within the budget (0: not even one
 // sample). Searched up to kMaxBatch, and no further than the network can be predicted.
-int64_t largest_batch(Predictor& predict, const modelgen::ResolvedNet& net, results::Target t, double budget) {
+int64_t largest_batch(const predictors::Predictor& predict, const modelgen::ResolvedNet& net, results::Target t,
+                      double budget) {
   const int64_t limit = std::min(kMaxBatch, sim::max_predictable_batch(net.shapes));
   auto fits = [&](int64_t b) { return *predict.demand(net, b, t) <= budget; };
   if (limit < 1 || !fits(1)) return 0;
@@ -130,8 +107,10 @@ int run_predict(const std::vector<std::string>& args) {
   const bool peak = a.has("--peak");
 
   const predictors::ModelFile model = predictors::read_model(a.value("--model"));
-  if (peak && !model.p4s)
-    throw InputError("--peak: " + a.value("--model") + " is a perf4sight model, which simulates no step");
+  const predictors::Predictor& predict = *model.predictor;
+  if (peak && !predict.runtime())
+    throw InputError("--peak: " + a.value("--model") + " is a " + predictors::method_name(model.method()) +
+                     " model, which simulates no step");
   modelgen::NetworkLibrary library(a.values("--netspecs"));
   std::vector<const modelgen::ResolvedNet*> nets;
   for (const std::string& n : a.positionals()) {
@@ -154,10 +133,9 @@ int run_predict(const std::vector<std::string>& args) {
   }
 
   const std::vector<results::Target> targets = model.targets();
-  const std::optional<double> capacity = model.p4s ? model.p4s->capacity_bytes : model.perf4sight->capacity_bytes;
-  const results::Target capacity_target = model.p4s ? model.p4s->capacity_target : model.perf4sight->capacity_target;
+  const std::optional<predictors::Capacity> capacity = predict.capacity();
   std::vector<bool> fits;  // per prediction, where the model knows the device's capacity
-  Predictor predict(model);
+  sim::AnalysisCache simulated;  // --peak
   nlohmann::ordered_json out;
   out["predictions"] = nlohmann::ordered_json::array();
   for (const modelgen::ResolvedNet* net : nets)
@@ -166,7 +144,7 @@ int run_predict(const std::vector<std::string>& args) {
       p["net"] = net->spec.name;
       p["batch"] = b;
       for (results::Target t : targets) {
-        const double v = *predict(*net, b, t);
+        const double v = *predict.predict(*net, b, t);
         if (!std::isfinite(v) || v > 1e30)  // finite coefficients, but far out of any range
           throw InputError(a.value("--model") + ": its " + results::target_name(t) + " for " + net->spec.name +
                            " at batch " + std::to_string(b) + " is not a finite number: coefficients out of range");
@@ -175,9 +153,9 @@ int run_predict(const std::vector<std::string>& args) {
         else
           p[results::target_name(t)] = static_cast<int64_t>(std::llround(v));
       }
-      if (peak) p["peak"] = peak_json(predict.simulate(*net, b), net->spec);
+      if (peak) p["peak"] = peak_json(simulated.get(*net, *predict.runtime()).simulate(b), net->spec);
       out["predictions"].push_back(p);
-      if (capacity) fits.push_back(*predict.demand(*net, b, capacity_target) <= *capacity);
+      if (capacity) fits.push_back(*predict.demand(*net, b, capacity->target) <= capacity->bytes);
     }
 
   std::optional<results::Target> budget_target;
@@ -195,7 +173,7 @@ int run_predict(const std::vector<std::string>& args) {
       const int64_t lb = largest_batch(predict, *net, *budget_target, budget);
       bj["largest_batch"].push_back({{"net", net->spec.name}, {"batch", lb}});
       if (lb >= batches.front() && has_latency)
-        ranked.emplace_back(*predict(*net, batches.front(), results::Target::kLatencyMs), net);
+        ranked.emplace_back(*predict.predict(*net, batches.front(), results::Target::kLatencyMs), net);
     }
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const auto& x, const auto& y) { return x.first < y.first; });
@@ -224,18 +202,18 @@ int run_predict(const std::vector<std::string>& args) {
   }
   if (capacity)
     std::printf("(fits: predicted %s demand at most %.0f MiB, learned from the steps that ran out of memory)\n",
-                results::target_name(capacity_target), *capacity / (1024.0 * 1024.0));
+                results::target_name(capacity->target), capacity->bytes / (1024.0 * 1024.0));
   // A prediction at a target's ceiling is what the device would report, not what the step asks for.
-  if (model.p4s)
-    for (const auto& [t, lm] : model.p4s->memory) {
-      if (!lm.ceiling) continue;
-      const char* name = results::target_name(t);
-      const double ceiling = *lm.ceiling - 0.5;  // the predictions are whole bytes
-      const auto& ps = out["predictions"];
-      if (std::any_of(ps.begin(), ps.end(), [&](const auto& p) { return p[name].template get<double>() >= ceiling; }))
-        std::printf("(%s: at most %.0f MiB, the most the device reported: past its limit a step reports no more)\n",
-                    name, *lm.ceiling / (1024.0 * 1024.0));
-    }
+  for (results::Target t : targets) {
+    const std::optional<double> most = predict.ceiling(t);
+    if (!most) continue;
+    const char* name = results::target_name(t);
+    const double ceiling = *most - 0.5;  // the predictions are whole bytes
+    const auto& ps = out["predictions"];
+    if (std::any_of(ps.begin(), ps.end(), [&](const auto& p) { return p[name].template get<double>() >= ceiling; }))
+      std::printf("(%s: at most %.0f MiB, the most the device reported: past its limit a step reports no more)\n",
+                  name, *most / (1024.0 * 1024.0));
+  }
   if (peak) {
     std::printf("\nwhere the simulated step peaks, and what is live then (MiB, before the fitted terms):\n");
     std::printf("%-28s %7s %10s  %-9s %-24s %11s %10s %10s %10s\n", "net", "batch", "peak", "phase", "layer",

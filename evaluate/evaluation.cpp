@@ -3,39 +3,32 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <functional>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 
 #include "common/input_error.hpp"
-#include "predictors/p4s/p4s_model.hpp"
-#include "predictors/perf4sight/perf4sight_model.hpp"
+#include "predictors/predictor.hpp"
 #include "sim/network_analysis.hpp"
 
 namespace p4s::evaluate {
 namespace {
 
-// A fitted method, seen the same way for both methods.
-struct Held {
-  std::function<std::optional<double>(const predictors::Observation&, results::Target)> predict;
-  std::function<std::optional<double>(const predictors::Observation&, results::Target)> demand;  // compared with capacity
-  std::optional<double> capacity;
-  results::Target capacity_target = results::Target::kMemAlloc;
-};
-
-void add_points(MethodEvaluation& me, const std::vector<const predictors::Observation*>& test, const Held& h) {
+void add_points(MethodEvaluation& me, const std::vector<const predictors::Observation*>& test,
+                const predictors::Predictor& p) {
+  const std::optional<predictors::Capacity> capacity = p.capacity();
   for (const predictors::Observation* o : test) {
     for (results::Target t : results::kAllTargets) {
       if (!o->fits || !o->values.get(t) || *o->values.get(t) <= 0) continue;
-      const std::optional<double> p = h.predict(*o, t);
-      if (!p) continue;
-      me.targets[t].points.push_back(PredictedPoint{o->net->spec.name, o->family, o->batch, *o->values.get(t), *p});
+      const std::optional<double> v = p.predict(*o->net, o->batch, t);
+      if (!v) continue;
+      me.targets[t].points.push_back(PredictedPoint{o->net->spec.name, o->family, o->batch, *o->values.get(t), *v});
     }
-    if (h.capacity) {
-      const std::optional<double> p = h.demand(*o, h.capacity_target);
-      if (!p) continue;
-      const bool predicted_fits = *p <= *h.capacity;
+    if (capacity) {
+      const std::optional<double> d = p.demand(*o->net, o->batch, capacity->target);
+      if (!d) continue;
+      const bool predicted_fits = *d <= capacity->bytes;
       ++me.fits.n;
       if (predicted_fits == o->fits) ++me.fits.correct;
       else if (predicted_fits) ++me.fits.missed_oom;
@@ -158,37 +151,32 @@ Evaluation evaluate_leave_one_family_out(const std::vector<predictors::Observati
     throw InputError("leave-one-family-out needs networks of two or more families, got " +
                                 std::to_string(ev.families.size()));
   ev.reference = neighbour_interpolation(observations);
-  MethodEvaluation ours{"p4s", {}, {}};
-  MethodEvaluation base{"perf4sight", {}, {}};
+  std::vector<predictors::Method> methods{predictors::Method::kP4s};
+  if (options.baseline) methods.push_back(predictors::Method::kPerf4sight);
+  std::vector<MethodEvaluation> evaluated;
+  for (predictors::Method m : methods) evaluated.push_back(MethodEvaluation{m, {}, {}});
   sim::AnalysisCache cache;
   for (const std::string& held_out : ev.families) {
-    std::vector<const predictors::Observation*> train, test;
-    for (const predictors::Observation& o : observations) (o.family == held_out ? test : train).push_back(&o);
-    // Both methods fit first, so that a fold is evaluated for both or for neither.
-    std::optional<predictors::P4sModel> m;
-    std::optional<predictors::Perf4sightModel> b;
+    predictors::TrainingSet data;
+    std::vector<const predictors::Observation*> test;
+    for (const predictors::Observation& o : observations) (o.family == held_out ? test : data.steps).push_back(&o);
+    data.layer_cases = layer_cases;
+    data.runtimes = candidates;
+    data.seed = options.seed;
+    data.cache = &cache;
+    // Every method fits first, so that a fold is evaluated for all or for none.
+    std::vector<std::unique_ptr<predictors::Predictor>> fitted;
     try {
-      m = predictors::train_p4s_model(train, layer_cases, candidates, cache);
-      if (options.baseline) b = predictors::train_perf4sight_model(train, options.seed);
+      for (predictors::Method m : methods) fitted.push_back(predictors::train_predictor(m, data));
     } catch (const InputError& e) {
       ev.not_evaluated[held_out] = e.what();
       continue;
     }
-    Held h{[&](const predictors::Observation& o, results::Target t) { return m->predict(cache.get(*o.net, m->runtime), o.batch, t); },
-           [&](const predictors::Observation& o, results::Target t) { return m->demand(cache.get(*o.net, m->runtime), o.batch, t); },
-           m->capacity_bytes, m->capacity_target};
-    add_points(ours, test, h);
-    if (b) {
-      const auto predict_b = [&](const predictors::Observation& o, results::Target t) { return b->predict(*o.net, o.batch, t); };
-      Held hb{predict_b, predict_b, b->capacity_bytes, b->capacity_target};
-      add_points(base, test, hb);
-    }
+    for (size_t i = 0; i < fitted.size(); ++i) add_points(evaluated[i], test, *fitted[i]);
   }
-  summarise(ours.targets);
-  ev.methods.push_back(std::move(ours));
-  if (options.baseline) {
-    summarise(base.targets);
-    ev.methods.push_back(std::move(base));
+  for (MethodEvaluation& me : evaluated) {
+    summarise(me.targets);
+    ev.methods.push_back(std::move(me));
   }
   return ev;
 }
@@ -197,33 +185,23 @@ Evaluation evaluate_fitted_models(const std::vector<predictors::Observation>& ob
                                   const std::vector<const predictors::ModelFile*>& models) {
   if (models.empty()) throw InputError("no model to evaluate");
   std::vector<const predictors::ModelFile*> ordered = models;
-  std::stable_sort(ordered.begin(), ordered.end(),
-                   [](const predictors::ModelFile* a, const predictors::ModelFile* b) { return a->method == "p4s" && b->method != "p4s"; });
+  std::stable_sort(ordered.begin(), ordered.end(), [](const predictors::ModelFile* a, const predictors::ModelFile* b) {
+    return a->method() < b->method();  // the project's method first
+  });
   Evaluation ev;
   ev.kind = EvaluationKind::kFittedModels;
   ev.families = predictors::families_of(observations);
   ev.reference = neighbour_interpolation(observations);
   std::vector<const predictors::Observation*> all;
   for (const predictors::Observation& o : observations) all.push_back(&o);
-  sim::AnalysisCache cache;
   for (const predictors::ModelFile* mf : ordered) {
+    if (!mf->predictor) throw std::invalid_argument("evaluate_fitted_models: a model file without its predictor");
     for (const MethodEvaluation& seen : ev.methods)
-      if (seen.method == mf->method)
-        throw InputError("two models of method \"" + mf->method + "\": give one per method");
-    MethodEvaluation me{mf->method, {}, {}};
-    if (mf->p4s) {
-      const predictors::P4sModel& m = *mf->p4s;
-      Held h{[&](const predictors::Observation& o, results::Target t) { return m.predict(cache.get(*o.net, m.runtime), o.batch, t); },
-             [&](const predictors::Observation& o, results::Target t) { return m.demand(cache.get(*o.net, m.runtime), o.batch, t); },
-             m.capacity_bytes, m.capacity_target};
-      add_points(me, all, h);
-    } else if (mf->perf4sight) {
-      const predictors::Perf4sightModel& b = *mf->perf4sight;
-      const auto predict_b = [&](const predictors::Observation& o, results::Target t) { return b.predict(*o.net, o.batch, t); };
-      add_points(me, all, Held{predict_b, predict_b, b.capacity_bytes, b.capacity_target});
-    } else {
-      throw InputError("a model of method \"" + mf->method + "\" without its parameters");
-    }
+      if (seen.method == mf->method())
+        throw InputError(std::string("two models of method \"") + predictors::method_name(mf->method()) +
+                         "\": give one per method");
+    MethodEvaluation me{mf->method(), {}, {}};
+    add_points(me, all, *mf->predictor);
     summarise(me.targets);
     ev.methods.push_back(std::move(me));
   }

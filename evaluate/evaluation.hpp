@@ -63,7 +63,7 @@ struct FitsEvaluation {
 };
 
 struct MethodEvaluation {
-  std::string method;  // "p4s" or "perf4sight"
+  predictors::Method method = predictors::Method::kP4s;
   std::map<results::Target, TargetEvaluation> targets;
   FitsEvaluation fits;
 };
@@ -89,10 +89,10 @@ struct Evaluation {
 // same step: where a predictor fails, for people reading a report.
 struct WorstPrediction {
   results::Target target = results::Target::kLatencyMs;
-  std::string method;      // whose prediction `point` is: the evaluation's first method
+  predictors::Method method = predictors::Method::kP4s;  // whose prediction `point` is: the first method's
   PredictedPoint point;
   double error = 0;        // |predicted - measured| / measured, in percent
-  std::map<std::string, double> others;  // method -> its prediction of the same step, where it has one
+  std::map<predictors::Method, double> others;  // each other method's prediction of the step, where it has one
 };
 
 // Per target, the `per_target` held-out predictions of the evaluation's first method furthest

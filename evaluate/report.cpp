@@ -20,15 +20,6 @@
 namespace p4s::evaluate {
 namespace {
 
-const char* combine_words(predictors::Combine c) {
-  switch (c) {
-    case predictors::Combine::kSum: return "the sum over layers of dispatch and work";
-    case predictors::Combine::kLayerMax: return "the sum over layers of the larger of dispatch and work";
-    case predictors::Combine::kPipeline: return "the step's dispatch and work as a two-stage pipeline";
-  }
-  return "";
-}
-
 std::string fmt(const char* f, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
@@ -44,7 +35,9 @@ std::string fmt(const char* f, const char* v) {
 double display(results::Target t, double v) { return t == results::Target::kLatencyMs ? v : v / (1024.0 * 1024.0); }
 const char* unit(results::Target t) { return t == results::Target::kLatencyMs ? "ms" : "MiB"; }
 
-std::string method_title(const std::string& m) { return m == "p4s" ? "p4s (ours)" : "perf4sight (baseline)"; }
+std::string method_title(predictors::Method m) {
+  return m == predictors::Method::kP4s ? "p4s (ours)" : "perf4sight (baseline)";
+}
 constexpr const char* kReferenceShort = "neighbours (reference)";
 
 bool held_out_folds(const Evaluation& ev) { return ev.kind == EvaluationKind::kLeaveOneFamilyOut; }
@@ -60,37 +53,11 @@ void make_dir(const std::string& dir) {
 
 std::string model_summary(const predictors::ModelFile& m) {
   std::ostringstream s;
-  s << "- method: `" << m.method << "`, fitted on " << m.measurements << " network cases of "
-    << m.families.size() << " families (" ;
+  s << "- method: `" << predictors::method_name(m.method()) << "`, fitted on " << m.measurements
+    << " network cases of " << m.families.size() << " families (";
   for (size_t i = 0; i < m.families.size(); ++i) s << (i ? ", " : "") << m.families[i];
   s << "), data digest `" << m.data_digest << "`\n";
-  if (m.p4s) {
-    const predictors::P4sModel& p = *m.p4s;
-    s << "- runtime: " << p.runtime.describe() << "\n";
-    for (const auto& [t, lm] : p.memory) {
-      s << "- `" << results::target_name(t) << "` =";
-      for (size_t f = 0; f < lm.features.size(); ++f)
-        s << (f ? " +" : "") << " " << fmt("%.6g", lm.coefficients(f)) << " x " << lm.features[f];
-      if (lm.ceiling)
-        s << ", at most " << fmt("%.1f", *lm.ceiling / (1024.0 * 1024.0))
-          << " MiB (the most measured: past the device's limit a step reports no more)";
-      s << "\n";
-    }
-    if (p.latency) {
-      s << "- `latency_ms` = " << fmt("%.4g", p.latency->step_ms) << " ms + " << fmt("%.4g", p.latency->scale)
-        << " x " << combine_words(p.latency->combine) << ", fitted on " << (p.latency->from_layer_cases ? "layer cases" : "network cases")
-        << "; coefficients:";
-      for (size_t i = 0; i < p.latency->coefficients.n_elem; ++i)
-        s << (i ? "," : "") << " " << predictors::latency_coefficient_names()[i] << " " << fmt("%.4g", p.latency->coefficients(i));
-      if (p.latency->small_batch_below > 0)
-        s << "; per_small_batch_flop_ms below batch " << p.latency->small_batch_below;
-      s << "\n";
-    }
-    if (p.capacity_bytes)
-      s << "- fits when predicted `" << results::target_name(p.capacity_target) << "`"
-        << (p.memory.at(p.capacity_target).ceiling ? " (without its ceiling)" : "") << " <= "
-        << fmt("%.1f", *p.capacity_bytes / (1024.0 * 1024.0)) << " MiB\n";
-  }
+  for (const std::string& line : m.predictor->describe()) s << "- " << line << "\n";
   return s.str();
 }
 
@@ -109,7 +76,7 @@ std::string plot(const std::string& dir, results::Target t, const Evaluation& ev
   for (const MethodEvaluation& me : ev.methods) {
     auto it = me.targets.find(t);
     if (it == me.targets.end()) continue;
-    g << "$" << me.method << " << EOD\n";
+    g << "$" << predictors::method_name(me.method) << " << EOD\n";
     for (const PredictedPoint& p : it->second.points) {
       const double m = display(t, p.measured), q = display(t, p.predicted);
       if (m <= 0 || q <= 0) continue;
@@ -126,7 +93,7 @@ std::string plot(const std::string& dir, results::Target t, const Evaluation& ev
   size_t c = 0;
   for (const MethodEvaluation& me : ev.methods)
     if (me.targets.count(t))
-      g << ", $" << me.method << " using 1:2 with points pt 7 ps 0.6 lc rgb " << colors[c++ % 2] << " title '"
+      g << ", $" << predictors::method_name(me.method) << " using 1:2 with points pt 7 ps 0.6 lc rgb " << colors[c++ % 2] << " title '"
         << method_title(me.method) << "'";
   g << "\n";
   FILE* p = ::popen("gnuplot 2>/dev/null", "w");
@@ -149,7 +116,7 @@ std::string largest_errors(const Evaluation& ev) {
   constexpr size_t kPerTarget = 3;
   const std::vector<WorstPrediction> worst = worst_predictions(ev, kPerTarget);
   if (worst.empty()) return "";
-  std::vector<std::string> others;
+  std::vector<predictors::Method> others;
   for (size_t m = 1; m < ev.methods.size(); ++m) others.push_back(ev.methods[m].method);
   std::ostringstream s;
   s << "## Largest errors\n\nThe " << (held_out_folds(ev) ? "held-out " : "") << "predictions of "
@@ -157,7 +124,7 @@ std::string largest_errors(const Evaluation& ev) {
     << " furthest from their measurements, " << kPerTarget << " per target"
     << (others.empty() ? "" : ", beside the other method's prediction of the same step") << ":\n\n"
     << "| target | network | batch | measured | " << method_title(worst.front().method) << " | error |";
-  for (const std::string& o : others) s << " " << method_title(o) << " | error |";
+  for (predictors::Method o : others) s << " " << method_title(o) << " | error |";
   s << "\n|---|---|---:|---:|---:|---:|";
   for (size_t i = 0; i < others.size(); ++i) s << "---:|---:|";
   s << "\n";
@@ -167,7 +134,7 @@ std::string largest_errors(const Evaluation& ev) {
     s << "| `" << results::target_name(t) << "` | " << w.point.net << " | " << w.point.batch << " | "
       << fmt("%.1f ", display(t, m)) << unit(t) << " | " << fmt("%.1f ", display(t, w.point.predicted)) << unit(t)
       << " | " << fmt("%.1f%%", w.error) << " |";
-    for (const std::string& o : others) {
+    for (predictors::Method o : others) {
       auto it = w.others.find(o);
       if (it == w.others.end()) {
         s << " - | - |";
@@ -311,7 +278,7 @@ nlohmann::json evaluation_to_json(const Evaluation& ev) {
     mj["targets"] = targets_json(me.targets, true);
     mj["fits"] = {{"n", me.fits.n}, {"correct", me.fits.correct}, {"missed_oom", me.fits.missed_oom},
                   {"false_oom", me.fits.false_oom}, {"accuracy", me.fits.accuracy()}};
-    methods[me.method] = mj;
+    methods[predictors::method_name(me.method)] = mj;
   }
   j["methods"] = methods;
   if (!ev.reference.empty()) j["reference"] = {{"method", "neighbour-interpolation"}, {"targets", targets_json(ev.reference, false)}};

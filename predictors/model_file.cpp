@@ -10,12 +10,11 @@
 #include "common/atomic_file.hpp"
 #include "common/input_error.hpp"
 #include "common/json_integer.hpp"
+#include "common/number_text.hpp"
 #include "modelgen/netspec_io.hpp"
 
 namespace p4s::predictors {
 namespace {
-
-constexpr const char* kFormatName = "p4s-model";
 
 void fnv1a(uint64_t& h, const std::string& s) {
   for (unsigned char c : s) {
@@ -51,13 +50,6 @@ std::string nonfinite_field(const nlohmann::json& j, const std::string& path) {
 
 }  // namespace
 
-std::vector<results::Target> ModelFile::targets() const {
-  std::vector<results::Target> out;
-  for (results::Target t : results::kAllTargets)
-    if ((p4s && p4s->has(t)) || (perf4sight && perf4sight->has(t))) out.push_back(t);
-  return out;
-}
-
 std::string data_digest(const std::vector<Observation>& observations) {
   std::vector<std::string> lines;
   std::set<std::string> nets;
@@ -84,15 +76,14 @@ std::string data_digest(const std::vector<Observation>& observations) {
 
 std::string model_to_json(const ModelFile& m) {
   nlohmann::json j;
-  j["format"] = {{"name", kFormatName}, {"version", kModelFormatVersion}};
-  j["method"] = m.method;
+  j["format"] = {{"name", kModelFormatName}, {"version", current_model_format().text()}};
+  j["method"] = method_name(m.method());
   j["fitted_on"] = {{"digest", m.data_digest}, {"measurements", m.measurements}, {"families", m.families}};
   j["device"] = m.device;
   std::vector<std::string> targets;
   for (results::Target t : m.targets()) targets.push_back(results::target_name(t));
   j["targets"] = targets;
-  if (m.p4s) j["model"] = m.p4s->to_json();
-  if (m.perf4sight) j["model"] = m.perf4sight->to_json();
+  j["model"] = m.predictor->to_json();
   const std::string bad = nonfinite_field(j, "");
   if (!bad.empty()) {
     throw std::runtime_error("field \"" + bad + "\": not a finite number; a model with NaN or Infinity is not written");
@@ -138,6 +129,29 @@ ModelFile parse_model(const std::string& text, const std::string& source) {
 
 namespace {
 
+// The version of a file's "format": the integer 1 of files written before major.minor, or
+// "major.minor" of the current major and a minor not newer than this reader's.
+template <typename Fail>
+ModelFormatVersion read_version(const nlohmann::json& format, const Fail& fail) {
+  if (!format.contains("version")) throw fail("format.version", "is missing");
+  const nlohmann::json& v = format["version"];
+  if (v.is_number_integer()) {
+    if (v.get<int64_t>() == 1) return ModelFormatVersion{1, 0};
+    throw fail("format.version", "unknown version " + v.dump());
+  }
+  if (!v.is_string()) throw fail("format.version", "must be \"major.minor\"");
+  const std::string text = v.get<std::string>();
+  const size_t dot = text.find('.');
+  const std::optional<int> major = dot == std::string::npos ? std::nullopt : parse_integer<int>(text.substr(0, dot));
+  const std::optional<int> minor = dot == std::string::npos ? std::nullopt : parse_integer<int>(text.substr(dot + 1));
+  if (!major || !minor || *major < 0 || *minor < 0) throw fail("format.version", "\"" + text + "\" is not \"major.minor\"");
+  const ModelFormatVersion current = current_model_format();
+  if (*major > current.major || (*major == current.major && *minor > current.minor))
+    throw fail("format.version", "version " + text + " is newer than this reader understands (" + current.text() + ")");
+  if (*major != current.major) throw fail("format.version", "unknown version " + text);
+  return ModelFormatVersion{*major, *minor};
+}
+
 ModelFile parse_model_json(const nlohmann::json& j, const std::string& source) {
   auto fail = [&](const std::string& field, const std::string& problem) -> InputError {
     return InputError(source + ": field \"" + field + "\": " + problem);
@@ -145,18 +159,14 @@ ModelFile parse_model_json(const nlohmann::json& j, const std::string& source) {
   if (!j.is_object() || !j.contains("format") || !j["format"].is_object())
     throw fail("format", "missing: not a p4s model file");
   const nlohmann::json& f = j["format"];
-  if (!f.contains("name") || !f["name"].is_string() || f["name"].get<std::string>() != kFormatName)
-    throw fail("format.name", "must be \"p4s-model\"");
-  if (!f.contains("version") || !f["version"].is_number_integer()) throw fail("format.version", "must be an integer");
-  const int64_t version = f["version"].get<int64_t>();
-  if (version > kModelFormatVersion)
-    throw fail("format.version", "version " + std::to_string(version) + " is newer than this reader understands (" +
-                                     std::to_string(kModelFormatVersion) + ")");
-  if (version < 1) throw fail("format.version", "unknown version " + std::to_string(version));
-
+  if (!f.contains("name") || !f["name"].is_string() || f["name"].get<std::string>() != kModelFormatName)
+    throw fail("format.name", std::string("must be \"") + kModelFormatName + "\"");
   ModelFile m;
+  m.version = read_version(f, fail);
   if (!j.contains("method") || !j["method"].is_string()) throw fail("method", "must be a string");
-  m.method = j["method"].get<std::string>();
+  const std::string method = j["method"].get<std::string>();
+  const std::optional<Method> known = method_from_name(method);
+  if (!known) throw fail("method", "must be \"p4s\" or \"perf4sight\", got \"" + method + "\"");
   try {
     const nlohmann::json& on = j.at("fitted_on");
     m.data_digest = on.at("digest").get<std::string>();
@@ -170,16 +180,11 @@ ModelFile parse_model_json(const nlohmann::json& j, const std::string& source) {
   }
   if (!j.contains("model")) throw fail("model", "is missing");
   try {
-    if (m.method == "p4s")
-      m.p4s = P4sModel::from_json(j["model"]);
-    else if (m.method == "perf4sight")
-      m.perf4sight = Perf4sightModel::from_json(j["model"]);
-    else
-      throw fail("method", "must be \"p4s\" or \"perf4sight\", got \"" + m.method + "\"");
+    m.predictor = predictor_from_json(*known, j["model"], m.version);
   } catch (const InputError& e) {
     throw InputError(source + ": " + e.what());
   }
-  if (m.targets().empty()) throw fail("model", "fits no target");
+  if (m.predictor->targets().empty()) throw fail("model", "fits no target");
   return m;
 }
 

@@ -1,7 +1,8 @@
 // How long predictions take: Google Benchmark cases over a fitted model (by default the TX2
 // model under results/). Analysis/<net>: analysing a network (simulation envelope, cost
 // terms), done once per network; Predict/<target>/<net>: one prediction at one batch size
-// once the network's analysis (and, for mem_reserved, that batch's allocator replay) is cached.
+// through the Predictor interface once the network's analysis (and, for mem_reserved, that
+// batch's allocator replay) is kept by the predictor.
 //   p4s_predict_benchmark [--p4s_model=MODEL.json] [Google Benchmark flags]
 #include <benchmark/benchmark.h>
 
@@ -43,17 +44,17 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "p4s_predict_benchmark: %s\n", e.what());
     return 2;
   }
-  if (!model.p4s) {
-    std::fprintf(stderr, "p4s_predict_benchmark: %s: not a p4s-method model\n", model_path.c_str());
+  const sim::DeviceRuntime* runtime = model.predictor->runtime();
+  if (!runtime) {
+    std::fprintf(stderr, "p4s_predict_benchmark: %s: not a model that simulates a step\n", model_path.c_str());
     return 2;
   }
   static modelgen::NetworkLibrary library;
-  static sim::AnalysisCache cache;
   for (const char* name : kNets) {
     const modelgen::ResolvedNet& net = library.get(name);
-    benchmark::RegisterBenchmark(("Analysis/" + net.spec.name).c_str(), [&net](benchmark::State& state) {
+    benchmark::RegisterBenchmark(("Analysis/" + net.spec.name).c_str(), [&net, runtime](benchmark::State& state) {
       for (auto _ : state) {
-        sim::NetworkAnalysis a(net, model.p4s->runtime);
+        sim::NetworkAnalysis a(net, *runtime);
         benchmark::DoNotOptimize(a.sim_peak_bytes(kBatch));
       }
     })->Unit(benchmark::kMillisecond);
@@ -61,9 +62,9 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark(
           (std::string("Predict/") + results::target_name(t) + "/" + net.spec.name + "/bs:" + std::to_string(kBatch)).c_str(),
           [&net, t](benchmark::State& state) {
-            const sim::NetworkAnalysis& a = cache.get(net, model.p4s->runtime);
-            benchmark::DoNotOptimize(model.p4s->predict(a, kBatch, t));  // warms this batch's caches
-            for (auto _ : state) benchmark::DoNotOptimize(model.p4s->predict(a, kBatch, t));
+            const predictors::Predictor& p = *model.predictor;
+            benchmark::DoNotOptimize(p.predict(net, kBatch, t));  // warms the network's and this batch's caches
+            for (auto _ : state) benchmark::DoNotOptimize(p.predict(net, kBatch, t));
           })
           ->Unit(benchmark::kMicrosecond);
     }

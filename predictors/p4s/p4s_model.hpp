@@ -17,62 +17,15 @@
 #include <armadillo>
 #include <nlohmann/json_fwd.hpp>
 
+#include "predictors/model_format.hpp"
 #include "predictors/observations.hpp"
+#include "predictors/p4s/latency_model.hpp"
+#include "predictors/p4s/memory_model.hpp"
 #include "results_format/reader.hpp"
 #include "sim/device_runtime.hpp"
 #include "sim/network_analysis.hpp"
 
 namespace p4s::predictors {
-
-// y = min(coefficients . features(batch), ceiling), features named as
-// NetworkAnalysis::memory_feature. The ceiling is the most of this figure the device reports:
-// a step that asks for more and still runs reports no more (a Jetson's memory is full and the
-// kernel reclaims or swaps out the rest; the caching allocator frees its cache and retries), so
-// the measured figure stops there while the step's demand grows on. Learned for mem_used and
-// mem_reserved where the data reaches the device's limit (some steps ran out of memory) and
-// piles up under the largest value measured; absent otherwise.
-struct LinearMemoryModel {
-  std::vector<std::string> features;
-  arma::vec coefficients;
-  std::optional<double> ceiling;
-  double demand(const sim::NetworkAnalysis& a, int64_t batch) const;  // the linear part, no ceiling
-  double predict(const sim::NetworkAnalysis& a, int64_t batch) const;
-};
-
-// latency_ms = step_ms + scale * combine over layers of (dispatch = per_op * ops
-//     + per_depthwise_op * depthwise_ops (fitted as 0 now; older files may weigh it),
-//     work = per_tile_flop * tile_flops * batch + per_grouped_flop * grouped_flops * batch
-//     + per_byte * (bytes * batch + fixed_bytes)
-//     + per_depthwise_byte * depthwise_bytes * batch + per_linear_flop * linear_flops * batch
-//     + per_depthwise_flop * depthwise_flops * batch
-//     + per_depthwise_gemm_flop * depthwise_gemm_flops * batch
-//     + per_generic_depthwise_flop * generic_depthwise_flops * batch
-//     + per_small_batch_flop * tile_flops * batch where batch < small_batch_below).
-// A convolution on the CPU's BLAS path (batch below blas_below_batch) costs
-// per_linear_flop * blas_flops * batch in place of its tile FLOPs: a GEMM does not pad channels
-// to tiles. Coefficients in latency_coefficient_names() order, in ms.
-// Fitted on network cases alone, step_ms is coefficients(0) and scale 1. Where the results
-// have layer cases, the coefficients are fitted on them (a compositional predictor: the
-// network is the sum of its layers) and step_ms and scale on the network cases.
-// How a layer's dispatch (host) and work (device) combine into the step's latency:
-//   kSum:      one after the other (a CPU, which runs what it dispatches);
-//   kLayerMax: the larger of the two per layer (model files written before kPipeline);
-//   kPipeline: a two-stage pipeline over the whole step (an asynchronous device working
-//              through the kernels the host queues, waiting only when the queue runs dry).
-enum class Combine { kSum, kLayerMax, kPipeline };
-const char* combine_name(Combine c);  // "sum", "max", "pipeline": the model file's names
-std::optional<Combine> combine_from_name(const std::string& name);
-
-struct LatencyModel {
-  Combine combine = Combine::kPipeline;
-  arma::vec coefficients;
-  double step_ms = 0;
-  double scale = 1.0;
-  bool from_layer_cases = false;
-  int64_t small_batch_below = 0;  // batches below it: per_small_batch_flop_ms more; 0: none
-  double predict(const sim::NetworkAnalysis& a, int64_t batch) const;
-};
-const std::vector<std::string>& latency_coefficient_names();
 
 struct P4sModel {
   sim::DeviceRuntime runtime;
@@ -89,9 +42,10 @@ struct P4sModel {
   // the target has none): what fits / does not fit and memory budgets compare.
   std::optional<double> demand(const sim::NetworkAnalysis& a, int64_t batch, results::Target t) const;
 
+  // The model file's "model" object (p4s_model_json.cpp). from_json reads it as a file of
+  // `version` wrote it; throws InputError naming the field for a malformed object.
   nlohmann::json to_json() const;
-  // Throws InputError naming the field for a malformed object.
-  static P4sModel from_json(const nlohmann::json& j);
+  static P4sModel from_json(const nlohmann::json& j, const ModelFormatVersion& version);
 };
 
 // Fits the model on `train` (steps that ran and did not; each target from the observations

@@ -314,9 +314,17 @@ arma::vec perf4sight_features(const modelgen::NetSpec& spec, const modelgen::Sha
   if (convs.empty())
     throw InputError("perf4sight features: network \"" + spec.name +
                      "\" has no conv2d layer; perf4sight describes networks by their convolutions only");
-  // Fitter.get_fit_variables: the first layer's values, then += each next layer's.
+  // Fitter.get_fit_variables: the first layer's values, then += each next layer's. A conv the
+  // original's formula cannot describe (it ignores dilation) is the network's to change.
   arma::vec sum(kPerf4sightFeatureCount, arma::fill::zeros);
-  for (const Perf4sightConv& c : convs) sum += perf4sight_conv_features(c);
+  for (size_t i = 0; i < convs.size(); ++i) {
+    try {
+      sum += perf4sight_conv_features(convs[i]);
+    } catch (const std::invalid_argument& e) {
+      throw InputError("network \"" + spec.name + "\": convolution " + std::to_string(i + 1) + " of " +
+                       std::to_string(convs.size()) + ": " + e.what());
+    }
+  }
   return sum;
 }
 

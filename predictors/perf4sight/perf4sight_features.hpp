@@ -74,8 +74,9 @@ std::vector<Perf4sightConv> perf4sight_convs(const modelgen::NetSpec& spec,
 
 // The network-level feature vector: the per-conv features summed over the network's convs in
 // layer order, in double precision (as the original's numpy float64 accumulation). Throws
-// InputError if the network has no conv2d layer (the original has no features for
-// such a network) or a precondition of perf4sight_convs fails.
+// InputError if the network has no conv2d layer, or a convolution that the original's formula
+// cannot describe (the original has no features for such a network); std::invalid_argument if
+// a precondition of perf4sight_convs fails.
 arma::vec perf4sight_features(const modelgen::NetSpec& spec, const modelgen::ShapedNet& shaped,
                               int64_t batch);
 

@@ -65,7 +65,11 @@ Perf4sightModel Perf4sightModel::from_json(const nlohmann::json& j) {
   for (auto it = j["targets"].begin(); it != j["targets"].end(); ++it) {
     const std::optional<results::Target> t = results::target_from_name(it.key());
     if (!t) throw InputError("model: target \"" + it.key() + "\": unknown target");
-    m.forests.emplace(*t, ExtraTreesRegressor::FromJson(*it));
+    ExtraTreesRegressor forest = ExtraTreesRegressor::FromJson(*it);
+    if (forest.NumFeatures() != kPerf4sightFeatureCount)
+      throw InputError("model: target \"" + it.key() + "\": the forest takes " + std::to_string(forest.NumFeatures()) +
+                       " features, perf4sight's are " + std::to_string(kPerf4sightFeatureCount));
+    m.forests.emplace(*t, std::move(forest));
   }
   if (j.contains("capacity")) {
     const auto& c = j["capacity"];

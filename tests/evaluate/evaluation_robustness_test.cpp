@@ -28,8 +28,8 @@ TEST(FitRobustness, AFoldWithNothingToFitIsNamedAndTheOthersAreEvaluated) {
   for (const evaluate::MethodEvaluation& me : ev.methods) {
     // Held out, resnet18 and squeezenet are judged fits / does not fit by a fit on vgg11 and
     // the other; vgg11 itself, whose values are the only ones, is not predicted.
-    EXPECT_EQ(me.fits.n, 6u) << me.method;  // two resnet18 networks and one squeezenet, at 2 batches
-    EXPECT_TRUE(me.targets.empty()) << me.method;
+    EXPECT_EQ(me.fits.n, 6u) << predictors::method_name(me.method);  // two resnet18 networks and one squeezenet, at 2 batches
+    EXPECT_TRUE(me.targets.empty()) << predictors::method_name(me.method);
   }
 }
 

@@ -12,7 +12,9 @@
 #include "evaluate/evaluation.hpp"
 #include "predictors/model_file.hpp"
 #include "predictors/p4s/p4s_model.hpp"
+#include "predictors/p4s/p4s_predictor.hpp"
 #include "predictors/perf4sight/perf4sight_model.hpp"
+#include "predictors/perf4sight/perf4sight_predictor.hpp"
 #include "results_format/reader.hpp"
 #include "sim/network_analysis.hpp"
 #include "tests/predictors/synthetic_steps.hpp"
@@ -55,8 +57,8 @@ TEST(Evaluation, LeaveOneFamilyOutPredictsEachFamilyFromTheOthers) {
   const evaluate::Evaluation ev = evaluate::evaluate_leave_one_family_out(s.obs, {}, test::cpu_candidates(), eo);
   EXPECT_EQ(ev.families, (std::vector<std::string>{"mnasnet1.0", "mobilenetv2", "resnet18", "squeezenet1.1", "vgg11bn"}));
   ASSERT_EQ(ev.methods.size(), 2u);
-  EXPECT_EQ(ev.methods[0].method, "p4s");
-  EXPECT_EQ(ev.methods[1].method, "perf4sight");
+  EXPECT_EQ(ev.methods[0].method, predictors::Method::kP4s);
+  EXPECT_EQ(ev.methods[1].method, predictors::Method::kPerf4sight);
   const evaluate::TargetEvaluation& alloc = ev.methods[0].targets.at(results::Target::kMemAlloc);
   EXPECT_EQ(alloc.overall.n, s.obs.size());
   EXPECT_EQ(alloc.by_family.size(), 5u);
@@ -67,13 +69,13 @@ TEST(Evaluation, LeaveOneFamilyOutPredictsEachFamilyFromTheOthers) {
   // Each target and family, for both methods, as level_removed of its own points.
   for (const evaluate::MethodEvaluation& me : ev.methods)
     for (const auto& [t, te] : me.targets) {
-      EXPECT_EQ(te.level_removed.mape, evaluate::level_removed(te.points).mape) << me.method;
+      EXPECT_EQ(te.level_removed.mape, evaluate::level_removed(te.points).mape) << predictors::method_name(me.method);
       ASSERT_EQ(te.level_removed_by_family.size(), 5u);
       for (const auto& [f, m] : te.level_removed_by_family) {
         std::vector<evaluate::PredictedPoint> mine;
         for (const evaluate::PredictedPoint& p : te.points)
           if (p.family == f) mine.push_back(p);
-        EXPECT_EQ(m.mape, evaluate::level_removed(mine).mape) << me.method << " " << f;
+        EXPECT_EQ(m.mape, evaluate::level_removed(mine).mape) << predictors::method_name(me.method) << " " << f;
         EXPECT_GT(m.n, 0u);
       }
     }
@@ -100,17 +102,17 @@ TEST(Evaluation, FittedModelsPredictAFamilyAsItsLeaveOneOutFoldDoes) {
   }
   sim::AnalysisCache cache;
   predictors::ModelFile ours, baseline;
-  ours.method = "p4s";
-  ours.p4s = predictors::train_p4s_model(train, {}, test::cpu_candidates(), cache);
-  baseline.method = "perf4sight";
-  baseline.perf4sight = predictors::train_perf4sight_model(train, eo.seed);
+  ours.predictor =
+      std::make_shared<predictors::P4sPredictor>(predictors::train_p4s_model(train, {}, test::cpu_candidates(), cache));
+  baseline.predictor =
+      std::make_shared<predictors::Perf4sightPredictor>(predictors::train_perf4sight_model(train, eo.seed));
   // Given baseline first: the project's method still comes first.
   const evaluate::Evaluation ev = evaluate::evaluate_fitted_models(test, {&baseline, &ours});
   EXPECT_EQ(ev.kind, evaluate::EvaluationKind::kFittedModels);
   EXPECT_EQ(ev.families, std::vector<std::string>{held_out});
   ASSERT_EQ(ev.methods.size(), 2u);
-  EXPECT_EQ(ev.methods[0].method, "p4s");
-  EXPECT_EQ(ev.methods[1].method, "perf4sight");
+  EXPECT_EQ(ev.methods[0].method, predictors::Method::kP4s);
+  EXPECT_EQ(ev.methods[1].method, predictors::Method::kPerf4sight);
   size_t compared = 0;
   for (size_t m = 0; m < 2; ++m)
     for (const auto& [t, te] : lofo.methods[m].targets) {
@@ -135,9 +137,8 @@ TEST(Evaluation, FittedModelsPredictAFamilyAsItsLeaveOneOutFoldDoes) {
 
   EXPECT_THROW(evaluate::evaluate_fitted_models(test, {}), InputError);
   EXPECT_THROW(evaluate::evaluate_fitted_models(test, {&ours, &ours}), InputError);
-  predictors::ModelFile empty;
-  empty.method = "p4s";
-  EXPECT_THROW(evaluate::evaluate_fitted_models(test, {&empty}), InputError);
+  predictors::ModelFile empty;  // no predictor: a broken precondition, not bad input
+  EXPECT_THROW(evaluate::evaluate_fitted_models(test, {&empty}), std::invalid_argument);
 }
 
 // The largest held-out errors of the first method, per target, largest first, with the other
@@ -154,25 +155,25 @@ TEST(Evaluation, WorstPredictionsAreTheFirstMethodsLargestErrorsBesideTheOthers)
   };
   evaluate::Evaluation ev;
   ev.families = {"a", "b"};
-  evaluate::MethodEvaluation ours{"p4s", {}, {}};
+  evaluate::MethodEvaluation ours{predictors::Method::kP4s, {}, {}};
   ours.targets[results::Target::kLatencyMs].points = {point("a_1", 2, 100, 105), point("b_1", 4, 100, 150),
                                              point("a_2", 8, 200, 100), point("b_2", 2, 100, 90)};
   ours.targets[results::Target::kMemAlloc].points = {point("a_1", 2, 1000, 1010)};
-  evaluate::MethodEvaluation baseline{"perf4sight", {}, {}};
+  evaluate::MethodEvaluation baseline{predictors::Method::kPerf4sight, {}, {}};
   baseline.targets[results::Target::kLatencyMs].points = {point("a_2", 8, 200, 210), point("b_1", 4, 100, 60)};
   ev.methods = {ours, baseline};
 
   const std::vector<evaluate::WorstPrediction> w = evaluate::worst_predictions(ev, 2);
   ASSERT_EQ(w.size(), 3u);  // two for latency; memory has only one point
   EXPECT_EQ(w[0].target, results::Target::kLatencyMs);
-  EXPECT_EQ(w[0].method, "p4s");
+  EXPECT_EQ(w[0].method, predictors::Method::kP4s);
   EXPECT_EQ(w[0].point.net, "a_2");  // 50% and 50%: ties go by net name
   EXPECT_EQ(w[0].point.batch, 8);
   EXPECT_DOUBLE_EQ(w[0].error, 50.0);
-  EXPECT_DOUBLE_EQ(w[0].others.at("perf4sight"), 210.0);
+  EXPECT_DOUBLE_EQ(w[0].others.at(predictors::Method::kPerf4sight), 210.0);
   EXPECT_EQ(w[1].point.net, "b_1");
   EXPECT_DOUBLE_EQ(w[1].error, 50.0);
-  EXPECT_DOUBLE_EQ(w[1].others.at("perf4sight"), 60.0);
+  EXPECT_DOUBLE_EQ(w[1].others.at(predictors::Method::kPerf4sight), 60.0);
   EXPECT_EQ(w[2].target, results::Target::kMemAlloc);
   EXPECT_NEAR(w[2].error, 1.0, 1e-12);
   EXPECT_TRUE(w[2].others.empty());  // the baseline did not predict mem_alloc here

@@ -16,6 +16,7 @@
 #include "predictors/capacity.hpp"
 #include "predictors/model_file.hpp"
 #include "predictors/p4s/p4s_model.hpp"
+#include "predictors/p4s/p4s_predictor.hpp"
 #include "results_format/reader.hpp"
 #include "sim/network_analysis.hpp"
 #include "tests/predictors/synthetic_steps.hpp"
@@ -26,9 +27,8 @@ namespace {
 // The model as a file: every number finite, and it reads back to the same text.
 void expect_writable(const P4sModel& p) {
   ModelFile m;
-  m.method = "p4s";
   m.data_digest = "fnv1a64:0000000000000000";
-  m.p4s = p;
+  m.predictor = std::make_shared<P4sPredictor>(p);
   const std::string text = model_to_json(m);
   EXPECT_EQ(model_to_json(parse_model(text, "m.json")), text);
 }
@@ -142,21 +142,21 @@ TEST(FitRobustness, AModelWithANonFiniteNumberIsRefusedNamingTheField) {
   test::Steps d;
   test::add_simulated_steps(d, {"resnet18_cifar10"}, {2, 8}, 1.0, 3e6, 0.02, 1.5);
   sim::AnalysisCache cache;
-  ModelFile m;
-  m.method = "p4s";
-  m.data_digest = data_digest(d.obs);
-  m.p4s = train_p4s_model(test::pointers(d.obs), {}, test::cpu_candidates(), cache);
+  const P4sModel fitted = train_p4s_model(test::pointers(d.obs), {}, test::cpu_candidates(), cache);
   const std::string path = testing::TempDir() + "/fit_robustness_nan_model.json";
   write_file_atomically(path, "previous");
-  for (const auto& [mutate, field] : std::vector<std::pair<std::function<void(ModelFile&)>, std::string>>{
-           {[](ModelFile& f) { f.p4s->memory[results::Target::kMemAlloc].coefficients(1) = std::nan(""); },
+  for (const auto& [mutate, field] : std::vector<std::pair<std::function<void(P4sModel&)>, std::string>>{
+           {[](P4sModel& f) { f.memory[results::Target::kMemAlloc].coefficients(1) = std::nan(""); },
             "model.targets.mem_alloc.coefficients[1]"},
-           {[](ModelFile& f) { f.p4s->latency->scale = std::numeric_limits<double>::infinity(); },
+           {[](P4sModel& f) { f.latency->scale = std::numeric_limits<double>::infinity(); },
             "model.targets.latency_ms.scale"},
-           {[](ModelFile& f) { f.p4s->capacity_bytes = -std::numeric_limits<double>::infinity(); },
+           {[](P4sModel& f) { f.capacity_bytes = -std::numeric_limits<double>::infinity(); },
             "model.capacity.bytes"}}) {
-    ModelFile bad = m;
-    mutate(bad);
+    P4sModel broken = fitted;
+    mutate(broken);
+    ModelFile bad;
+    bad.data_digest = data_digest(d.obs);
+    bad.predictor = std::make_shared<P4sPredictor>(broken);
     try {
       write_model(bad, path);
       ADD_FAILURE() << field << ": written";

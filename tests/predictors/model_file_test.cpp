@@ -6,6 +6,7 @@
 #include "common/atomic_file.hpp"
 #include "predictors/model_file.hpp"
 #include "predictors/p4s/runtime_candidates.hpp"
+#include "predictors/p4s/p4s_predictor.hpp"
 #include "tests/tx2_netspecs.hpp"
 
 namespace p4s::predictors {
@@ -24,12 +25,11 @@ ModelFile fit_model(Fitted& f) {
   for (const Observation& o : f.obs) all.push_back(&o);
   sim::AnalysisCache cache;
   ModelFile m;
-  m.method = "p4s";
   m.data_digest = data_digest(f.obs);
   m.measurements = f.obs.size();
   m.families = families_of(f.obs);
   m.device = f.results.context;
-  m.p4s = train_p4s_model(all, f.results.layers, candidate_runtimes(f.results), cache);
+  m.predictor = std::make_shared<P4sPredictor>(train_p4s_model(all, f.results.layers, candidate_runtimes(f.results), cache));
   return m;
 }
 
@@ -57,6 +57,27 @@ TEST(ModelFile, DigestFollowsTheData) {
   EXPECT_NE(data_digest(f.obs), d);
 }
 
+// Files written before major.minor (format version 1, an integer) list a prefix of today's
+// latency coefficients; they read, and are written back in the current version with the
+// coefficients they lacked standing in as when they were written.
+TEST(ModelFile, ReadsFilesOfFormatVersionOne) {
+  Fitted f;
+  const ModelFile m = fit_model(f);
+  nlohmann::json old = nlohmann::json::parse(model_to_json(m));
+  old["format"]["version"] = 1;
+  nlohmann::json& lat = old["model"]["targets"]["latency_ms"];
+  lat["coefficient_names"].erase(11);  // per_generic_depthwise_flop_ms: as per_depthwise_flop_ms
+  lat["coefficients"].erase(11);
+  const ModelFile read = parse_model(old.dump(), "old.json");
+  EXPECT_EQ(read.version.text(), "1");
+  const nlohmann::json back = nlohmann::json::parse(model_to_json(read));
+  EXPECT_EQ(back["format"]["version"], "2.0");
+  const nlohmann::json& coefficients = back["model"]["targets"]["latency_ms"]["coefficients"];
+  ASSERT_EQ(coefficients.size(), 12u);
+  EXPECT_EQ(coefficients[11], coefficients[7]);
+  EXPECT_EQ(parse_model(old.dump(), "old.json").targets(), m.targets());
+}
+
 TEST(ModelFile, RefusesWhatItCannotUse) {
   Fitted f;
   const nlohmann::json good = nlohmann::json::parse(model_to_json(fit_model(f)));
@@ -71,7 +92,20 @@ TEST(ModelFile, RefusesWhatItCannotUse) {
       EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
     }
   };
-  refuse([](nlohmann::json& j) { j["format"]["version"] = 2; }, "newer than this reader");
+  refuse([](nlohmann::json& j) { j["format"]["version"] = "2.1"; }, "version 2.1 is newer than this reader understands (2.0)");
+  refuse([](nlohmann::json& j) { j["format"]["version"] = "3.0"; }, "version 3.0 is newer than this reader");
+  refuse([](nlohmann::json& j) { j["format"]["version"] = 2; }, "unknown version 2");
+  refuse([](nlohmann::json& j) { j["format"]["version"] = "0.4"; }, "unknown version 0.4");
+  refuse([](nlohmann::json& j) { j["format"]["version"] = "2"; }, "\"2\" is not \"major.minor\"");
+  refuse([](nlohmann::json& j) { j["format"]["version"] = "2.x"; }, "\"2.x\" is not \"major.minor\"");
+  refuse([](nlohmann::json& j) { j["format"].erase("version"); }, "format.version");
+  // A file of this minor version lists every coefficient it has; one it lacks is a broken file.
+  refuse(
+      [](nlohmann::json& j) {
+        j["model"]["targets"]["latency_ms"]["coefficient_names"].erase(11);
+        j["model"]["targets"]["latency_ms"]["coefficients"].erase(11);
+      },
+      "coefficient names differ from those of format version 2.0");
   refuse([](nlohmann::json& j) { j["format"]["name"] = "other"; }, "format.name");
   refuse([](nlohmann::json& j) { j.erase("format"); }, "not a p4s model file");
   refuse([](nlohmann::json& j) { j["method"] = "guess"; }, "method");

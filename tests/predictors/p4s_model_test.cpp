@@ -107,7 +107,7 @@ TEST(P4sModel, OnACudaDeviceLatencyIsThePipelineOfDispatchAndWork) {
     EXPECT_EQ(m.latency->small_batch_below, small_extra > 0 ? 16 : 0);
     EXPECT_NEAR(m.latency->coefficients(10), small_extra, 1e-14);
     EXPECT_NEAR(m.latency->coefficients(11), 3e-9, 1e-12);
-    const P4sModel reread = P4sModel::from_json(m.to_json());
+    const P4sModel reread = P4sModel::from_json(m.to_json(), current_model_format());
     EXPECT_EQ(m.to_json()["targets"]["latency_ms"]["combine"], "pipeline");
     EXPECT_EQ(reread.latency->small_batch_below, m.latency->small_batch_below);
     for (const Observation& o : obs) {
@@ -196,7 +196,7 @@ TEST(P4sModel, JsonRoundTripKeepsEveryPrediction) {
   sim::AnalysisCache cache;
   P4sModel m = train_p4s_model(test::pointers(s.obs), {}, test::cpu_candidates(), cache);
   m.memory.at(results::Target::kMemUsed).ceiling = 120e6;  // below some steps' demand
-  const P4sModel back = P4sModel::from_json(nlohmann::json::parse(m.to_json().dump()));
+  const P4sModel back = P4sModel::from_json(nlohmann::json::parse(m.to_json().dump()), current_model_format());
   EXPECT_EQ(back.to_json(), m.to_json());
   EXPECT_EQ(back.memory.at(results::Target::kMemUsed).ceiling, 120e6);
   for (const Observation& o : s.obs)
@@ -217,7 +217,7 @@ TEST(P4sModel, FromJsonRefusesMalformedModels) {
     nlohmann::json j = good;
     breaks(j);
     try {
-      P4sModel::from_json(j);
+      P4sModel::from_json(j, current_model_format());
       ADD_FAILURE() << "accepted: " << j.dump();
     } catch (const InputError& e) {
       EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
@@ -306,7 +306,7 @@ TEST(P4sModel, ReadsModelFilesWrittenWithFewerLatencyCoefficients) {
     const char* last[] = {"", "per_small_batch_flop_ms", "per_grouped_flop_ms", "per_depthwise_gemm_flop_ms",
                           "per_depthwise_flop_ms", "per_depthwise_op_ms", "per_linear_flop_ms"};
     ASSERT_EQ(lat["coefficient_names"].back(), last[lacking]);
-    const P4sModel read = P4sModel::from_json(old);
+    const P4sModel read = P4sModel::from_json(old, ModelFormatVersion{1, 0});  // before major.minor
     const arma::vec& w = read.latency->coefficients;
     ASSERT_EQ(w.n_elem, latency_coefficient_names().size());
     // What the file's model costed those quantities with when it was written: generic depthwise
