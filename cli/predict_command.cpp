@@ -91,6 +91,161 @@ int64_t largest_batch(const predictors::Predictor& predict, const modelgen::Reso
   return lo;
 }
 
+// The networks named on the command line: NetSpec files (paths ending in .json), else names
+// the library resolves (built in, or in --netspecs folders).
+std::vector<const modelgen::ResolvedNet*> resolve_networks(modelgen::NetworkLibrary& library,
+                                                          const std::vector<std::string>& names) {
+  std::vector<const modelgen::ResolvedNet*> nets;
+  for (const std::string& n : names) {
+    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0)
+      nets.push_back(&library.add(modelgen::read_netspec(n), n));
+    else
+      nets.push_back(&library.get(n));
+  }
+  return nets;
+}
+
+// Batches whose tensors would be beyond any device are refused, not predicted.
+void refuse_unpredictable_batches(const std::vector<const modelgen::ResolvedNet*>& nets,
+                                  const std::vector<int64_t>& batches) {
+  const int64_t largest_asked = *std::max_element(batches.begin(), batches.end());
+  for (const modelgen::ResolvedNet* net : nets) {
+    const int64_t most = sim::max_predictable_batch(net->shapes);
+    if (largest_asked <= most) continue;
+    char bytes[32];
+    std::snprintf(bytes, sizeof bytes, "%.3g", sim::step_bytes_bound(net->shapes, largest_asked));
+    throw InputError(net->source + ": network \"" + net->spec.name + "\": --batch " + std::to_string(largest_asked) +
+                     ": its tensors could take up to " + bytes + " bytes, beyond the 2^50 that predictions reach" +
+                     (most > 0 ? " (the largest batch is " + std::to_string(most) + ")" : " even at batch 1"));
+  }
+}
+
+// One prediction per network and batch, as `p4s predict --json` writes them; with `peak`, the
+// simulated step's peak too. `fits` gets a verdict per prediction where the model knows the
+// device's capacity.
+nlohmann::ordered_json predictions_json(const std::string& model_path, const predictors::Predictor& predict,
+                                        const std::vector<const modelgen::ResolvedNet*>& nets,
+                                        const std::vector<int64_t>& batches, bool peak, std::vector<bool>& fits) {
+  const std::optional<predictors::Capacity> capacity = predict.capacity();
+  sim::AnalysisCache simulated;
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const modelgen::ResolvedNet* net : nets)
+    for (int64_t b : batches) {
+      nlohmann::ordered_json p;
+      p["net"] = net->spec.name;
+      p["batch"] = b;
+      for (results::Target t : predict.targets()) {
+        const double v = *predict.predict(*net, b, t);
+        if (!std::isfinite(v) || v > 1e30)  // finite coefficients, but far out of any range
+          throw InputError(model_path + ": its " + results::target_name(t) + " for " + net->spec.name +
+                           " at batch " + std::to_string(b) + " is not a finite number: coefficients out of range");
+        if (t == results::Target::kLatencyMs)
+          p[results::target_name(t)] = v;
+        else
+          p[results::target_name(t)] = static_cast<int64_t>(std::llround(v));
+      }
+      if (peak) p["peak"] = peak_json(simulated.get(*net, *predict.runtime()).simulate(b), net->spec);
+      out.push_back(p);
+      if (capacity) fits.push_back(*predict.demand(*net, b, capacity->target) <= capacity->bytes);
+    }
+  return out;
+}
+
+// The memory target a budget is compared with: the closest to what the device runs out of.
+std::optional<results::Target> budget_target_of(const std::vector<results::Target>& targets) {
+  for (results::Target t : {results::Target::kMemReserved, results::Target::kMemUsed, results::Target::kMemAlloc})
+    if (std::find(targets.begin(), targets.end(), t) != targets.end()) return t;
+  return std::nullopt;
+}
+
+// --budget: each network's largest batch within the budget, and the networks that fit at the
+// first batch ranked by predicted latency (when the model predicts it).
+nlohmann::ordered_json budget_json(const predictors::Predictor& predict,
+                                   const std::vector<const modelgen::ResolvedNet*>& nets, int64_t ranking_batch,
+                                   double budget, results::Target target) {
+  const bool has_latency = predict.has(results::Target::kLatencyMs);
+  nlohmann::ordered_json bj;
+  bj["bytes"] = budget;
+  bj["target"] = results::target_name(target);
+  bj["largest_batch"] = nlohmann::ordered_json::array();
+  std::vector<std::pair<double, const modelgen::ResolvedNet*>> ranked;
+  for (const modelgen::ResolvedNet* net : nets) {
+    const int64_t lb = largest_batch(predict, *net, target, budget);
+    bj["largest_batch"].push_back({{"net", net->spec.name}, {"batch", lb}});
+    if (lb >= ranking_batch && has_latency)
+      ranked.emplace_back(*predict.predict(*net, ranking_batch, results::Target::kLatencyMs), net);
+  }
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  bj["ranking_batch"] = ranking_batch;
+  bj["ranking"] = nlohmann::ordered_json::array();
+  for (const auto& [lat, net] : ranked) bj["ranking"].push_back({{"net", net->spec.name}, {"latency_ms", lat}});
+  return bj;
+}
+
+// The predictions as a table for people: memory in MiB, latency in ms; the capacity and the
+// ceilings the predictions reached below it.
+void print_predictions(const nlohmann::ordered_json& predictions, const predictors::Predictor& predict,
+                       const std::vector<bool>& fits) {
+  const std::vector<results::Target> targets = predict.targets();
+  const std::optional<predictors::Capacity> capacity = predict.capacity();
+  std::printf("%-28s %7s", "net", "batch");
+  for (results::Target t : targets)
+    std::printf(" %14s", (std::string(results::target_name(t)) + (t == results::Target::kLatencyMs ? "" : " MiB")).c_str());
+  if (capacity) std::printf("  fits?");
+  std::printf("\n");
+  for (size_t i = 0; i < predictions.size(); ++i) {
+    const auto& p = predictions[i];
+    std::printf("%-28s %7lld", p["net"].get<std::string>().c_str(), static_cast<long long>(p["batch"].get<int64_t>()));
+    for (results::Target t : targets) std::printf(" %14s", human(t, p[results::target_name(t)].get<double>()).c_str());
+    if (capacity) std::printf("  %s", fits[i] ? "yes" : "no");
+    std::printf("\n");
+  }
+  if (capacity)
+    std::printf("(fits: predicted %s demand at most %.0f MiB, learned from the steps that ran out of memory)\n",
+                results::target_name(capacity->target), capacity->bytes / (1024.0 * 1024.0));
+  // A prediction at a target's ceiling is what the device would report, not what the step asks for.
+  for (results::Target t : targets) {
+    const std::optional<double> most = predict.ceiling(t);
+    if (!most) continue;
+    const char* name = results::target_name(t);
+    const double ceiling = *most - 0.5;  // the predictions are whole bytes
+    if (std::any_of(predictions.begin(), predictions.end(),
+                    [&](const auto& p) { return p[name].template get<double>() >= ceiling; }))
+      std::printf("(%s: at most %.0f MiB, the most the device reported: past its limit a step reports no more)\n",
+                  name, *most / (1024.0 * 1024.0));
+  }
+}
+
+void print_peaks(const nlohmann::ordered_json& predictions) {
+  std::printf("\nwhere the simulated step peaks, and what is live then (MiB, before the fitted terms):\n");
+  std::printf("%-28s %7s %10s  %-9s %-24s %11s %10s %10s %10s\n", "net", "batch", "peak", "phase", "layer",
+              "before step", "forward", "backward", "other");
+  for (const auto& p : predictions) {
+    const auto& k = p["peak"];
+    const auto& by = k["live_by_phase"];
+    const int64_t other = by["loss"].get<int64_t>() + by["optimizer"].get<int64_t>();
+    std::printf("%-28s %7lld %10.1f  %-9s %-24s %11.1f %10.1f %10.1f %10.1f\n", p["net"].get<std::string>().c_str(),
+                static_cast<long long>(p["batch"].get<int64_t>()), mib(k["bytes"].get<int64_t>()),
+                k["phase"].get<std::string>().c_str(), k["layer"].is_null() ? "-" : k["layer"].get<std::string>().c_str(),
+                mib(by["before_step"].get<int64_t>()), mib(by["forward"].get<int64_t>()),
+                mib(by["backward"].get<int64_t>()), mib(other));
+  }
+}
+
+void print_budget(const nlohmann::ordered_json& bj, bool has_latency) {
+  std::printf("\nbudget %.0f MiB on predicted %s:\n", bj["bytes"].get<double>() / (1024.0 * 1024.0),
+              bj["target"].get<std::string>().c_str());
+  for (const auto& lb : bj["largest_batch"])
+    std::printf("  %-28s largest batch that fits: %lld\n", lb["net"].get<std::string>().c_str(),
+                static_cast<long long>(lb["batch"].get<int64_t>()));
+  if (!has_latency) return;
+  std::printf("fitting at batch %lld, fastest first:\n", static_cast<long long>(bj["ranking_batch"].get<int64_t>()));
+  int rank = 0;
+  for (const auto& r : bj["ranking"])
+    std::printf("  %d. %-28s %.2f ms\n", ++rank, r["net"].get<std::string>().c_str(), r["latency_ms"].get<double>());
+  if (bj["ranking"].empty()) std::printf("  none\n");
+}
+
 }  // namespace
 
 int run_predict(const std::vector<std::string>& args) {
@@ -111,139 +266,23 @@ int run_predict(const std::vector<std::string>& args) {
   if (peak && !predict.runtime())
     throw InputError("--peak: " + a.value("--model") + " is a " + predictors::method_name(model.method()) +
                      " model, which simulates no step");
-  modelgen::NetworkLibrary library(a.values("--netspecs"));
-  std::vector<const modelgen::ResolvedNet*> nets;
-  for (const std::string& n : a.positionals()) {
-    if (n.size() > 5 && n.compare(n.size() - 5, 5, ".json") == 0)
-      nets.push_back(&library.add(modelgen::read_netspec(n), n));
-    else
-      nets.push_back(&library.get(n));
-  }
-  // Batches whose tensors would be beyond any device are refused, not predicted.
-  const int64_t largest_asked = *std::max_element(batches.begin(), batches.end());
-  for (const modelgen::ResolvedNet* net : nets) {
-    const int64_t most = sim::max_predictable_batch(net->shapes);
-    if (largest_asked > most) {
-      char bytes[32];
-      std::snprintf(bytes, sizeof bytes, "%.3g", sim::step_bytes_bound(net->shapes, largest_asked));
-      throw InputError(net->source + ": network \"" + net->spec.name + "\": --batch " + std::to_string(largest_asked) +
-                       ": its tensors could take up to " + bytes + " bytes, beyond the 2^50 that predictions reach" +
-                       (most > 0 ? " (the largest batch is " + std::to_string(most) + ")" : " even at batch 1"));
-    }
-  }
-
-  const std::vector<results::Target> targets = model.targets();
-  const std::optional<predictors::Capacity> capacity = predict.capacity();
-  std::vector<bool> fits;  // per prediction, where the model knows the device's capacity
-  sim::AnalysisCache simulated;  // --peak
-  nlohmann::ordered_json out;
-  out["predictions"] = nlohmann::ordered_json::array();
-  for (const modelgen::ResolvedNet* net : nets)
-    for (int64_t b : batches) {
-      nlohmann::ordered_json p;
-      p["net"] = net->spec.name;
-      p["batch"] = b;
-      for (results::Target t : targets) {
-        const double v = *predict.predict(*net, b, t);
-        if (!std::isfinite(v) || v > 1e30)  // finite coefficients, but far out of any range
-          throw InputError(a.value("--model") + ": its " + results::target_name(t) + " for " + net->spec.name +
-                           " at batch " + std::to_string(b) + " is not a finite number: coefficients out of range");
-        if (t == results::Target::kLatencyMs)
-          p[results::target_name(t)] = v;
-        else
-          p[results::target_name(t)] = static_cast<int64_t>(std::llround(v));
-      }
-      if (peak) p["peak"] = peak_json(simulated.get(*net, *predict.runtime()).simulate(b), net->spec);
-      out["predictions"].push_back(p);
-      if (capacity) fits.push_back(*predict.demand(*net, b, capacity->target) <= capacity->bytes);
-    }
-
-  std::optional<results::Target> budget_target;
-  for (results::Target t : {results::Target::kMemReserved, results::Target::kMemUsed, results::Target::kMemAlloc})
-    if (!budget_target && std::find(targets.begin(), targets.end(), t) != targets.end()) budget_target = t;
+  const std::optional<results::Target> budget_target = budget_target_of(predict.targets());
   if (has_budget && !budget_target) throw InputError("--budget: the model predicts no memory target");
-  const bool has_latency = std::find(targets.begin(), targets.end(), results::Target::kLatencyMs) != targets.end();
-  if (has_budget) {
-    nlohmann::ordered_json bj;
-    bj["bytes"] = budget;
-    bj["target"] = results::target_name(*budget_target);
-    bj["largest_batch"] = nlohmann::ordered_json::array();
-    std::vector<std::pair<double, const modelgen::ResolvedNet*>> ranked;
-    for (const modelgen::ResolvedNet* net : nets) {
-      const int64_t lb = largest_batch(predict, *net, *budget_target, budget);
-      bj["largest_batch"].push_back({{"net", net->spec.name}, {"batch", lb}});
-      if (lb >= batches.front() && has_latency)
-        ranked.emplace_back(*predict.predict(*net, batches.front(), results::Target::kLatencyMs), net);
-    }
-    std::stable_sort(ranked.begin(), ranked.end(),
-                     [](const auto& x, const auto& y) { return x.first < y.first; });
-    bj["ranking_batch"] = batches.front();
-    bj["ranking"] = nlohmann::ordered_json::array();
-    for (const auto& [lat, net] : ranked) bj["ranking"].push_back({{"net", net->spec.name}, {"latency_ms", lat}});
-    out["budget"] = bj;
-  }
+  modelgen::NetworkLibrary library(a.values("--netspecs"));
+  const std::vector<const modelgen::ResolvedNet*> nets = resolve_networks(library, a.positionals());
+  refuse_unpredictable_batches(nets, batches);
 
+  std::vector<bool> fits;
+  nlohmann::ordered_json out;
+  out["predictions"] = predictions_json(a.value("--model"), predict, nets, batches, peak, fits);
+  if (has_budget) out["budget"] = budget_json(predict, nets, batches.front(), budget, *budget_target);
   if (a.has("--json")) {
     std::printf("%s\n", out.dump().c_str());
     return kExitOk;
   }
-  // A table for people: memory in MiB, latency in ms.
-  std::printf("%-28s %7s", "net", "batch");
-  for (results::Target t : targets)
-    std::printf(" %14s", (std::string(results::target_name(t)) + (t == results::Target::kLatencyMs ? "" : " MiB")).c_str());
-  if (capacity) std::printf("  fits?");
-  std::printf("\n");
-  for (size_t i = 0; i < out["predictions"].size(); ++i) {
-    const auto& p = out["predictions"][i];
-    std::printf("%-28s %7lld", p["net"].get<std::string>().c_str(), static_cast<long long>(p["batch"].get<int64_t>()));
-    for (results::Target t : targets) std::printf(" %14s", human(t, p[results::target_name(t)].get<double>()).c_str());
-    if (capacity) std::printf("  %s", fits[i] ? "yes" : "no");
-    std::printf("\n");
-  }
-  if (capacity)
-    std::printf("(fits: predicted %s demand at most %.0f MiB, learned from the steps that ran out of memory)\n",
-                results::target_name(capacity->target), capacity->bytes / (1024.0 * 1024.0));
-  // A prediction at a target's ceiling is what the device would report, not what the step asks for.
-  for (results::Target t : targets) {
-    const std::optional<double> most = predict.ceiling(t);
-    if (!most) continue;
-    const char* name = results::target_name(t);
-    const double ceiling = *most - 0.5;  // the predictions are whole bytes
-    const auto& ps = out["predictions"];
-    if (std::any_of(ps.begin(), ps.end(), [&](const auto& p) { return p[name].template get<double>() >= ceiling; }))
-      std::printf("(%s: at most %.0f MiB, the most the device reported: past its limit a step reports no more)\n",
-                  name, *most / (1024.0 * 1024.0));
-  }
-  if (peak) {
-    std::printf("\nwhere the simulated step peaks, and what is live then (MiB, before the fitted terms):\n");
-    std::printf("%-28s %7s %10s  %-9s %-24s %11s %10s %10s %10s\n", "net", "batch", "peak", "phase", "layer",
-                "before step", "forward", "backward", "other");
-    for (const auto& p : out["predictions"]) {
-      const auto& k = p["peak"];
-      const auto& by = k["live_by_phase"];
-      const int64_t other = by["loss"].get<int64_t>() + by["optimizer"].get<int64_t>();
-      std::printf("%-28s %7lld %10.1f  %-9s %-24s %11.1f %10.1f %10.1f %10.1f\n", p["net"].get<std::string>().c_str(),
-                  static_cast<long long>(p["batch"].get<int64_t>()), mib(k["bytes"].get<int64_t>()),
-                  k["phase"].get<std::string>().c_str(),
-                  k["layer"].is_null() ? "-" : k["layer"].get<std::string>().c_str(),
-                  mib(by["before_step"].get<int64_t>()), mib(by["forward"].get<int64_t>()),
-                  mib(by["backward"].get<int64_t>()), mib(other));
-    }
-  }
-  if (has_budget) {
-    const auto& bj = out["budget"];
-    std::printf("\nbudget %.0f MiB on predicted %s:\n", budget / (1024.0 * 1024.0), results::target_name(*budget_target));
-    for (const auto& lb : bj["largest_batch"])
-      std::printf("  %-28s largest batch that fits: %lld\n", lb["net"].get<std::string>().c_str(),
-                  static_cast<long long>(lb["batch"].get<int64_t>()));
-    if (has_latency) {
-      std::printf("fitting at batch %lld, fastest first:\n", static_cast<long long>(batches.front()));
-      int rank = 0;
-      for (const auto& r : bj["ranking"])
-        std::printf("  %d. %-28s %.2f ms\n", ++rank, r["net"].get<std::string>().c_str(), r["latency_ms"].get<double>());
-      if (bj["ranking"].empty()) std::printf("  none\n");
-    }
-  }
+  print_predictions(out["predictions"], predict, fits);
+  if (peak) print_peaks(out["predictions"]);
+  if (has_budget) print_budget(out["budget"], predict.has(results::Target::kLatencyMs));
   return kExitOk;
 }
 

@@ -12,7 +12,7 @@
 
 #include "predictors/model_file.hpp"
 #include "predictors/observations.hpp"
-#include "results_format/reader.hpp"
+#include "results_format/measurements.hpp"
 #include "sim/device_runtime.hpp"
 
 namespace p4s::evaluate {

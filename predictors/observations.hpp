@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "modelgen/network_library.hpp"
-#include "results_format/reader.hpp"
+#include "results_format/measurements.hpp"
 
 namespace p4s::predictors {
 

@@ -16,7 +16,7 @@
 #include "predictors/model_format.hpp"
 #include "predictors/observations.hpp"
 #include "results_format/format.hpp"
-#include "results_format/reader.hpp"
+#include "results_format/measurements.hpp"
 #include "sim/device_runtime.hpp"
 #include "sim/network_analysis.hpp"
 

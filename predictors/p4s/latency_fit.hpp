@@ -8,7 +8,7 @@
 
 #include "predictors/observations.hpp"
 #include "predictors/p4s/latency_model.hpp"
-#include "results_format/reader.hpp"
+#include "results_format/measurements.hpp"
 #include "sim/device_runtime.hpp"
 #include "sim/network_analysis.hpp"
 

@@ -13,7 +13,7 @@
 #include "modelgen/network_library.hpp"
 #include "predictors/observations.hpp"
 #include "predictors/perf4sight/extra_trees.hpp"
-#include "results_format/reader.hpp"
+#include "results_format/measurements.hpp"
 
 namespace p4s::predictors {
 
