@@ -39,6 +39,9 @@ TrainingStep::TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::
 }
 
 void TrainingStep::run() {
+  // Nothing of the previous step is held through this one: the step the simulation describes
+  // (sim/memory_sim.hpp), whose peak is then the measured one to the byte.
+  loss_.reset();
   mark_phase(StepPhase::kForward);
   // The logits are a temporary, freed once the loss holds what its backward needs.
   torch::Tensor loss = at::cross_entropy_loss(net_->forward(inputs_), labels_);
@@ -71,6 +74,7 @@ LayerTrainingStep::LayerTrainingStep(const modelgen::Layer& layer,
 
 void LayerTrainingStep::run() {
   input_.mutable_grad().reset();
+  loss_.reset();
   mark_phase(StepPhase::kForward);
   torch::Tensor loss = layer_.run({input_}, root_->is_training()).mean();
   mark_phase(StepPhase::kZeroGrad);

@@ -48,7 +48,8 @@ class TrainingStep {
   const torch::Tensor& inputs() const { return inputs_; }
   const torch::Tensor& labels() const { return labels_; }
   int64_t batch() const { return batch_; }
-  // The loss of the last run() (undefined before the first); reading its value synchronises.
+  // The loss of the last run() (undefined before the first and during a run); reading its
+  // value synchronises.
   const torch::Tensor& last_loss() const { return loss_; }
 
  private:
