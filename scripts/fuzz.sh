@@ -52,8 +52,11 @@ build_fuzzers() {
   if [[ ! -f "$build/CMakeCache.txt" ]] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
   # -O1 without NDEBUG: fast enough to fuzz, and the code's own assertions stay on; line
   # tables are all that sanitizer reports need, and build much faster than full debug info.
+  # With P4S_REQUIRE_ALL=1 (scripts/test.sh --require-all) the real CUPTI code is required.
+  local cupti=AUTO
+  [[ "${P4S_REQUIRE_ALL:-0}" == 1 ]] && cupti=ON
   cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_CXX_COMPILER="$cxx" \
-    -DP4S_FUZZ=ON -DP4S_WITH_TORCH=OFF \
+    -DP4S_FUZZ=ON -DP4S_WITH_TORCH=OFF -DP4S_WITH_CUPTI="$cupti" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" >/dev/null
   cmake --build "$build" --parallel "$(nproc)" "$@"
 }

@@ -3,14 +3,21 @@
 # line every 100 tests stands in for them); a failing test is printed with its output, and the
 # summary in full. When a test fails, the failed tests are run once more, verbosely, so that
 # their output ends the log (a CI log that keeps only part of its text still shows why), and
-# whether they fail again tells a flaky test from a broken one. Exits with the first run's
-# status.
+# whether they fail again tells a flaky test from a broken one.
+#
+# Then it says how many tests the build registers, how many ran and how many were skipped, by
+# reason (scripts/audit-tests.sh, on ctest's JUnit file). With P4S_REQUIRE_ALL=1 a skip is
+# allowed only where the machine justifies it (no GPU, or one that makes a no-GPU test
+# moot); any other skip fails the run. Exits with the first run's status, else the audit's.
 #
 #   scripts/run-ctest.sh BUILD_DIR [ctest arguments]
 set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:?usage: scripts/run-ctest.sh BUILD_DIR [ctest arguments]}
 shift
-ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" "$@" 2>&1 |
+junit="$(cd "$build" && pwd)/ctest-junit.xml"
+rm -f "$junit"
+ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" --output-junit "$junit" "$@" 2>&1 |
   awk '
     /^ +Start +[0-9]+: / { next }
     /^ *[0-9]+\/[0-9]+ Test +#[0-9]+: / {
@@ -27,5 +34,6 @@ if ((status != 0)); then
   echo "run-ctest: ctest in $build exited $status; the failed tests once more, verbosely:"
   ctest --test-dir "$build" --rerun-failed --output-on-failure -V "$@" 2>&1 | tail -n 300
   echo "run-ctest: the second run exited ${PIPESTATUS[0]}; ctest in $build exited $status"
+  exit "$status"
 fi
-exit "$status"
+"$root/scripts/audit-tests.sh" "$junit"

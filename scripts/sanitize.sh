@@ -44,6 +44,10 @@ if "$root/scripts/fuzz.sh" --compiler >/dev/null; then
   "$root/scripts/run-ctest.sh" "$build" -E "$vendor"
   P4S_FUZZ_BUILD_DIR=$build "$root/scripts/fuzz.sh" --no-build -runs="$runs"
   run_vendor_tests "$build"
+elif [[ "${P4S_REQUIRE_ALL:-0}" == 1 ]]; then
+  echo "sanitize: P4S_REQUIRE_ALL=1: no clang++ with libFuzzer, so the fuzz targets cannot run" \
+       "(scripts/install-deps.sh installs clang and libclang-rt-dev)" >&2
+  exit 1
 else
   build=${P4S_SANITIZE_BUILD_DIR:-$root/build-sanitize}
   echo "sanitize: no clang++ with libFuzzer (scripts/install-deps.sh installs clang and" \
