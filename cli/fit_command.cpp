@@ -8,6 +8,7 @@
 #include "cli/command.hpp"
 #include "cli/load_results.hpp"
 #include "common/atomic_file.hpp"
+#include "evaluate/artefact_diff.hpp"
 #include "evaluate/evaluation.hpp"
 #include "evaluate/report.hpp"
 #include "predictors/model_file.hpp"
@@ -33,26 +34,11 @@ constexpr const char* kUsage =
     "                   write DIR/report.md, DIR/evaluation.json and plots\n"
     "  --no-baseline    leave the baseline out of the evaluation\n"
     "  --seed N         seed of the baseline's trees (default 1)\n"
-    "  --check          write nothing; instead check that --out holds exactly this model and\n"
-    "                   that --report's evaluation.json is not more accurate than this fit's\n"
+    "  --check          write nothing; instead check that --out, and --report's report.md\n"
+    "                   and evaluation.json, hold exactly what these results give (exit 3,\n"
+    "                   naming each file and its first difference, when not): CI's guard\n"
+    "                   over the committed models and reports\n"
     "                   (exit 3 when not): CI's guard over the committed models\n";
-
-// Compares a fresh fit with the committed files. Returns the problems found.
-std::vector<std::string> check_committed(const std::string& model_path, const std::string& model_text,
-                                         const std::string* report_dir, const evaluate::Evaluation* evaluation) {
-  std::vector<std::string> problems;
-  std::string committed;
-  try {
-    committed = read_file(model_path);
-  } catch (const std::runtime_error& e) {
-    return {e.what()};
-  }
-  if (committed != model_text)
-    problems.push_back(model_path + ": the committed model differs from the one these results give (regenerate it)");
-  if (!report_dir || !evaluation) return problems;
-  for (std::string& p : evaluate::accuracy_regressions(*report_dir, *evaluation)) problems.push_back(std::move(p));
-  return problems;
-}
 
 }  // namespace
 
@@ -121,15 +107,20 @@ int run_fit(const std::vector<std::string>& args) {
     }
   }
 
+  evaluate::ReportInput report;
+  report.sources = results.sources;
+  report.model = &model;
+  report.evaluation = evaluation ? &*evaluation : nullptr;
+  report.evaluation_note = note;
   if (a.has("--check")) {
-    const std::string report_dir = a.has("--report") ? a.value("--report") : std::string();
-    const std::vector<std::string> problems =
-        check_committed(out, model_text, a.has("--report") ? &report_dir : nullptr,
-                        evaluation ? &*evaluation : nullptr);
+    std::vector<std::string> problems;
+    if (std::optional<std::string> d = evaluate::first_difference(out, model_text)) problems.push_back(*d);
+    if (a.has("--report"))
+      for (std::string& p : evaluate::check_report(a.value("--report"), report)) problems.push_back(std::move(p));
     for (const std::string& p : problems) std::fprintf(stderr, "p4s fit --check: %s\n", p.c_str());
     if (!problems.empty()) return kExitCheckFailed;
-    std::printf("%s matches these results%s\n", out.c_str(),
-                evaluation ? ", and the held-out accuracy is no worse than committed" : "");
+    std::printf("%s%s hold%s exactly what these results give\n", out.c_str(),
+                a.has("--report") ? (" and " + a.value("--report")).c_str() : "", a.has("--report") ? "" : "s");
     return kExitOk;
   }
   write_file_atomically(out, model_text);
@@ -143,12 +134,8 @@ int run_fit(const std::vector<std::string>& args) {
     std::printf("runtime: %s\n", runtime->describe().c_str());
   std::printf("model written to %s\n", out.c_str());
   if (a.has("--report")) {
-    evaluate::ReportInput in;
-    in.sources = results.sources;
-    in.model = &model;
-    in.evaluation = evaluation ? &*evaluation : nullptr;
-    in.evaluation_note = note;
-    for (const std::string& w : evaluate::write_report(a.value("--report"), in)) std::fprintf(stderr, "p4s fit: %s\n", w.c_str());
+    for (const std::string& w : evaluate::write_report(a.value("--report"), report))
+      std::fprintf(stderr, "p4s fit: %s\n", w.c_str());
     if (evaluation) std::printf("\n%s", evaluate::evaluation_table(*evaluation).c_str());
     else std::printf("%s\n", note.c_str());
     std::printf("report written to %s/report.md\n", a.value("--report").c_str());

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "common/input_error.hpp"
+#include "evaluate/held_out_layers.hpp"
 #include "predictors/predictor.hpp"
 #include "sim/network_analysis.hpp"
 
@@ -156,11 +157,18 @@ Evaluation evaluate_leave_one_family_out(const std::vector<predictors::Observati
   std::vector<MethodEvaluation> evaluated;
   for (predictors::Method m : methods) evaluated.push_back(MethodEvaluation{m, {}, {}});
   sim::AnalysisCache cache;
+  ev.layer_cases = layer_cases.size();
   for (const std::string& held_out : ev.families) {
     predictors::TrainingSet data;
     std::vector<const predictors::Observation*> test;
-    for (const predictors::Observation& o : observations) (o.family == held_out ? test : data.steps).push_back(&o);
-    data.layer_cases = layer_cases;
+    std::vector<const modelgen::ResolvedNet*> held_out_nets;
+    for (const predictors::Observation& o : observations) {
+      (o.family == held_out ? test : data.steps).push_back(&o);
+      if (o.family == held_out && std::find(held_out_nets.begin(), held_out_nets.end(), o.net) == held_out_nets.end())
+        held_out_nets.push_back(o.net);
+    }
+    data.layer_cases = layer_cases_outside(layer_cases, held_out_nets);
+    if (!layer_cases.empty()) ev.layer_cases_left_out[held_out] = layer_cases.size() - data.layer_cases.size();
     data.runtimes = candidates;
     data.seed = options.seed;
     data.cache = &cache;

@@ -83,6 +83,10 @@ struct Evaluation {
   // Held-out families whose fold could not be fitted (the other families have nothing to
   // fit, e.g. only out-of-memory steps), with the reason; their predictions are missing.
   std::map<std::string, std::string> not_evaluated;
+  // Leave-one-family-out with layer cases: how many there were, and per held-out family how
+  // many its fold left out for sharing a layer's shape with one of the family's networks.
+  size_t layer_cases = 0;
+  std::map<std::string, size_t> layer_cases_left_out;
 };
 
 // A held-out prediction far from its measurement, beside the other methods' predictions of the
@@ -113,8 +117,9 @@ struct EvaluationOptions {
   uint64_t seed = 1;     // the baseline's trees
 };
 
-// Leave-one-family-out over the network cases; the layer cases (may be empty), which belong to
-// no family, are part of every fit. Throws InputError with fewer than two families.
+// Leave-one-family-out over the network cases. The layer cases (may be empty) are part of
+// every fold's fit but those whose shape occurs in a held-out network (held_out_layers.hpp).
+// Throws InputError with fewer than two families.
 // A fold that cannot be fitted is listed in not_evaluated, and the others go on.
 Evaluation evaluate_leave_one_family_out(const std::vector<predictors::Observation>& observations,
                                          const std::vector<results::LayerResult>& layer_cases,

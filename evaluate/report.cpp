@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/atomic_file.hpp"
+#include "evaluate/artefact_diff.hpp"
 #include "sim/cost_terms.hpp"
 
 namespace p4s::evaluate {
@@ -61,18 +62,11 @@ std::string model_summary(const predictors::ModelFile& m) {
   return s.str();
 }
 
-// Draws predicted against measured for one target, both methods, with gnuplot.
-std::string plot(const std::string& dir, results::Target t, const Evaluation& ev) {
-  const std::string png = dir + "/" + results::target_name(t) + ".png";
-  const std::string tmp = png + ".tmp.png";
+// The points of predicted against measured for one target, each method's as a gnuplot data
+// block (display units); empty when no method predicted it. Its digest in evaluation.json
+// stands for the plot, whose pixels depend on gnuplot's version.
+std::string plot_data(results::Target t, const Evaluation& ev) {
   std::ostringstream g;
-  g << "set terminal pngcairo size 900,700 noenhanced\n"
-    << "set output '" << tmp << "'\n"
-    << "set logscale xy\nset grid\nset key top left\n"
-    << "set title '" << results::target_name(t) << ": predicted against measured"
-    << (held_out_folds(ev) ? ", each family held out" : ", models fitted beforehand") << "'\n"
-    << "set xlabel 'measured (" << unit(t) << ")'\nset ylabel 'predicted (" << unit(t) << ")'\n";
-  double lo = INFINITY, hi = 0;
   for (const MethodEvaluation& me : ev.methods) {
     auto it = me.targets.find(t);
     if (it == me.targets.end()) continue;
@@ -80,13 +74,55 @@ std::string plot(const std::string& dir, results::Target t, const Evaluation& ev
     for (const PredictedPoint& p : it->second.points) {
       const double m = display(t, p.measured), q = display(t, p.predicted);
       if (m <= 0 || q <= 0) continue;
-      lo = std::min({lo, m, q});
-      hi = std::max({hi, m, q});
       g << fmt("%.9g", m) << " " << fmt("%.9g", q) << "\n";
     }
     g << "EOD\n";
   }
+  return g.str();
+}
+
+bool has_points(results::Target t, const Evaluation& ev) {
+  for (const MethodEvaluation& me : ev.methods)
+    if (me.targets.count(t)) return true;
+  return false;
+}
+
+std::string fnv1a64(const std::string& text) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "fnv1a64:%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+// Draws predicted against measured for one target, both methods, with gnuplot. Returns what
+// went wrong, or "".
+std::string plot(const std::string& dir, results::Target t, const Evaluation& ev) {
+  const std::string png = dir + "/" + results::target_name(t) + ".png";
+  const std::string tmp = png + ".tmp.png";
+  double lo = INFINITY, hi = 0;
+  for (const MethodEvaluation& me : ev.methods) {
+    auto it = me.targets.find(t);
+    if (it == me.targets.end()) continue;
+    for (const PredictedPoint& p : it->second.points) {
+      const double m = display(t, p.measured), q = display(t, p.predicted);
+      if (m <= 0 || q <= 0) continue;
+      lo = std::min({lo, m, q});
+      hi = std::max({hi, m, q});
+    }
+  }
   if (!(hi > 0)) return "";
+  std::ostringstream g;
+  g << "set terminal pngcairo size 900,700 noenhanced\n"
+    << "set output '" << tmp << "'\n"
+    << "set logscale xy\nset grid\nset key top left\n"
+    << "set title '" << results::target_name(t) << ": predicted against measured"
+    << (held_out_folds(ev) ? ", each family held out" : ", models fitted beforehand") << "'\n"
+    << "set xlabel 'measured (" << unit(t) << ")'\nset ylabel 'predicted (" << unit(t) << ")'\n"
+    << plot_data(t, ev);
   g << "set xrange [" << lo / 1.2 << ":" << hi * 1.2 << "]\nset yrange [" << lo / 1.2 << ":" << hi * 1.2 << "]\n";
   g << "plot x title 'exact' lc rgb 'black', 1.1*x title '+-10%' dt 2 lc rgb 'gray', 0.9*x notitle dt 2 lc rgb 'gray'";
   const char* colors[] = {"'#1f77b4'", "'#d62728'"};
@@ -283,40 +319,17 @@ nlohmann::json evaluation_to_json(const Evaluation& ev) {
   j["methods"] = methods;
   if (!ev.reference.empty()) j["reference"] = {{"method", "neighbour-interpolation"}, {"targets", targets_json(ev.reference, false)}};
   if (!ev.not_evaluated.empty()) j["not_evaluated"] = ev.not_evaluated;
+  if (!ev.layer_cases_left_out.empty())
+    j["layer_cases"] = {{"n", ev.layer_cases}, {"left_out_by_family", ev.layer_cases_left_out}};
+  nlohmann::json plots = nlohmann::json::object();
+  for (results::Target t : results::kAllTargets)
+    if (has_points(t, ev)) plots[results::target_name(t)] = fnv1a64(plot_data(t, ev));
+  j["plots"] = plots;
   return j;
 }
 
-std::vector<std::string> accuracy_regressions(const std::string& report_dir, const Evaluation& now) {
-  const std::string path = report_dir + "/evaluation.json";
-  nlohmann::json committed;
-  try {
-    committed = nlohmann::json::parse(read_file(path));
-  } catch (const std::exception& e) {
-    return {path + ": " + e.what()};
-  }
-  std::vector<std::string> problems;
-  const nlohmann::json j = evaluation_to_json(now);
-  for (auto m = j["methods"].begin(); m != j["methods"].end(); ++m)
-    for (auto t = (*m)["targets"].begin(); t != (*m)["targets"].end(); ++t) {
-      const nlohmann::json* was = nullptr;
-      if (committed.contains("methods") && committed["methods"].contains(m.key()) &&
-          committed["methods"][m.key()].contains("targets") && committed["methods"][m.key()]["targets"].contains(t.key()))
-        was = &committed["methods"][m.key()]["targets"][t.key()];
-      if (!was || !was->contains("mape") || !(*was)["mape"].is_number()) continue;
-      const double before = (*was)["mape"].get<double>(), after = (*t)["mape"].get<double>();
-      if (after > before + 1e-9) {
-        char buf[256];
-        std::snprintf(buf, sizeof buf, "%s MAPE of %s got worse: %.4f%% committed, %.4f%% now", t.key().c_str(),
-                      m.key().c_str(), before, after);
-        problems.push_back(path + ": " + (held_out_folds(now) ? "held-out " : "") + buf);
-      }
-    }
-  return problems;
-}
-
-std::vector<std::string> write_report(const std::string& dir, const ReportInput& in) {
-  make_dir(dir);
-  std::vector<std::string> warnings;
+RenderedReport render_report(const ReportInput& in) {
+  RenderedReport out;
   std::ostringstream md;
   const bool folds = !in.evaluation || held_out_folds(*in.evaluation);
   md << (folds ? "# Fit report" : "# Evaluation report") << "\n\n## Data\n\n";
@@ -333,9 +346,21 @@ std::vector<std::string> write_report(const std::string& dir, const ReportInput&
   md << (folds ? "\n## Accuracy on networks not fitted on\n\n" : "\n## Accuracy on these results\n\n");
   if (in.evaluation) {
     const Evaluation& ev = *in.evaluation;
-    if (folds)
+    if (folds) {
       md << "Leave-one-family-out: for each family, the predictors are fitted on the other families "
             "and predict the held-out one; the figures gather every held-out prediction. ";
+      if (ev.layer_cases > 0) {
+        md << "Each fold is fitted on the " << ev.layer_cases
+           << " layer cases too, but those whose layer (kind and shape, the batch aside) occurs in a network of "
+              "the held-out family, which the fold holds out with it (";
+        bool first = true;
+        for (const auto& [family, n] : ev.layer_cases_left_out) {
+          md << (first ? "" : ", ") << family << ": " << n;
+          first = false;
+        }
+        md << "). ";
+      }
+    }
     else
       md << "The models, fitted beforehand on the data their summaries name, predict every step of these "
             "results; nothing here was fitted on them" << in.evaluation_note << ". ";
@@ -378,21 +403,39 @@ std::vector<std::string> write_report(const std::string& dir, const ReportInput&
     md << largest_errors(ev);
     md << "## Predicted against measured\n\n";
     for (results::Target t : results::kAllTargets) {
-      bool any = false;
-      for (const MethodEvaluation& me : ev.methods) any |= me.targets.count(t) > 0;
-      if (!any) continue;
-      const std::string w = plot(dir, t, ev);
-      if (w.empty())
-        md << "![" << results::target_name(t) << "](" << results::target_name(t) << ".png)\n\n";
-      else if (std::find(warnings.begin(), warnings.end(), w) == warnings.end())
-        warnings.push_back(w);
+      if (!has_points(t, ev)) continue;
+      md << "![" << results::target_name(t) << "](" << results::target_name(t) << ".png)\n\n";
+      out.plots.push_back(t);
     }
-    p4s::write_file_atomically(dir + "/evaluation.json", evaluation_to_json(ev).dump(1) + "\n");
+    out.evaluation_json = evaluation_to_json(ev).dump(1) + "\n";
   } else {
     md << in.evaluation_note << "\n";
   }
-  p4s::write_file_atomically(dir + "/report.md", md.str());
+  out.markdown = md.str();
+  return out;
+}
+
+std::vector<std::string> write_report(const std::string& dir, const ReportInput& in) {
+  const RenderedReport r = render_report(in);
+  make_dir(dir);
+  std::vector<std::string> warnings;
+  for (results::Target t : r.plots) {
+    const std::string w = plot(dir, t, *in.evaluation);
+    if (!w.empty() && std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
+  }
+  if (r.evaluation_json) p4s::write_file_atomically(dir + "/evaluation.json", *r.evaluation_json);
+  p4s::write_file_atomically(dir + "/report.md", r.markdown);
   return warnings;
+}
+
+std::vector<std::string> check_report(const std::string& dir, const ReportInput& in) {
+  const RenderedReport r = render_report(in);
+  std::vector<std::string> problems;
+  if (r.evaluation_json)
+    if (std::optional<std::string> d = first_difference(dir + "/evaluation.json", *r.evaluation_json))
+      problems.push_back(*d);
+  if (std::optional<std::string> d = first_difference(dir + "/report.md", r.markdown)) problems.push_back(*d);
+  return problems;
 }
 
 }  // namespace p4s::evaluate

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,14 +32,24 @@ std::string evaluation_table(const Evaluation& ev);
 // The evaluation's numbers as JSON (schema versioned), for machines.
 nlohmann::json evaluation_to_json(const Evaluation& ev);
 
-// Where `now` is less accurate than the evaluation.json committed in `report_dir`: a line per
-// method and target whose MAPE grew, naming the file, or one line saying why it cannot be read.
-// CI's guard over committed reports (p4s fit --check, p4s evaluate --check).
-std::vector<std::string> accuracy_regressions(const std::string& report_dir, const Evaluation& now);
+// What a report consists of: report.md, evaluation.json (where there is an evaluation; it
+// holds a digest of each plot's points) and the targets to plot. Pure: nothing is written.
+struct RenderedReport {
+  std::string markdown;
+  std::optional<std::string> evaluation_json;
+  std::vector<results::Target> plots;
+};
+RenderedReport render_report(const ReportInput& input);
 
 // Writes `dir`/report.md, `dir`/evaluation.json and, when gnuplot runs, one PNG per target.
 // Creates `dir` if needed. Returns one line per thing it could not do (e.g. no gnuplot);
 // throws std::runtime_error when it cannot write the report itself.
 std::vector<std::string> write_report(const std::string& dir, const ReportInput& input);
+
+// CI's guard over committed reports (p4s fit --check, p4s evaluate --check): the report these
+// inputs give, against the one committed in `dir`, byte for byte, in either direction. One
+// line per file that differs, naming it and its first difference (artefact_diff.hpp); the
+// plots through their points' digests in evaluation.json.
+std::vector<std::string> check_report(const std::string& dir, const ReportInput& input);
 
 }  // namespace p4s::evaluate

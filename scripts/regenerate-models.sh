@@ -6,8 +6,9 @@
 # networks the model is not fitted on, with their netspecs/), the model and a perf4sight
 # baseline fitted on the same data are evaluated on them: held-out/report/ (p4s evaluate); and
 # the folder's and held-out/'s data fitted together give all-families/model.json and report/.
-# With --check, writes nothing and fails (exit 3) when a committed model differs from what its
-# data gives, or its held-out accuracy is worse than the committed reports say. CI runs that.
+# With --check, writes nothing and fails (exit 3) when a committed model, report.md or
+# evaluation.json differs in any way from what its data give, naming the file and its first
+# difference (plots through their points' digests in evaluation.json). CI runs that.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 p4s=${P4S:-$root/build/cli/p4s}
