@@ -1,6 +1,6 @@
 // The results' context (Google Benchmark's AddCustomContext): what a result file needs to be
-// read later, keys prefixed "p4s_" (README, "Context"). Gathering reads the machine; making
-// the key/value list is pure, so that it is testable on fixed inputs.
+// read later, keys prefixed "p4s_" (bench/README.md, "Context"). Gathering reads the machine;
+// making the key/value list is pure, so that it is testable on fixed inputs.
 #pragma once
 
 #include <cstdint>

@@ -12,7 +12,7 @@
 
 namespace p4s::bench {
 
-// The memory counters of one case (README, "Counters"), in bytes.
+// The memory counters of one case (bench/README.md, "Results"), in bytes.
 struct MemoryCounters {
   int64_t mem_alloc = 0;                // peak bytes of live tensors during the measured steps
   std::optional<int64_t> mem_reserved;  // peak bytes a caching allocator reserved (GPU only)

@@ -134,7 +134,7 @@ std::vector<SweepNetwork> quick_networks() {
 }
 
 // standard: training data for the fit stage that a 2-core CPU measures in about half an hour
-// (README, "Run times"): nine families (the fit holds one out at a time), CIFAR-10 variants at
+// (bench/README.md, "Run times"): nine families (the fit holds one out at a time), CIFAR-10 variants at
 // six pruning levels and seeds up to batch 32..128, ImageNet variants at three up to batch
 // 2..16, and CIFAR-100.
 std::vector<SweepNetwork> standard_networks() {

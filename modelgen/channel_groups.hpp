@@ -3,7 +3,7 @@
 // linear features) that make it, and the input channels, BN features and depthwise groups of
 // the layers that read it. Removing one channel of a group removes it from all of them.
 //
-// Coupling rules (README, "Pruning"):
+// Coupling rules (modelgen/README.md, "Pruning"):
 // - A conv2d with groups == 1, or a linear layer, makes a new group: its output channels.
 // - A depthwise conv2d (groups == in_channels == out_channels) and every layer that keeps
 //   channels (batchnorm2d, activations, pooling, dropout) pass their input's groups through.

@@ -1,4 +1,5 @@
-// NetSpec v1: a CNN as a list of layers in topological order (see README, "NetSpec v1").
+// NetSpec v1: a CNN as a list of layers in topological order (cli/README.md, "NetSpec v1
+// in short"; modelgen/README.md).
 // Plain data: reading, writing and checking live in netspec_io.hpp and shapes.hpp.
 #pragma once
 

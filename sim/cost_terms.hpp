@@ -8,10 +8,9 @@
 // the CPU the weight gradient of any but a 3x3 runs oneDNN's GEMM path, at about a GFLOP/s
 // (ONEDNN_VERBOSE: `x64:gemm:jit` for backward_weights, `jit_dw` for the rest); on a GPU,
 // PyTorch's own depthwise kernels are compiled for 3x3 and 1x1 filters, and any other size runs
-// a generic kernel that loops over the filter at run time (on the TX2, fitted with MnasNet's
-// 5x5 layers, about 7e-8 ms a tap FLOP while 3x3 taps come out at 0; at one rate for both, the
-// 5x5 layers' time went into every convolution's FLOP rate). The
-// optimizer's update is one more "layer". Work grows with the batch; ops do not.
+// a generic kernel that loops over the filter at run time, whose taps cost far more than a 3x3
+// kernel's (at one rate for both, the 5x5 layers' time went into every convolution's FLOP
+// rate). The optimizer's update is one more "layer". Work grows with the batch; ops do not.
 #pragma once
 
 #include <cstdint>

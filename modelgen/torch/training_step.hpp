@@ -1,4 +1,4 @@
-// The training step that every measurement means (README, "NetSpec v1"): forward on a random
+// The training step that every measurement means (cli/README.md, "NetSpec v1 in short"): forward on a random
 // float32 batch, cross-entropy against random labels over `classes`, zero_grad, backward, and
 // an SGD(lr=0.1, momentum=0.9, weight_decay=5e-4) step. The classes own everything the step
 // touches, made once at construction, so that run() is exactly one step and nothing else.

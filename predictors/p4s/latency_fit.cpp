@@ -71,7 +71,7 @@ FormFit fit_latency_form(const std::vector<LatencySample>& s, Combine combine, b
     // step constant and the per-kernel cost could not tell apart: in the TX2 data MobileNetV2,
     // the one family with depthwise layers, is also the one with many kernels, and each
     // family's most pruned network at batch 2, where the dispatch decides, lies on one line in
-    // its kernel count (4.5 ms + 0.095 ms a kernel, within 1.1%) with no depthwise term.
+    // its kernel count with no depthwise term.
     X.row(kPerDepthwiseOp).zeros();
     arma::vec w = fit_relative_nnls(X, y);
     for (Coefficient own : tied) w(own) = w(kPerTileFlop);
@@ -169,8 +169,8 @@ LatencyModel fit_latency(const std::vector<const Observation*>& obs, const std::
       for (const sim::LayerCost& c : case_costs[i])
         separate_linear |= c.linear_flops > 0 || (c.blas_below_batch > 0 && lr->args.at("bs") < c.blas_below_batch);
   // The device decides the form, not the fit: choosing by in-sample error picks the sum on
-  // networks of one kind of layer and then extrapolates worst to another (TX2, MobileNetV2 held
-  // out: 22.4% summed, 16.3% pipelined).
+  // networks of one kind of layer and then extrapolates worst to another (on the TX2, the sum
+  // predicted MobileNetV2 held out far worse than the pipeline).
   bool separate_grouped = false;
   for (const LatencySample& sample : fit_on)
     for (const sim::LayerCost& c : *sample.costs) separate_grouped |= c.grouped_flops > 0;
