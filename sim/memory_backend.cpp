@@ -200,12 +200,6 @@ void MemoryBackend::backward(KernelScope& k, const OpCall& call) const {
   for (size_t i = 0; i < call.results.size(); ++i) k.result(i);
 }
 
-void MemoryBackend::optimizer_param(KernelScope& k, int64_t param_bytes) const {
-  // SGD: d_p = grad + weight_decay * p is a new tensor; the momentum buffer and p are updated
-  // in place.
-  k.release(k.temp(param_bytes));
-}
-
 std::unique_ptr<MemoryBackend> make_plain_backend() { return std::make_unique<PlainBackend>(); }
 std::unique_ptr<MemoryBackend> make_cuda_backend() { return std::make_unique<CudaBackend>(); }
 std::unique_ptr<MemoryBackend> make_libtorch_cpu_backend(int channel_block, int threads) {

@@ -48,8 +48,6 @@ class MemoryBackend {
   // The default allocates the results in order and nothing else.
   virtual void forward(KernelScope& k, const OpCall& call) const;
   virtual void backward(KernelScope& k, const OpCall& call) const;
-  // The optimizer's per-parameter temporaries (SGD: grad + weight_decay * param).
-  virtual void optimizer_param(KernelScope& k, int64_t param_bytes) const;
   // Batch sizes at which the backend switches kernels (sorted, each > 1): within the ranges
   // they delimit, every allocation of a step is the same and linear in the batch size.
   virtual std::vector<int64_t> batch_breakpoints() const { return {}; }

@@ -6,7 +6,9 @@
 #include <queue>
 #include <stdexcept>
 
+#include "common/input_error.hpp"
 #include "sim/memory_backend.hpp"
+#include "sim/optimizer_step.hpp"
 
 namespace p4s::sim {
 namespace {
@@ -160,10 +162,24 @@ bool allocates_output(const Layer& l) {
 
 class StepSimulation {
  public:
-  StepSimulation(const NetSpec& spec, const ShapedNet& net, int64_t batch,
-                 const MemoryBackend& backend, const RuntimeOptions& options, MemorySimResult& out)
-      : spec_(spec), net_(net), batch_(batch), backend_(backend), options_(options), out_(out),
-        t_(options, out) {}
+  StepSimulation(const NetSpec& spec, const ShapedNet& net, int64_t batch, const MemoryBackend& backend,
+                 const RuntimeOptions& options, const results::Recipe& recipe, MemorySimResult& out)
+      : spec_(spec), net_(net), batch_(batch), backend_(backend), options_(options), recipe_(recipe), out_(out),
+        t_(options, out) {
+    // A layer trains from first_trainable_layer on; an output needs a gradient where the layer
+    // trains and has parameters, or one of its inputs needs one.
+    const size_t first = first_trainable_layer(spec, recipe);
+    node_.assign(spec.layers.size(), false);
+    for (size_t i = 0; i < spec.layers.size(); ++i) {
+      bool needs = i >= first && net.layers[i].params > 0;
+      for (int p : net.layers[i].inputs) needs |= p >= 0 && node_[static_cast<size_t>(p)];
+      node_[i] = needs;
+    }
+    eval_bn_.assign(spec.layers.size(), false);
+    for (size_t i = 0; i < first && recipe.freeze_bn; ++i) eval_bn_[i] = spec.layers[i].op == Op::kBatchNorm2d;
+    trains_.assign(spec.layers.size(), false);
+    for (size_t i = first; i < spec.layers.size(); ++i) trains_[i] = true;
+  }
 
   void run() {
     const int warmup = std::max(0, options_.warmup_steps);
@@ -182,23 +198,25 @@ class StepSimulation {
  private:
   int64_t bytes_of(const TensorShape& s) const { return s.numel() * batch_ * kFloatBytes; }
   int64_t out_bytes(size_t i) const { return bytes_of(net_.layers[i].out); }
-  bool has_node(int layer) const {
-    return layer >= 0 && net_.layers[static_cast<size_t>(layer)].requires_grad;
-  }
+  bool has_node(int layer) const { return layer >= 0 && node_[static_cast<size_t>(layer)]; }
 
-  // The model, its training state when `warm` (gradients and momentum buffers), the batch.
+  // The model, its training state when `warm` (gradients and the optimizer's state of the
+  // parameters that train), the batch.
   void setup(bool warm) {
     t_.at(Phase::kSetup, -1);
     input_ = t_.allocate(bytes_of(net_.input));
     t_.allocate(batch_ * kIndexBytes);  // labels
-    for (const Layer& l : spec_.layers) {
+    const int state = state_tensors_per_param(recipe_);
+    for (size_t i = 0; i < spec_.layers.size(); ++i) {
+      const Layer& l = spec_.layers[i];
       for (int64_t p : param_tensors(l)) {
         t_.allocate(p);
         out_.weight_bytes += p;
+        if (!trains_[i]) continue;
         params_.push_back(p);
         if (warm) {
           t_.allocate(p);  // .grad, zeroed in place by zero_grad
-          t_.allocate(p);  // momentum buffer
+          for (int k = 0; k < state; ++k) t_.allocate(p);
         }
       }
       if (l.op == Op::kBatchNorm2d) {
@@ -244,8 +262,10 @@ class StepSimulation {
       const int64_t out_numel = net_.layers[i].out.numel() * batch_;
       if (l.op == Op::kMaxPool2d) c.results.push_back(out_numel * kIndexBytes);
       if (l.op == Op::kBatchNorm2d) {
-        c.results.push_back(l.batchnorm().features * kFloatBytes);  // save_mean
-        c.results.push_back(l.batchnorm().features * kFloatBytes);  // save_invstd
+        // save_mean and save_invstd; empty in eval mode, which uses the running statistics.
+        const int64_t stat = eval_bn_[i] ? 0 : l.batchnorm().features * kFloatBytes;
+        c.results.push_back(stat);
+        c.results.push_back(stat);
       }
       if (l.op == Op::kDropout && alloc_out) c.results.push_back(out_numel * backend_.dropout_mask_bytes());
       t_.expect_results(c.results);
@@ -414,7 +434,8 @@ class StepSimulation {
         [[fallthrough]];
       default: {
         if (in_grad) c.results.push_back(bytes_of(c.inputs[0]));
-        for (int64_t p : params) c.results.push_back(p);
+        if (trains_[i])
+          for (int64_t p : params) c.results.push_back(p);
         t_.expect_results(c.results);
         backend_.backward(t_, c);
         std::vector<int> res = t_.take_results();
@@ -439,10 +460,7 @@ class StepSimulation {
 
   void optimizer() {
     t_.at(Phase::kOptimizer, -1);
-    for (int64_t p : params_) {
-      if (fresh_) t_.allocate(p);  // momentum buffer: clone of the first d_p
-      backend_.optimizer_param(t_, p);
-    }
+    for (int64_t p : params_) optimizer_param_step(t_, p, fresh_, recipe_);
   }
 
   const NetSpec& spec_;
@@ -450,8 +468,12 @@ class StepSimulation {
   const int64_t batch_;
   const MemoryBackend& backend_;
   const RuntimeOptions& options_;
+  const results::Recipe& recipe_;
   MemorySimResult& out_;
   Tracker t_;
+  std::vector<bool> node_;     // per layer: whether its output needs a gradient
+  std::vector<bool> trains_;   // per layer: whether its parameters train
+  std::vector<bool> eval_bn_;  // per layer: a frozen batch norm in eval mode
   bool fresh_ = false;  // the first step ever: gradients and momentum are born in it
   int input_ = -1;
   int log_softmax_ = -1, loss_ = -1, total_weight_ = -1;
@@ -477,11 +499,23 @@ const char* phase_name(Phase p) {
   return "?";
 }
 
+size_t first_trainable_layer(const NetSpec& spec, const results::Recipe& recipe) {
+  if (recipe.train_from.empty()) return 0;
+  for (size_t i = 0; i < spec.layers.size(); ++i)
+    if (spec.layers[i].name == recipe.train_from) return i;
+  throw InputError("network \"" + spec.name + "\"", "train_from",
+                   "\"" + recipe.train_from + "\" names no layer of the network");
+}
+
 MemorySimResult simulate_training_step(const NetSpec& spec, const ShapedNet& net, int64_t batch,
-                                       const MemoryBackend& backend, const RuntimeOptions& options) {
+                                       const MemoryBackend& backend, const RuntimeOptions& options,
+                                       const results::Recipe& recipe) {
   if (batch < 1) throw std::invalid_argument("simulate_training_step: batch must be >= 1");
+  if (recipe.precision != results::Precision::kFp32)
+    throw InputError(std::string("precision ") + results::precision_name(recipe.precision) +
+                     ": the memory simulation covers fp32 steps only");
   MemorySimResult out;
-  StepSimulation(spec, net, batch, backend, options, out).run();
+  StepSimulation(spec, net, batch, backend, options, recipe, out).run();
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Simulation of the memory of one training step (forward, cross-entropy, zero_grad, backward,
-// SGD with momentum and weight decay) on a NetSpec, tensor by tensor, as eager PyTorch runs it:
+// the optimizer's step, as a recipe says: results_format/recipe.hpp) on a NetSpec, tensor by
+// tensor, as eager PyTorch runs it:
 // which tensors autograd saves for backward, which storages in-place ops and views share, when
 // each gradient is born and freed in the autograd engine's order, weights + gradients +
 // momentum buffers, the loss. The result is the peak of live bytes and where it happens.
@@ -16,6 +17,7 @@
 
 #include "modelgen/netspec.hpp"
 #include "modelgen/shapes.hpp"
+#include "results_format/recipe.hpp"
 
 namespace p4s::sim {
 
@@ -78,11 +80,20 @@ struct MemorySimResult {
   std::vector<MemoryEvent> events;   // when RuntimeOptions::record_events
 };
 
-// Simulates one training step at `batch` (float32 activations and parameters). `net` must be
-// infer_shapes(spec). Precondition: batch >= 1.
+// Simulates one training step at `batch` (float32 activations and parameters) following
+// `recipe`: its optimizer's state and temporaries (optimizer_step.hpp), and with train_from
+// the frozen prefix, which holds no gradient or optimizer state and saves nothing for backward
+// (the first trainable layer saves its input but computes no gradient of it). `net` must be
+// infer_shapes(spec). Throws InputError for a train_from that names no layer of `spec`, or a
+// precision other than fp32 (not simulated). Precondition: batch >= 1.
 MemorySimResult simulate_training_step(const modelgen::NetSpec& spec,
                                        const modelgen::ShapedNet& net, int64_t batch,
                                        const MemoryBackend& backend,
-                                       const RuntimeOptions& options = {});
+                                       const RuntimeOptions& options = {},
+                                       const results::Recipe& recipe = results::default_recipe());
+
+// The index of the first layer that trains under `recipe` (0 without train_from). Throws
+// InputError naming the field for a name no layer of `spec` has.
+size_t first_trainable_layer(const modelgen::NetSpec& spec, const results::Recipe& recipe);
 
 }  // namespace p4s::sim

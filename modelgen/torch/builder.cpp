@@ -148,6 +148,26 @@ NetImpl::NetImpl(const modelgen::NetSpec& spec, const std::string& source)
   }
 }
 
+std::vector<torch::Tensor> NetImpl::freeze_before(const std::string& first, bool eval_bn, const std::string& source) {
+  size_t frozen = 0;
+  if (!first.empty()) {
+    while (frozen < spec_.layers.size() && spec_.layers[frozen].name != first) ++frozen;
+    if (frozen == spec_.layers.size())
+      throw InputError(source, "train_from", "\"" + first + "\" names no layer of network \"" + spec_.name + "\"");
+  }
+  std::vector<torch::Tensor> trainable;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const std::shared_ptr<torch::nn::Module>& m = layers_[i].module();
+    if (!m) continue;
+    for (torch::Tensor& p : m->parameters()) {
+      if (i < frozen) p.set_requires_grad(false);
+      else trainable.push_back(p);
+    }
+    if (i < frozen && eval_bn && spec_.layers[i].op == Op::kBatchNorm2d) m->eval();
+  }
+  return trainable;
+}
+
 torch::Tensor NetImpl::forward(const torch::Tensor& input) {
   const size_t output = static_cast<size_t>(shapes_.output);
   std::vector<torch::Tensor> outs(layers_.size());

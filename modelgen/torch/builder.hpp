@@ -55,6 +55,11 @@ class NetImpl : public torch::nn::Module {
   // consumer runs, as Python drops locals, so the forward pass holds no more than PyTorch's.
   torch::Tensor forward(const torch::Tensor& input);
 
+  // Freezes the parameters of the layers before `first` (a layer's name; empty: none), and with
+  // `eval_bn` puts those layers' batch norms in eval mode. Returns the parameters that still
+  // train, in registration order. Throws InputError naming `source` for a name no layer has.
+  std::vector<torch::Tensor> freeze_before(const std::string& first, bool eval_bn, const std::string& source);
+
   const modelgen::NetSpec& spec() const { return spec_; }
   const modelgen::ShapedNet& shapes() const { return shapes_; }
 

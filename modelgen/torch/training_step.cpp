@@ -4,15 +4,43 @@
 #include <ATen/ops/randint.h>
 #include <ATen/ops/randn.h>
 
+#include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
+
 #include <utility>
 #include <vector>
 
+#include "common/input_error.hpp"
 #include "modelgen/torch/step_phases.hpp"
 
 namespace p4s::modelgen_torch {
 
 torch::optim::SGDOptions training_sgd_options() {
   return torch::optim::SGDOptions(kSgdLr).momentum(kSgdMomentum).weight_decay(kSgdWeightDecay);
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const results::Recipe& r, std::vector<torch::Tensor> params) {
+  if (r.precision != results::Precision::kFp32)
+    throw InputError(std::string("precision ") + results::precision_name(r.precision) +
+                     ": this training step runs fp32 only");
+  switch (r.optimizer) {
+    case results::Optimizer::kSgd:
+    case results::Optimizer::kSgdNesterov:
+      return std::make_unique<torch::optim::SGD>(
+          std::move(params), torch::optim::SGDOptions(r.lr)
+                                 .momentum(r.momentum)
+                                 .weight_decay(r.weight_decay)
+                                 .nesterov(r.optimizer == results::Optimizer::kSgdNesterov));
+    case results::Optimizer::kAdam:
+      return std::make_unique<torch::optim::Adam>(
+          std::move(params),
+          torch::optim::AdamOptions(r.lr).betas({r.beta1, r.beta2}).eps(r.eps).weight_decay(r.weight_decay));
+    case results::Optimizer::kAdamW:
+      return std::make_unique<torch::optim::AdamW>(
+          std::move(params),
+          torch::optim::AdamWOptions(r.lr).betas({r.beta1, r.beta2}).eps(r.eps).weight_decay(r.weight_decay));
+  }
+  throw std::logic_error("make_optimizer: unknown optimizer");
 }
 
 void zero_grad_in_place(torch::optim::Optimizer& optimizer) {
@@ -27,11 +55,11 @@ void zero_grad_in_place(torch::optim::Optimizer& optimizer) {
 }
 
 TrainingStep::TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::Device device,
-                           const std::string& source)
+                           const std::string& source, const results::Recipe& recipe)
     : batch_(batch), net_(spec, source) {
   net_->to(device);
   net_->train();
-  optimizer_ = std::make_unique<torch::optim::SGD>(net_->parameters(), training_sgd_options());
+  optimizer_ = make_optimizer(recipe, net_->freeze_before(recipe.train_from, recipe.freeze_bn, source));
   const auto options = torch::TensorOptions().device(device);
   inputs_ = at::randn({batch, spec.input.channels, spec.input.height, spec.input.width},
                       options.dtype(torch::kFloat32));
@@ -57,12 +85,12 @@ void TrainingStep::run() {
 
 LayerTrainingStep::LayerTrainingStep(const modelgen::Layer& layer,
                                      const modelgen::TensorShape& input, int64_t batch,
-                                     torch::Device device)
+                                     torch::Device device, const results::Recipe& recipe)
     : root_(std::make_shared<torch::nn::Module>("Layer")), layer_(layer) {
   if (layer_.module()) root_->register_module("layer", layer_.module());
   root_->to(device);
   root_->train();
-  optimizer_ = std::make_unique<torch::optim::SGD>(root_->parameters(), training_sgd_options());
+  optimizer_ = make_optimizer(recipe, root_->parameters());
   std::vector<int64_t> sizes{batch, input.channels};
   if (!input.flat) {
     sizes.push_back(input.height);

@@ -1,10 +1,12 @@
-// The training step that every measurement means (cli/README.md, "NetSpec v1 in short"): forward on a random
-// float32 batch, cross-entropy against random labels over `classes`, zero_grad, backward, and
-// an SGD(lr=0.1, momentum=0.9, weight_decay=5e-4) step. The classes own everything the step
-// touches, made once at construction, so that run() is exactly one step and nothing else.
+// The training step that every measurement means: forward on a random float32 batch,
+// cross-entropy against random labels over `classes`, zero_grad, backward, and an optimizer
+// step, following a recipe (results_format/recipe.hpp; by default SGD(lr=0.1, momentum=0.9,
+// weight_decay=5e-4) over every parameter). The classes own everything the step touches, made
+// once at construction, so that run() is exactly one step and nothing else.
 #pragma once
 
 #include <torch/nn/module.h>
+#include <torch/optim/optimizer.h>
 #include <torch/optim/sgd.h>
 #include <torch/types.h>
 
@@ -15,6 +17,7 @@
 #include "modelgen/netspec.hpp"
 #include "modelgen/shapes.hpp"
 #include "modelgen/torch/builder.hpp"
+#include "results_format/recipe.hpp"
 
 namespace p4s::modelgen_torch {
 
@@ -23,6 +26,11 @@ inline constexpr double kSgdLr = 0.1;
 inline constexpr double kSgdMomentum = 0.9;
 inline constexpr double kSgdWeightDecay = 5e-4;
 torch::optim::SGDOptions training_sgd_options();
+
+// The recipe's optimizer over `params`, as LibTorch's C++ optimizers implement it. Throws
+// InputError for a precision other than fp32, which this training step does not run.
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const results::Recipe& recipe,
+                                                        std::vector<torch::Tensor> params);
 
 // Zeroes every gradient of the optimiser's parameters in place, keeping it allocated, as
 // PyTorch 1.x's zero_grad does (2.x's default frees them instead); the same on every version.
@@ -35,16 +43,19 @@ class TrainingStep {
   // batch: inputs float32 [batch, C, H, W] from N(0, 1), labels int64 [batch] in
   // [0, classes). Throws InputError for a bad spec, c10::Error when LibTorch
   // cannot allocate. Precondition: batch >= 1.
+  // With `recipe.train_from`, the parameters of the layers before it are frozen (and with
+  // freeze_bn their batch norms in eval mode), and the optimizer holds only the trainable
+  // ones, as a fine-tuning loop does; an unknown layer is an InputError naming `source`.
   TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::Device device,
-               const std::string& source = "<netspec>");
+               const std::string& source = "<netspec>", const results::Recipe& recipe = results::default_recipe());
 
-  // One step: forward, loss, zero_grad, backward, SGD step. Leaves the gradients and the
-  // momentum buffers allocated, as they are between steps of a training loop. Announces its
+  // One step: forward, loss, zero_grad, backward, optimizer step. Leaves the gradients and the
+  // optimizer's state allocated, as they are between steps of a training loop. Announces its
   // phases to this thread's PhaseObserver (step_phases.hpp).
   void run();
 
   NetImpl& net() { return *net_; }
-  torch::optim::SGD& optimizer() { return *optimizer_; }
+  torch::optim::Optimizer& optimizer() { return *optimizer_; }
   const torch::Tensor& inputs() const { return inputs_; }
   const torch::Tensor& labels() const { return labels_; }
   int64_t batch() const { return batch_; }
@@ -55,7 +66,7 @@ class TrainingStep {
  private:
   int64_t batch_;
   Net net_;
-  std::unique_ptr<torch::optim::SGD> optimizer_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
   torch::Tensor inputs_;
   torch::Tensor labels_;
   torch::Tensor loss_;
@@ -70,7 +81,7 @@ class LayerTrainingStep {
   // fit the layer or LibTorch cannot allocate. Preconditions: the layer's op takes one input
   // (not add or concat); batch >= 1.
   LayerTrainingStep(const modelgen::Layer& layer, const modelgen::TensorShape& input,
-                    int64_t batch, torch::Device device);
+                    int64_t batch, torch::Device device, const results::Recipe& recipe = results::default_recipe());
 
   // One step; the input's gradient is dropped first so that each step allocates its own.
   // Announces its phases as TrainingStep::run does.
@@ -83,7 +94,7 @@ class LayerTrainingStep {
  private:
   std::shared_ptr<torch::nn::Module> root_;  // holds the layer's module, if it has one
   LayerRunner layer_;
-  std::unique_ptr<torch::optim::SGD> optimizer_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
   torch::Tensor input_;
   torch::Tensor loss_;
 };

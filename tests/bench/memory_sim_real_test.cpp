@@ -1,8 +1,9 @@
 // The memory simulation (sim/memory_sim.hpp) against real LibTorch training steps on this
 // CPU: the peak that the tracking allocator measures over a steady-state step (after warm-up
-// steps) must equal the simulated peak to the byte. Networks: the real TX2 NetSpecs of three
-// families at pruning levels that keep the steps quick, and a few batch sizes each, covering
-// the backend's kernel paths (single samples, small and large batches).
+// steps) must equal the simulated peak to the byte, for the default recipe and for others
+// (optimizers, a frozen prefix, frozen batch norms in eval mode). Networks: the real TX2
+// NetSpecs of three families at pruning levels that keep the steps quick, and a few batch
+// sizes each, covering the backend's kernel paths (single samples, small and large batches).
 #include <gtest/gtest.h>
 
 #include <ATen/Parallel.h>
@@ -32,7 +33,38 @@ int channel_block() {
 struct Case {
   const char* net;
   int64_t batch;
+  const char* recipe;  // a name (recipe_of)
 };
+
+// The recipes the cases name: the default, and one of each kind of change.
+results::Recipe recipe_of(const std::string& name, const modelgen::NetSpec& spec) {
+  results::Recipe r;
+  const std::string late = spec.layers[spec.layers.size() * 2 / 3].name;
+  if (name == "default") return r;
+  if (name == "sgd_plain") {
+    r.momentum = 0;
+    r.weight_decay = 0;
+  } else if (name == "nesterov") {
+    r.optimizer = results::Optimizer::kSgdNesterov;
+  } else if (name == "adam") {
+    r.optimizer = results::Optimizer::kAdam;
+    r.lr = 1e-3;
+    r.weight_decay = 1e-4;
+  } else if (name == "adamw") {
+    r.optimizer = results::Optimizer::kAdamW;
+    r.lr = 1e-3;
+    r.weight_decay = 1e-2;
+  } else if (name == "adam_frozen") {
+    r.optimizer = results::Optimizer::kAdam;
+    r.lr = 1e-3;
+    r.weight_decay = 0;
+    r.train_from = late;
+  } else if (name == "sgd_frozen_bn") {
+    r.train_from = late;
+    r.freeze_bn = true;
+  }
+  return r;
+}
 
 class MemorySimAgainstLibTorch : public testing::TestWithParam<Case> {};
 
@@ -42,12 +74,13 @@ TEST_P(MemorySimAgainstLibTorch, PeakEqualsTheTrackingAllocatorsToTheByte) {
   const modelgen::NetSpec spec = modelgen::read_netspec(path);
   const modelgen::ShapedNet shapes = modelgen::infer_shapes(spec);
   const int64_t batch = GetParam().batch;
+  const results::Recipe recipe = recipe_of(GetParam().recipe, spec);
 
   int64_t measured = 0;
   {
     const int64_t before = tracker.live_bytes();
-    modelgen_torch::TrainingStep step(spec, batch, torch::kCPU, path);
-    step.run();  // warm-up: gradients and momentum buffers are born here
+    modelgen_torch::TrainingStep step(spec, batch, torch::kCPU, path, recipe);
+    step.run();  // warm-up: gradients and the optimizer's state are born here
     step.run();
     tracker.reset_peak();
     step.run();
@@ -57,19 +90,33 @@ TEST_P(MemorySimAgainstLibTorch, PeakEqualsTheTrackingAllocatorsToTheByte) {
   sim::RuntimeOptions options;  // LibTorch's semantics are the defaults
   options.relu6_inplace_copies_input = true;
   options.adaptive_pool_saves_input = true;
-  const int64_t simulated = sim::simulate_training_step(spec, shapes, batch, *backend, options).peak_bytes;
-  EXPECT_EQ(simulated, measured) << GetParam().net << " at batch " << batch << ": measured " << measured
-                                  << " bytes, simulated " << simulated;
+  const int64_t simulated = sim::simulate_training_step(spec, shapes, batch, *backend, options, recipe).peak_bytes;
+  EXPECT_EQ(simulated, measured) << GetParam().net << " at batch " << batch << ", " << recipe.describe()
+                                 << ": measured " << measured << " bytes, simulated " << simulated;
 }
 
 INSTANTIATE_TEST_SUITE_P(Tx2Networks, MemorySimAgainstLibTorch,
-                         testing::Values(Case{"resnet18_85", 1}, Case{"resnet18_85", 5},
-                                         Case{"resnet18_90", 16}, Case{"mobilenetv2_85", 1},
-                                         Case{"mobilenetv2_85", 6}, Case{"mobilenetv2_90", 17},
-                                         Case{"squeezenet_75", 1}, Case{"squeezenet_75", 4},
-                                         Case{"squeezenet_90", 16}),
+                         testing::Values(Case{"resnet18_85", 1, "default"}, Case{"resnet18_85", 5, "default"},
+                                         Case{"resnet18_90", 16, "default"}, Case{"mobilenetv2_85", 1, "default"},
+                                         Case{"mobilenetv2_85", 6, "default"}, Case{"mobilenetv2_90", 17, "default"},
+                                         Case{"squeezenet_75", 1, "default"}, Case{"squeezenet_75", 4, "default"},
+                                         Case{"squeezenet_90", 16, "default"}),
                          [](const testing::TestParamInfo<Case>& p) {
                            return std::string(p.param.net) + "_bs" + std::to_string(p.param.batch);
+                         });
+
+// Every recipe on the three families at two batch sizes.
+std::vector<Case> recipe_cases() {
+  std::vector<Case> out;
+  for (const char* recipe : {"sgd_plain", "nesterov", "adam", "adamw", "adam_frozen", "sgd_frozen_bn"})
+    for (const char* net : {"resnet18_90", "mobilenetv2_90", "squeezenet_90"})
+      for (int64_t batch : {2, 9}) out.push_back(Case{net, batch, recipe});
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Recipes, MemorySimAgainstLibTorch, testing::ValuesIn(recipe_cases()),
+                         [](const testing::TestParamInfo<Case>& p) {
+                           return std::string(p.param.recipe) + "_" + p.param.net + "_bs" + std::to_string(p.param.batch);
                          });
 
 }  // namespace

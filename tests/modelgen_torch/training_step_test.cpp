@@ -4,6 +4,10 @@
 
 #include <c10/core/Device.h>
 
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/adamw.h>
+
 #include <cmath>
 #include <vector>
 
@@ -41,6 +45,61 @@ TEST(TrainingStep, OptimiserIsTheSpecifiedSgd) {
   EXPECT_FALSE(options.nesterov());
   ASSERT_EQ(step.optimizer().param_groups().size(), 1u);
   EXPECT_EQ(step.optimizer().param_groups()[0].params().size(), step.net().parameters().size());
+}
+
+// Each recipe's optimizer, as LibTorch's C++ classes with the recipe's settings.
+TEST(TrainingStep, TheRecipesOptimizer) {
+  results::Recipe r;
+  r.optimizer = results::Optimizer::kAdamW;
+  r.lr = 3e-4;
+  r.weight_decay = 0.05;
+  r.beta1 = 0.8;
+  TrainingStep adamw(testing_specs::tiny(), 2, torch::kCPU, "tiny", r);
+  const auto* o = dynamic_cast<const torch::optim::AdamW*>(&adamw.optimizer());
+  ASSERT_NE(o, nullptr);
+  const auto& options = static_cast<const torch::optim::AdamWOptions&>(o->defaults());
+  EXPECT_DOUBLE_EQ(options.lr(), 3e-4);
+  EXPECT_DOUBLE_EQ(options.weight_decay(), 0.05);
+  EXPECT_DOUBLE_EQ(std::get<0>(options.betas()), 0.8);
+  r.optimizer = results::Optimizer::kAdam;
+  TrainingStep adam(testing_specs::tiny(), 2, torch::kCPU, "tiny", r);
+  EXPECT_NE(dynamic_cast<const torch::optim::Adam*>(&adam.optimizer()), nullptr);
+  adam.run();
+  EXPECT_EQ(adam.optimizer().state().size(), adam.net().parameters().size());  // exp_avg, exp_avg_sq
+  r.optimizer = results::Optimizer::kSgdNesterov;
+  TrainingStep nesterov(testing_specs::tiny(), 2, torch::kCPU, "tiny", r);
+  EXPECT_TRUE(static_cast<const torch::optim::SGDOptions&>(nesterov.optimizer().defaults()).nesterov());
+  r.precision = results::Precision::kBf16;
+  EXPECT_THROW(TrainingStep(testing_specs::tiny(), 2, torch::kCPU, "tiny", r), InputError);
+}
+
+// A frozen prefix: its parameters need no gradient, stay as they were, and are not the
+// optimizer's; with freeze_bn its batch norms run in eval mode.
+TEST(TrainingStep, AFrozenPrefixDoesNotTrain) {
+  const modelgen::NetSpec spec = testing_specs::every_op();
+  results::Recipe r;
+  r.train_from = spec.layers[spec.layers.size() / 2].name;
+  r.freeze_bn = true;
+  TrainingStep step(spec, 4, torch::kCPU, "every_op", r);
+  const std::vector<torch::Tensor> before = copies(step.net().parameters());
+  step.run();
+  const std::vector<torch::Tensor> after = step.net().parameters();
+  size_t frozen = 0;
+  for (size_t i = 0; i < after.size(); ++i) {
+    if (after[i].requires_grad()) continue;
+    ++frozen;
+    EXPECT_TRUE(before[i].equal(after[i])) << "frozen parameter " << i << " changed";
+    EXPECT_FALSE(after[i].grad().defined());
+  }
+  EXPECT_GT(frozen, 0u);
+  EXPECT_LT(frozen, after.size());
+  EXPECT_EQ(step.optimizer().param_groups()[0].params().size(), after.size() - frozen);
+  size_t eval_bns = 0;
+  for (const auto& m : step.net().modules(false))
+    if (dynamic_cast<const torch::nn::BatchNorm2dImpl*>(m.get()) && !m->is_training()) ++eval_bns;
+  EXPECT_GT(eval_bns, 0u);
+  r.train_from = "no_such_layer";
+  EXPECT_THROW(TrainingStep(spec, 4, torch::kCPU, "every_op", r), InputError);
 }
 
 TEST(TrainingStep, RunChangesEveryWeightAndKeepsTheBatch) {

@@ -71,6 +71,57 @@ TEST(MemorySim, HandComputedFirstStepPeaksInTheOptimizer) {
   EXPECT_EQ(r.peak_by_phase, by_phase);
 }
 
+// Adam keeps two tensors per parameter, and while it steps one it holds the decayed gradient,
+// sqrt(exp_avg_sq) and the denominator: on this chain the step peaks in the optimizer.
+TEST(MemorySim, HandComputedAdamStep) {
+  const NetSpec spec = chain(false);
+  const auto net = modelgen::infer_shapes(spec);
+  const auto plain = make_plain_backend();
+  results::Recipe adam;
+  adam.optimizer = results::Optimizer::kAdam;
+  adam.weight_decay = 1e-4;
+  const MemorySimResult r = simulate_training_step(spec, net, 1, *plain, {}, adam);
+  // input 16 + labels 8 + (weights 116) x (weight, grad, exp_avg, exp_avg_sq)
+  EXPECT_EQ(r.persistent_bytes, 16 + 8 + 4 * 116);
+  // fc.weight's update: 3 temporaries of 96 bytes on the persistent 488, above backward's 680.
+  EXPECT_EQ(r.peak_bytes, 488 + 3 * 96);
+  EXPECT_EQ(r.peak_phase, Phase::kOptimizer);
+  adam.weight_decay = 0;  // two temporaries: 680, which backward reached first
+  EXPECT_EQ(simulate_training_step(spec, net, 1, *plain, {}, adam).peak_phase, Phase::kBackward);
+}
+
+// Training from fc: the convolution's weight has no gradient or momentum, the frozen layers
+// save nothing, and fc saves its input but computes no gradient of it.
+TEST(MemorySim, HandComputedFrozenPrefix) {
+  const NetSpec spec = chain(false);
+  const auto net = modelgen::infer_shapes(spec);
+  const auto plain = make_plain_backend();
+  results::Recipe from_fc;
+  from_fc.train_from = "fc";
+  const MemorySimResult r = simulate_training_step(spec, net, 1, *plain, {}, from_fc);
+  EXPECT_EQ(r.persistent_bytes, 16 + 8 + 8 + 3 * (96 + 12));
+  // relu's output 32 (saved by fc), log_softmax 12, loss 4, total_weight 4.
+  EXPECT_EQ(r.end_of_forward_bytes, 356 + 32 + 12 + 4 + 4);
+  // fc's backward: the logits' gradient 12 replaced log_softmax's; weight and bias gradients 108.
+  EXPECT_EQ(r.peak_bytes, 408 + 108);
+  EXPECT_EQ(r.peak_layer, 3);
+  // Against every layer training (564): the conv's gradient and momentum 16, fc's input
+  // gradient 32.
+  EXPECT_EQ(simulate_training_step(spec, net, 1, *plain).peak_bytes - r.peak_bytes, 16 + 32);
+}
+
+TEST(MemorySim, RecipesItCannotSimulateAreRefused) {
+  const NetSpec spec = chain(false);
+  const auto net = modelgen::infer_shapes(spec);
+  const auto plain = make_plain_backend();
+  results::Recipe r;
+  r.train_from = "conv9";
+  EXPECT_THROW(simulate_training_step(spec, net, 1, *plain, {}, r), InputError);
+  r.train_from.clear();
+  r.precision = results::Precision::kBf16;
+  EXPECT_THROW(simulate_training_step(spec, net, 1, *plain, {}, r), InputError);
+}
+
 TEST(MemorySim, InPlaceReluSharesItsInputStorage) {
   const auto plain = make_plain_backend();
   const NetSpec a = chain(false), b = chain(true);

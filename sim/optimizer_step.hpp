@@ -1,0 +1,27 @@
+// What an optimizer holds per parameter and allocates while it steps, as LibTorch's C++
+// optimizers (the bench's training step) do it, tensor by tensor:
+//   SGD:   d_p = grad + weight_decay * p (a new tensor, where weight decay is on); with
+//          momentum, a buffer per parameter (born in the first step as a clone of d_p,
+//          updated in place after); with nesterov, d_p + momentum * buf, a second new tensor.
+//   Adam:  exp_avg and exp_avg_sq per parameter (zeros, born in the first step); grad +
+//          weight_decay * p where weight decay is on; sqrt(exp_avg_sq) and its quotient by the
+//          bias correction, two more tensors, while the denominator is made.
+//   AdamW: Adam without the decayed gradient (p is decayed in place), the same denominator.
+// The parameter itself is updated in place by every one.
+#pragma once
+
+#include <cstdint>
+
+#include "results_format/recipe.hpp"
+#include "sim/memory_backend.hpp"
+
+namespace p4s::sim {
+
+// Parameter-sized tensors the optimizer keeps per trainable parameter between steps.
+int state_tensors_per_param(const results::Recipe& recipe);
+
+// One parameter's update (`param_bytes`: its size): what it allocates and frees, in order, in
+// `k`. `first`: the optimizer's first step, whose state is born in it (and stays).
+void optimizer_param_step(KernelScope& k, int64_t param_bytes, bool first, const results::Recipe& recipe);
+
+}  // namespace p4s::sim
