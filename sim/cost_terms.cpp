@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "sim/memory_sim.hpp"
+
 namespace p4s::sim {
 namespace {
 
@@ -28,17 +30,29 @@ int64_t cpu_blas_below_batch(const modelgen::Conv2dAttrs& a, const modelgen::Ten
   return 0;
 }
 
+// What of a layer's backward runs: none for a layer whose output needs no gradient (a frozen
+// one); else the weight gradient where its parameters train, the input gradient where its input
+// needs one.
+struct Backward {
+  bool runs = true;
+  bool weight_grad = true;
+  bool input_grad = true;
+};
+
 LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, const modelgen::TensorShape& output,
-                  bool input_grad, double& param_tensors, const CostOptions& options) {
+                  const Backward& bw, double& param_tensors, const CostOptions& options) {
   const double in = input.numel() * kFloat;  // per sample
   const double o = output.numel() * kFloat;
   // Forward, weight gradient, and input gradient when one is needed.
-  const double passes = input_grad ? 3 : 2;
+  const double passes = 1.0 + (bw.runs && bw.weight_grad ? 1 : 0) + (bw.runs && bw.input_grad ? 1 : 0);
+  // Ops without parameters: one kernel and `forward` bytes, and a second kernel and `backward`
+  // bytes where the backward runs.
+  const double back = bw.runs ? 1 : 0;
   LayerCost c;
   switch (l.op) {
     case Op::kConv2d: {
       const auto& a = l.conv();
-      param_tensors += a.bias ? 2 : 1;
+      if (bw.weight_grad) param_tensors += a.bias ? 2 : 1;
       c.ops = passes;
       if (is_depthwise(a)) {
         c.depthwise_bytes = (in + o) * passes;
@@ -68,39 +82,39 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
       break;
     }
     case Op::kLinear:
-      param_tensors += l.linear().bias ? 2 : 1;
+      if (bw.weight_grad) param_tensors += l.linear().bias ? 2 : 1;
       c.ops = passes;
       c.linear_flops = 2.0 * padded(l.linear().in_features, options.channel_tile) *
                        padded(l.linear().out_features, options.channel_tile) * passes;
       c.bytes = (in + o) * passes;
       break;
     case Op::kBatchNorm2d:
-      param_tensors += 2;
-      c.ops = 2;
-      c.bytes = in * 7;  // forward: statistics, normalisation; backward: four passes
+      if (bw.weight_grad) param_tensors += 2;
+      c.ops = 1 + back;
+      c.bytes = in * 3 + back * in * 4;  // forward: statistics, normalisation; backward: four passes
       break;
     case Op::kRelu:
     case Op::kRelu6:
-      c.ops = 2;
-      c.bytes = in * 5;
+      c.ops = 1 + back;
+      c.bytes = in * 2 + back * in * 3;
       break;
     case Op::kMaxPool2d:
     case Op::kAvgPool2d:
     case Op::kAdaptiveAvgPool2d:
-      c.ops = 2;
-      c.bytes = in * 2 + o * 3;
+      c.ops = 1 + back;
+      c.bytes = in + o + back * (in + o * 2);
       break;
     case Op::kAdd:
-      c.ops = 1;
+      c.ops = 1;  // its backward passes the gradient on
       c.bytes = o * 3;
       break;
     case Op::kConcat:
-      c.ops = 2;
-      c.bytes = o * 4;
+      c.ops = 1 + back;
+      c.bytes = o * 2 + back * o * 2;
       break;
     case Op::kDropout:
-      c.ops = 2;
-      c.bytes = in * 4;
+      c.ops = 1 + back;
+      c.bytes = in * 2 + back * in * 2;
       break;
     case Op::kFlatten:
       break;
@@ -108,29 +122,82 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
   return c;
 }
 
-// The optimizer (SGD with momentum and weight decay: about four kernels per parameter tensor,
-// reading and writing parameters, gradients and momentum) and zero_grad.
-LayerCost optimizer_cost(double param_tensors, double params) {
+// The optimizer's kernels per parameter tensor (zero_grad's included) and the floats they move
+// per parameter, by what it runs (optimizer_step.hpp): the default SGD (weight decay, momentum)
+// runs five kernels moving about eight floats a parameter; the others scale from it by the
+// reads and writes of their kernels.
+struct OptimizerWork {
+  double kernels;
+  double floats;
+};
+OptimizerWork optimizer_work(const results::Recipe& r) {
+  const bool decay = r.weight_decay > 0;
+  double kernels = 1, moved = 1;  // zero_grad writes the gradient
+  auto kernel = [&](double reads_and_writes) {
+    kernels += 1;
+    moved += reads_and_writes;
+  };
+  switch (r.optimizer) {
+    case results::Optimizer::kSgd:
+    case results::Optimizer::kSgdNesterov:
+      if (decay) kernel(3);         // d_p = grad + wd * p
+      if (r.momentum > 0) {
+        kernel(2);                  // buf *= momentum
+        kernel(3);                  // buf += d_p
+        if (r.optimizer == results::Optimizer::kSgdNesterov) kernel(3);  // d_p + momentum * buf
+      }
+      kernel(3);                    // p -= lr * d_p
+      break;
+    case results::Optimizer::kAdam:
+    case results::Optimizer::kAdamW:
+      if (decay) kernel(r.optimizer == results::Optimizer::kAdam ? 3 : 2);  // grad + wd * p, or p *= 1 - lr * wd
+      kernel(2);                    // exp_avg *= beta1
+      kernel(3);                    // exp_avg += (1 - beta1) grad
+      kernel(2);                    // exp_avg_sq *= beta2
+      kernel(3);                    // exp_avg_sq += (1 - beta2) grad^2
+      kernel(2);                    // sqrt
+      kernel(2);                    // / sqrt(bias correction)
+      kernel(2);                    // + eps
+      kernel(4);                    // p -= step * exp_avg / denom
+      break;
+  }
+  constexpr double kDefaultMoved = 12, kDefaultFloats = 8;  // the default SGD's, as costed
+  return OptimizerWork{kernels, moved * kDefaultFloats / kDefaultMoved};
+}
+
+LayerCost optimizer_cost(double param_tensors, double params, const results::Recipe& recipe) {
+  const OptimizerWork w = optimizer_work(recipe);
   LayerCost opt;
-  opt.ops = 5 * param_tensors;
-  opt.fixed_bytes = params * kFloat * 8;
+  opt.ops = w.kernels * param_tensors;
+  opt.fixed_bytes = params * kFloat * w.floats;
   return opt;
 }
 
 }  // namespace
 
 std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net,
-                                   const CostOptions& options) {
+                                   const CostOptions& options, const results::Recipe& recipe) {
+  // As the memory simulation: layers train from first_trainable_layer on; an output needs a
+  // gradient where its layer trains and has parameters, or one of its inputs needs one.
+  const size_t first = first_trainable_layer(spec, recipe);
+  std::vector<bool> node(spec.layers.size(), false);
   std::vector<LayerCost> out;
-  double param_tensors = 0;
+  double param_tensors = 0, params = 0;
   for (size_t i = 0; i < spec.layers.size(); ++i) {
     const auto& l = spec.layers[i];
-    if (l.op == Op::kFlatten) continue;  // a view: no kernel
     const auto& s = net.layers[i];
-    const bool input_grad = s.inputs[0] >= 0 && net.layers[static_cast<size_t>(s.inputs[0])].requires_grad;
-    out.push_back(cost_of(l, net.shape_of(s.inputs[0]), s.out, input_grad, param_tensors, options));
+    bool needs = i >= first && s.params > 0;
+    for (int p : s.inputs) needs |= p >= 0 && node[static_cast<size_t>(p)];
+    node[i] = needs;
+    if (i >= first) params += static_cast<double>(s.params);
+    if (l.op == Op::kFlatten) continue;  // a view: no kernel
+    Backward bw;
+    bw.runs = node[i];
+    bw.weight_grad = i >= first;
+    bw.input_grad = s.inputs[0] >= 0 && node[static_cast<size_t>(s.inputs[0])];
+    out.push_back(cost_of(l, net.shape_of(s.inputs[0]), s.out, bw, param_tensors, options));
   }
-  out.push_back(optimizer_cost(param_tensors, static_cast<double>(net.params)));
+  out.push_back(optimizer_cost(param_tensors, params, recipe));
   // The loss (log-softmax and NLL, forward and backward).
   LayerCost loss;
   loss.ops = 4;
@@ -141,7 +208,7 @@ std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen
 
 std::optional<std::vector<LayerCost>> layer_case_costs(const std::string& kind,
                                                        const std::map<std::string, int64_t>& args,
-                                                       const CostOptions& options) {
+                                                       const CostOptions& options, const results::Recipe& recipe) {
   auto arg = [&](const char* k) -> int64_t {
     auto it = args.find(k);
     return it == args.end() ? 0 : it->second;
@@ -182,12 +249,12 @@ std::optional<std::vector<LayerCost>> layer_case_costs(const std::string& kind,
     return std::nullopt;
   }
   double param_tensors = 0;
-  std::vector<LayerCost> costs{cost_of(l, in, out, true, param_tensors, options)};
+  std::vector<LayerCost> costs{cost_of(l, in, out, Backward{}, param_tensors, options)};
   double params = 0;
   if (l.op == Op::kConv2d) params = static_cast<double>(l.conv().out_channels) * (l.conv().in_channels / l.conv().groups) * l.conv().kernel.h * l.conv().kernel.w;
   if (l.op == Op::kLinear) params = static_cast<double>(l.linear().in_features + 1) * l.linear().out_features;
   if (l.op == Op::kBatchNorm2d) params = 2.0 * l.batchnorm().features;
-  costs.push_back(optimizer_cost(param_tensors, params));
+  costs.push_back(optimizer_cost(param_tensors, params, recipe));
   // The loss out.mean(): a reduction forward, a broadcast gradient backward.
   LayerCost loss;
   loss.ops = 2;

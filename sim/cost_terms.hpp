@@ -21,6 +21,7 @@
 
 #include "modelgen/netspec.hpp"
 #include "modelgen/shapes.hpp"
+#include "results_format/recipe.hpp"
 
 namespace p4s::sim {
 
@@ -57,15 +58,19 @@ struct CostOptions {
 };
 
 // One entry per layer that runs kernels (flatten is a view), then the optimizer's and the
-// loss's.
+// loss's, for a step that follows `recipe`: a frozen layer runs its forward only, the first
+// trainable one no input gradient, and the optimizer's work is its own (optimizer_step.hpp).
+// Throws InputError for a train_from no layer has.
 std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net,
-                                   const CostOptions& options = {});
+                                   const CostOptions& options = {},
+                                   const results::Recipe& recipe = results::default_recipe());
 
 // The costs of a bench layer case (`Conv2d`, `Linear`, `BatchNorm2d` with their arguments,
 // bench/README.md): the layer, whose input needs a gradient, the scalar loss out.mean(), and
 // the optimizer over the layer's parameters. nullopt for a kind or arguments it does not know.
 std::optional<std::vector<LayerCost>> layer_case_costs(const std::string& kind,
                                                        const std::map<std::string, int64_t>& args,
-                                                       const CostOptions& options = {});
+                                                       const CostOptions& options = {},
+                                                       const results::Recipe& recipe = results::default_recipe());
 
 }  // namespace p4s::sim

@@ -37,7 +37,8 @@ std::vector<double> live_trajectory(const MemorySimResult& r, int64_t round, dou
 }  // namespace
 
 MemoryEnvelope::MemoryEnvelope(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net,
-                               const MemoryBackend& backend, const RuntimeOptions& options) {
+                               const MemoryBackend& backend, const RuntimeOptions& options,
+                               const results::Recipe& recipe) {
   RuntimeOptions o = options;
   o.record_events = true;
   std::vector<int64_t> starts{1};
@@ -48,11 +49,11 @@ MemoryEnvelope::MemoryEnvelope(const modelgen::NetSpec& spec, const modelgen::Sh
     range.first = starts[i];
     range.last = i + 1 < starts.size() ? starts[i + 1] - 1 : INT64_MAX;
     double before0 = 0, before1 = 0;
-    const std::vector<double> a = live_trajectory(simulate_training_step(spec, net, range.first, backend, o), o.round_bytes, before0);
+    const std::vector<double> a = live_trajectory(simulate_training_step(spec, net, range.first, backend, o, recipe), o.round_bytes, before0);
     std::vector<double> b = a;
     before1 = before0;
     if (range.last > range.first)
-      b = live_trajectory(simulate_training_step(spec, net, range.first + 1, backend, o), o.round_bytes, before1);
+      b = live_trajectory(simulate_training_step(spec, net, range.first + 1, backend, o, recipe), o.round_bytes, before1);
     if (a.size() != b.size())
       throw std::logic_error("memory envelope: the step's allocations differ between batch " +
                              std::to_string(range.first) + " and " + std::to_string(range.first + 1));

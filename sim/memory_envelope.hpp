@@ -18,12 +18,13 @@ namespace p4s::sim {
 class MemoryEnvelope {
  public:
   MemoryEnvelope(const modelgen::NetSpec& spec, const modelgen::ShapedNet& net,
-                 const MemoryBackend& backend, const RuntimeOptions& options);
+                 const MemoryBackend& backend, const RuntimeOptions& options,
+                 const results::Recipe& recipe = results::default_recipe());
 
   // Peak live bytes of the step at `batch` (>= 1), as simulate_training_step's peak_bytes;
   // exact without allocation rounding, within the rounding of the live tensors with it.
   double peak_bytes(int64_t batch) const;
-  // Live bytes before the step (weights, gradients, momentum, batch) at `batch`.
+  // Live bytes before the step (weights, gradients, optimizer state, batch) at `batch`.
   double persistent_bytes(int64_t batch) const;
 
  private:

@@ -15,12 +15,14 @@ CostOptions cost_options(const DeviceRuntime& runtime) {
   return o;
 }
 
-NetworkAnalysis::NetworkAnalysis(const modelgen::ResolvedNet& net, const DeviceRuntime& runtime)
+NetworkAnalysis::NetworkAnalysis(const modelgen::ResolvedNet& net, const DeviceRuntime& runtime,
+                                 const results::Recipe& recipe)
     : net_(net),
       runtime_(runtime),
+      recipe_(recipe),
       backend_(runtime.backend()),
-      envelope_(net.spec, net.shapes, *backend_, runtime.sim_options()),
-      costs_(sim::layer_costs(net.spec, net.shapes, cost_options(runtime))),
+      envelope_(net.spec, net.shapes, *backend_, runtime.sim_options(), recipe),
+      costs_(sim::layer_costs(net.spec, net.shapes, cost_options(runtime), recipe)),
       max_batch_(max_predictable_batch(net.shapes)) {}
 
 double NetworkAnalysis::allocator_reserved_bytes(int64_t batch) const {
@@ -36,7 +38,7 @@ double NetworkAnalysis::allocator_reserved_bytes(int64_t batch) const {
   o.round_bytes = 1;  // the allocator model rounds
   o.warmup_steps = 1;
   o.record_events = true;
-  const MemorySimResult sim = simulate_training_step(net_.spec, net_.shapes, batch, *backend_, o);
+  const MemorySimResult sim = simulate_training_step(net_.spec, net_.shapes, batch, *backend_, o, recipe_);
   const double reserved = static_cast<double>(replay_caching_allocator(sim.events, runtime_.allocator()).peak_reserved_bytes);
   std::lock_guard<std::mutex> lock(mu_);
   reserved_[batch] = reserved;
@@ -45,7 +47,7 @@ double NetworkAnalysis::allocator_reserved_bytes(int64_t batch) const {
 
 MemorySimResult NetworkAnalysis::simulate(int64_t batch) const {
   check_batch(batch);
-  return simulate_training_step(net_.spec, net_.shapes, batch, *backend_, runtime_.sim_options());
+  return simulate_training_step(net_.spec, net_.shapes, batch, *backend_, runtime_.sim_options(), recipe_);
 }
 
 void NetworkAnalysis::check_batch(int64_t batch) const {
@@ -66,11 +68,15 @@ bool is_memory_feature(const std::string& name) {
   return name == "one" || name == "sim_peak" || name == "allocator_reserved";
 }
 
-NetworkAnalysis& AnalysisCache::get(const modelgen::ResolvedNet& net, const DeviceRuntime& runtime) {
-  const std::string key = net.spec.name + "\n" + runtime.to_json().dump();
+NetworkAnalysis& AnalysisCache::get(const modelgen::ResolvedNet& net, const DeviceRuntime& runtime,
+                                    const results::Recipe& recipe) {
+  std::string key = net.spec.name + "\n" + runtime.to_json().dump();
+  if (recipe != results::default_recipe()) {
+    for (const auto& [k, v] : results::recipe_context(recipe)) key += "\n" + k + "=" + v;
+  }
   auto it = cache_.find(key);
   if (it != cache_.end()) return *it->second;
-  auto a = std::make_unique<NetworkAnalysis>(net, runtime);
+  auto a = std::make_unique<NetworkAnalysis>(net, runtime, recipe);
   NetworkAnalysis& ref = *a;
   cache_.emplace(key, std::move(a));
   return ref;

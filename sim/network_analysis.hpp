@@ -1,5 +1,5 @@
 // Everything the project's predictors need to know about one network on one device runtime,
-// computed once: the simulated peak as a function of the batch (memory_envelope.hpp), the
+// trained by one recipe, computed once: the simulated peak as a function of the batch (memory_envelope.hpp), the
 // caching allocator's reservation (replayed per batch size on first use, then remembered),
 // and the per-layer latency cost quantities. Predictions then take microseconds.
 #pragma once
@@ -20,10 +20,13 @@ namespace p4s::sim {
 
 class NetworkAnalysis {
  public:
-  NetworkAnalysis(const modelgen::ResolvedNet& net, const DeviceRuntime& runtime);
+  // Throws InputError for a recipe the simulation does not cover (simulate_training_step).
+  NetworkAnalysis(const modelgen::ResolvedNet& net, const DeviceRuntime& runtime,
+                  const results::Recipe& recipe = results::default_recipe());
 
   const modelgen::ResolvedNet& net() const { return net_; }
   const DeviceRuntime& runtime() const { return runtime_; }
+  const results::Recipe& recipe() const { return recipe_; }
 
   // The simulated peak of live bytes of a steady-state step (allocation rounding included).
   double sim_peak_bytes(int64_t batch) const { return envelope_.peak_bytes(batch); }
@@ -52,6 +55,7 @@ class NetworkAnalysis {
 
   const modelgen::ResolvedNet& net_;
   DeviceRuntime runtime_;
+  results::Recipe recipe_;
   std::unique_ptr<MemoryBackend> backend_;
   MemoryEnvelope envelope_;
   std::vector<LayerCost> costs_;
@@ -63,10 +67,11 @@ class NetworkAnalysis {
 // The kernel-path options of a runtime for the latency cost terms.
 CostOptions cost_options(const DeviceRuntime& runtime);
 
-// Analyses by (network, runtime), made on first use.
+// Analyses by (network, runtime, recipe), made on first use.
 class AnalysisCache {
  public:
-  NetworkAnalysis& get(const modelgen::ResolvedNet& net, const DeviceRuntime& runtime);
+  NetworkAnalysis& get(const modelgen::ResolvedNet& net, const DeviceRuntime& runtime,
+                       const results::Recipe& recipe = results::default_recipe());
 
  private:
   std::map<std::string, std::unique_ptr<NetworkAnalysis>> cache_;

@@ -1,10 +1,13 @@
 // Latency cost terms per layer: the quantities each kernel path costs on a CPU and a GPU.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "modelgen/builtin.hpp"
+#include "common/input_error.hpp"
 #include "modelgen/netspec_io.hpp"
+#include "modelgen/shapes.hpp"
 #include "sim/cost_terms.hpp"
 #include "sim/network_analysis.hpp"
 
@@ -104,6 +107,88 @@ TEST(CostTerms, ChannelTilesAreTheDevicesKernelWidth) {
   const std::map<std::string, int64_t> linear{{"in", 17}, {"out", 5}, {"bs", 32}};
   cpu.cpu_channel_block = 16;
   EXPECT_DOUBLE_EQ(sim::layer_case_costs("Linear", linear, sim::cost_options(cpu))->front().linear_flops, 2.0 * 32 * 16 * 3);
+}
+
+
+// conv (1 -> 2, 1x1, no bias) -> relu -> flatten -> fc (8 -> 3): costs hand-countable.
+modelgen::NetSpec chain() {
+  return modelgen::parse_netspec(R"({
+    "netspec": 1, "name": "chain", "input": {"channels": 1, "height": 2, "width": 2}, "classes": 3,
+    "layers": [
+      {"name": "conv", "op": "conv2d", "inputs": ["input"], "in_channels": 1, "out_channels": 2, "kernel": [1, 1], "bias": false},
+      {"name": "relu", "op": "relu", "inputs": ["conv"], "inplace": false},
+      {"name": "flat", "op": "flatten", "inputs": ["relu"]},
+      {"name": "fc", "op": "linear", "inputs": ["flat"], "in_features": 8, "out_features": 3, "bias": true}],
+    "output": "fc"})", "chain.json");
+}
+
+double total_ops(const std::vector<LayerCost>& costs) {
+  double ops = 0;
+  for (const LayerCost& c : costs) ops += c.ops;
+  return ops;
+}
+
+// The default recipe: every layer trains; the first convolution computes no input gradient
+// (the batch needs none); the optimizer, SGD with momentum and weight decay, runs five kernels
+// per parameter tensor (zero_grad's included) and moves eight floats per parameter.
+TEST(CostTerms, TheDefaultStepCountsEveryBackwardAndFiveOptimizerKernelsATensor) {
+  const auto spec = chain();
+  const auto net = modelgen::infer_shapes(spec);
+  const auto costs = layer_costs(spec, net);
+  ASSERT_EQ(costs.size(), 5u);  // conv, relu, fc, optimizer, loss
+  EXPECT_EQ(costs[0].ops, 2);   // forward, weight gradient
+  EXPECT_EQ(costs[1].ops, 2);   // forward, backward
+  EXPECT_EQ(costs[2].ops, 3);   // forward, weight and input gradients
+  EXPECT_EQ(costs[3].ops, 5 * 3);  // conv weight, fc weight and bias
+  EXPECT_DOUBLE_EQ(costs[3].fixed_bytes, (2 + 24 + 3) * 4.0 * 8);
+}
+
+// Training from fc: the convolution and relu run their forward only, fc no input gradient, and
+// the optimizer steps fc's two tensors alone.
+TEST(CostTerms, AFrozenPrefixRunsItsForwardOnly) {
+  const auto spec = chain();
+  const auto net = modelgen::infer_shapes(spec);
+  results::Recipe r;
+  r.train_from = "fc";
+  const auto costs = layer_costs(spec, net, {}, r);
+  ASSERT_EQ(costs.size(), 5u);
+  EXPECT_EQ(costs[0].ops, 1);
+  EXPECT_EQ(costs[1].ops, 1);
+  EXPECT_EQ(costs[2].ops, 2);
+  EXPECT_EQ(costs[3].ops, 5 * 2);
+  EXPECT_DOUBLE_EQ(costs[3].fixed_bytes, (24 + 3) * 4.0 * 8);
+  const auto all = layer_costs(spec, net);
+  EXPECT_LT(costs[1].bytes, all[1].bytes);
+  EXPECT_EQ(total_ops(all) - total_ops(costs), 1 + 1 + 1 + 5);  // conv, relu, fc's input gradient, conv's weight
+  EXPECT_EQ(costs[4].ops, all[4].ops);  // the loss is the same
+  r.train_from = "fc9";
+  EXPECT_THROW(layer_costs(spec, net, {}, r), InputError);
+}
+
+// Each optimizer's kernels per parameter tensor, zero_grad's included: Adam's moments, square
+// root, bias correction and update against SGD's few; no weight decay, no kernel for it.
+TEST(CostTerms, EachOptimizerCostsItsOwnKernels) {
+  const auto spec = chain();
+  const auto net = modelgen::infer_shapes(spec);
+  auto optimizer_ops = [&](const results::Recipe& r) { return layer_costs(spec, net, {}, r)[3].ops / 3; };
+  results::Recipe r;
+  EXPECT_EQ(optimizer_ops(r), 5);
+  r.weight_decay = 0;
+  EXPECT_EQ(optimizer_ops(r), 4);
+  r.momentum = 0;
+  EXPECT_EQ(optimizer_ops(r), 2);
+  r = results::Recipe{};
+  r.optimizer = results::Optimizer::kSgdNesterov;
+  EXPECT_EQ(optimizer_ops(r), 6);
+  r.optimizer = results::Optimizer::kAdam;
+  EXPECT_EQ(optimizer_ops(r), 10);
+  r.weight_decay = 0;
+  EXPECT_EQ(optimizer_ops(r), 9);
+  r.optimizer = results::Optimizer::kAdamW;
+  r.weight_decay = 0.01;
+  EXPECT_EQ(optimizer_ops(r), 10);
+  // Adam moves more than SGD per parameter.
+  EXPECT_GT(layer_costs(spec, net, {}, r)[3].fixed_bytes, layer_costs(spec, net)[3].fixed_bytes);
 }
 
 }  // namespace
