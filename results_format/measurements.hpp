@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "results_format/format.hpp"
+#include "results_format/recipe.hpp"
 
 namespace p4s::results {
 
@@ -33,6 +34,7 @@ struct NetResult {
   bool fits = true;  // false: every run of it ran out of memory
   Measured values;   // empty when !fits
   int runs = 0;      // repetitions (or files) behind the medians
+  Recipe recipe;     // the step's: its file's context, then its name's parts
 };
 
 // One layer case: `kind` ("Conv2d", "Linear", "BatchNorm2d", ...) and its named arguments.
@@ -42,16 +44,18 @@ struct LayerResult {
   bool fits = true;
   Measured values;
   int runs = 0;
+  Recipe recipe;  // train_from is always empty: a layer case trains its one layer
 };
 
-// A case's identity: a network at a batch size, or a layer kind with its arguments. Google
-// Benchmark's own name parts (`/manual_time`, `/repeats:5`, `/threads:2`, ...) are not part of
-// it, so runs that differ only in those are the same case.
+// A case's identity: a network at a batch size, or a layer kind with its arguments, trained by
+// a recipe. Google Benchmark's own name parts (`/manual_time`, `/repeats:5`, `/threads:2`, ...)
+// are not part of it, so runs that differ only in those are the same case.
 struct CaseId {
   bool is_net = false;
   std::string name;                     // the net's name, or the layer kind
   int64_t batch = 0;                    // networks only
   std::map<std::string, int64_t> args;  // layers only (they carry "bs" among them)
+  Recipe recipe;
   bool operator<(const CaseId& o) const;
   bool operator==(const CaseId& o) const;
 };
@@ -70,8 +74,10 @@ struct Run {
 // Every entry of one case in the files read, before any merging.
 struct CaseRuns {
   CaseId id;
-  std::string label;      // the case's name as first read, without Google Benchmark's parts:
-                          // "Net/resnet18/bs:32", "Conv2d/cin:64/cout:64/k:3/s:1/g:1/hw:56/bs:32"
+  std::string label;      // the case's name as first read, without Google Benchmark's parts,
+                          // its recipe's parts where it is not the default one:
+                          // "Net/resnet18/bs:32", "Conv2d/cin:64/cout:64/k:3/s:1/g:1/hw:56/bs:32",
+                          // "Net/resnet18/bs:32/opt:adam"
   std::vector<Run> runs;  // successful entries, in file order
   int out_of_memory = 0;  // error entries that ran out of memory
   int failed = 0;         // other error entries

@@ -70,12 +70,33 @@ std::vector<std::string> split(const std::string& s, char sep) {
   }
 }
 
-// Parses a run name; nullopt for names that are neither a network nor a layer case. Also
-// gives the name without Google Benchmark's parts, as a label.
-std::optional<std::pair<CaseId, std::string>> parse_case(const std::string& run_name,
+// The name parts that follow a case's own: recipe parts (recipe.hpp) and Google Benchmark's.
+// Applies the recipe parts to `recipe`; false for a part that is neither (not our case).
+bool read_name_tail(const std::vector<std::string>& parts, size_t from, Recipe& recipe, const std::string& where) {
+  for (size_t i = from; i < parts.size(); ++i) {
+    const RecipePartResult r = apply_recipe_part(parts[i], recipe);
+    if (!r.error.empty()) throw InputError(where + ": " + r.error);
+    if (r.recognised) continue;
+    const size_t colon = parts[i].find(':');
+    if (colon != std::string::npos && !is_benchmark_suffix(parts[i].substr(0, colon))) return false;
+  }
+  return true;
+}
+
+// The label's recipe parts: where the case's recipe is not the default one.
+std::string recipe_suffix(const Recipe& r) {
+  std::string s;
+  for (const std::string& part : recipe_name_parts(r, default_recipe())) s += "/" + part;
+  return s;
+}
+
+// Parses a run name, `base` the recipe of its file; nullopt for names that are neither a
+// network nor a layer case. Also gives the name without Google Benchmark's parts, as a label.
+std::optional<std::pair<CaseId, std::string>> parse_case(const std::string& run_name, const Recipe& base,
                                                          const std::string& where) {
   const std::vector<std::string> parts = split(run_name, '/');
   CaseId key;
+  key.recipe = base;
   if (parts[0] == kNetCasePrefix) {
     if (parts.size() < 3 || parts[1].empty() || parts[2].rfind(std::string(kBatchArg) + ":", 0) != 0)
       throw InputError(where + ": a network case must be named Net/<net>/bs:<N>");
@@ -86,26 +107,36 @@ std::optional<std::pair<CaseId, std::string>> parse_case(const std::string& run_
     key.is_net = true;
     key.name = parts[1];
     key.batch = *bs;
-    return std::make_pair(key, net_case_name(key.name, key.batch));
+    for (size_t i = 3; i < parts.size(); ++i) {  // other parts are Google Benchmark's
+      const RecipePartResult r = apply_recipe_part(parts[i], key.recipe);
+      if (!r.error.empty()) throw InputError(where + ": " + r.error);
+    }
+    return std::make_pair(key, net_case_name(key.name, key.batch) + recipe_suffix(key.recipe));
   }
   key.name = parts[0];
+  // A layer case trains its one layer: the file's trainable part means nothing to it.
+  key.recipe.train_from.clear();
+  key.recipe.freeze_bn = false;
   std::string label = parts[0];
-  for (size_t i = 1; i < parts.size(); ++i) {
+  size_t i = 1;
+  for (; i < parts.size(); ++i) {
     const size_t colon = parts[i].find(':');
     if (colon == std::string::npos) continue;  // manual_time, real_time, ...
     const std::string k = parts[i].substr(0, colon);
     if (is_benchmark_suffix(k)) continue;
     const std::optional<int64_t> v = parse_integer<int64_t>(parts[i].substr(colon + 1));
-    // Not one of our layer cases.
-    if (!v || *v < -kMaxCaseArgument || *v > kMaxCaseArgument) return std::nullopt;
+    if (!v) break;  // a recipe part, or not one of our layer cases
+    if (*v < -kMaxCaseArgument || *v > kMaxCaseArgument) return std::nullopt;
     if (k == kBatchArg && (*v <= 0 || *v > kMaxResultBatch))
       throw InputError(where + ": batch size in \"" + parts[i] + "\" must be from 1 to " +
                          std::to_string(kMaxResultBatch));
     key.args[k] = *v;
     label += "/" + k + ":" + std::to_string(*v);
   }
-  if (key.args.empty()) return std::nullopt;
-  return std::make_pair(key, label);
+  if (key.args.empty() || !read_name_tail(parts, i, key.recipe, where)) return std::nullopt;
+  if (!key.recipe.train_from.empty() || key.recipe.freeze_bn)
+    throw InputError(where + ": a layer case trains its one layer: it has no from: or freeze_bn: part");
+  return std::make_pair(key, label + recipe_suffix(key.recipe));
 }
 
 // Fields Google Benchmark writes in every entry; any other numeric field is a user counter.
@@ -180,10 +211,15 @@ class FileReader {
     }
     if (!doc.is_object() || !doc.contains("benchmarks") || !doc["benchmarks"].is_array())
       throw NotBenchmarkOutputError(source_ + ": not Google Benchmark output: no \"benchmarks\" list");
-    if (doc.contains("context") && doc["context"].is_object()) check_schema_version(doc["context"]);
-    if (out_.context.empty() && doc.contains("context") && doc["context"].is_object())
+    std::map<std::string, std::string> context;
+    if (doc.contains("context") && doc["context"].is_object()) {
+      check_schema_version(doc["context"]);
       for (auto it = doc["context"].begin(); it != doc["context"].end(); ++it)
-        out_.context[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+        context[it.key()] = it->is_string() ? it->get<std::string>() : it->dump();
+    }
+    const std::string bad_recipe = recipe_from_context(context, recipe_);
+    if (!bad_recipe.empty()) throw InputError(source_ + ": " + bad_recipe);
+    if (out_.context.empty()) out_.context = std::move(context);
     const json& list = doc["benchmarks"];
     for (size_t i = 0; i < list.size(); ++i) {
       try {
@@ -270,7 +306,7 @@ class FileReader {
           run_name.compare(run_name.size() - agg.size() - 1, std::string::npos, "_" + agg) == 0)
         run_name.resize(run_name.size() - agg.size() - 1);
     }
-    const auto parsed = parse_case(run_name, where);
+    const auto parsed = parse_case(run_name, recipe_, where);
     if (!parsed) return;
     if (run_type == "aggregate" && agg != "median") return;
     const CaseId& key = parsed->first;
@@ -313,6 +349,7 @@ class FileReader {
   }
 
   const std::string& source_;
+  Recipe recipe_;  // the file's, from its context
   std::map<CaseId, CaseRuns>& cases_;
   RunSet& out_;
   size_t source_index_;
@@ -351,11 +388,11 @@ RunSet finish(std::map<CaseId, CaseRuns>& cases, RunSet out) {
 }  // namespace
 
 bool CaseId::operator<(const CaseId& o) const {
-  return std::tie(is_net, name, batch, args) < std::tie(o.is_net, o.name, o.batch, o.args);
+  return std::tie(is_net, name, batch, args, recipe) < std::tie(o.is_net, o.name, o.batch, o.args, o.recipe);
 }
 
 bool CaseId::operator==(const CaseId& o) const {
-  return std::tie(is_net, name, batch, args) == std::tie(o.is_net, o.name, o.batch, o.args);
+  return std::tie(is_net, name, batch, args, recipe) == std::tie(o.is_net, o.name, o.batch, o.args, o.recipe);
 }
 
 ResultSet merge_runs(const RunSet& set) {
@@ -380,9 +417,9 @@ ResultSet merge_runs(const RunSet& set) {
     const Measured values = fits ? merge(chosen) : Measured{};
     const int count = fits ? static_cast<int>(std::min<int64_t>(n, INT_MAX)) : c.out_of_memory;
     if (c.id.is_net)
-      out.nets.push_back(NetResult{c.id.name, c.id.batch, fits, values, count});
+      out.nets.push_back(NetResult{c.id.name, c.id.batch, fits, values, count, c.id.recipe});
     else
-      out.layers.push_back(LayerResult{c.id.name, c.id.args, fits, values, count});
+      out.layers.push_back(LayerResult{c.id.name, c.id.args, fits, values, count, c.id.recipe});
   }
   return out;
 }

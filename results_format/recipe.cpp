@@ -113,6 +113,22 @@ std::string Recipe::describe() const {
 
 Recipe default_recipe() { return Recipe{}; }
 
+void use_optimizer(Recipe& r, Optimizer o) {
+  auto adam_kind = [](Optimizer x) { return x == Optimizer::kAdam || x == Optimizer::kAdamW; };
+  const bool was_adam = adam_kind(r.optimizer);
+  r.optimizer = o;
+  if (!adam_kind(o)) {
+    if (!was_adam) return;
+    const Recipe sgd;
+    r.lr = sgd.lr;
+    r.momentum = sgd.momentum;
+    r.weight_decay = sgd.weight_decay;
+    return;
+  }
+  r.lr = 1e-3;
+  r.weight_decay = o == Optimizer::kAdamW ? 1e-2 : 0.0;
+}
+
 std::vector<std::string> recipe_name_parts(const Recipe& r, const Recipe& base) {
   std::vector<std::string> parts;
   if (r.optimizer != base.optimizer) parts.push_back(std::string("opt:") + optimizer_name(r.optimizer));
@@ -131,7 +147,7 @@ RecipePartResult apply_recipe_part(std::string_view part, Recipe& r) {
     out.recognised = true;
     const std::optional<Optimizer> o = optimizer_from_name(value);
     if (!o) out.error = "\"" + std::string(part) + "\": not an optimizer (sgd, sgd-nesterov, adam, adamw)";
-    else r.optimizer = *o;
+    else if (*o != r.optimizer) use_optimizer(r, *o);
   } else if (key == "prec") {
     out.recognised = true;
     const std::optional<Precision> p = precision_from_name(value);
@@ -173,12 +189,8 @@ std::string recipe_from_context(const std::map<std::string, std::string>& contex
   if (const std::string* v = get("p4s_optimizer")) {
     const std::optional<Optimizer> o = optimizer_from_name(*v);
     if (!o) return bad("p4s_optimizer", *v, "sgd, sgd-nesterov, adam or adamw");
-    r.optimizer = *o;
     // An optimizer's own defaults where the file names the optimizer but not its settings.
-    if (*o == Optimizer::kAdam || *o == Optimizer::kAdamW) {
-      r.lr = 1e-3;
-      r.weight_decay = *o == Optimizer::kAdamW ? 1e-2 : 0.0;
-    }
+    if (*o != r.optimizer) use_optimizer(r, *o);
   }
   for (auto [key, field] : {std::pair<const char*, double*>{"p4s_lr", &r.lr}, {"p4s_momentum", &r.momentum},
                             {"p4s_weight_decay", &r.weight_decay}, {"p4s_eps", &r.eps}})

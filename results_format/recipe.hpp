@@ -59,9 +59,14 @@ struct Recipe {
 // The recipe every result without one means.
 Recipe default_recipe();
 
+// Switches `r` to optimizer `o`; where that changes between the SGD and the Adam kind, also to
+// that kind's usual settings (SGD: lr 0.1, momentum 0.9, weight decay 5e-4; Adam: lr 1e-3,
+// no weight decay; AdamW: lr 1e-3, weight decay 1e-2), as a sweep runs each optimizer.
+void use_optimizer(Recipe& r, Optimizer o);
+
 // What a recipe's name parts say, relative to `base` (its file's recipe): the parts that
 // differ from it, "opt:adam", "prec:bf16", "from:<layer>", "freeze_bn:1", in this order;
-// hyper-parameters never appear in names (a sweep keeps one set per optimizer). A layer name's
+// hyper-parameters never appear in names (a sweep keeps one set per optimizer: use_optimizer's). A layer name's
 // '/', ':' and '%' are written %2F, %3A, %25.
 std::vector<std::string> recipe_name_parts(const Recipe& r, const Recipe& base);
 // Applies a name part "<key>:<value>" (keys opt, prec, from, freeze_bn) to `r`: recognised

@@ -2,6 +2,8 @@
 // NaN / Infinity tokens, layer cases, and refusals.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <map>
 #include <string>
 
 #include "common/atomic_file.hpp"
@@ -197,6 +199,71 @@ TEST(Results, ErrorsStayOneLineAndNestingIsBounded) {
   // Google Benchmark's own context (caches: a list of objects) is well within the bound.
   const ResultSet r = parse_results(R"({"context": {"caches": [{"type": "Data", "level": 1}]}, "benchmarks": []})", "ok.json");
   EXPECT_EQ(r.context.at("caches"), R"([{"level":1,"type":"Data"}])");
+}
+
+
+// A file's context names its recipe; a case whose recipe differs says so after the batch. The
+// same network and batch under two recipes are two cases.
+TEST(Results, ReadsEachCasesRecipeFromTheContextAndItsName) {
+  const std::string text = R"({"context": {"p4s_optimizer": "adamw", "p4s_train_from": "fc"}, "benchmarks": [
+    {"name": "Net/a/bs:4/manual_time", "real_time": 10, "time_unit": "ms", "mem_alloc": 100},
+    {"name": "Net/a/bs:4/opt:sgd/from:conv%2F1/manual_time", "real_time": 12, "time_unit": "ms", "mem_alloc": 120},
+    {"name": "Net/a/bs:4/prec:bf16/freeze_bn:1/repeats:3", "real_time": 8, "time_unit": "ms", "mem_alloc": 80},
+    {"name": "Linear/in:8/out:3/bs:4/opt:adam/manual_time", "real_time": 1, "time_unit": "ms", "mem_alloc": 10},
+    {"name": "Linear/in:8/out:3/bs:4/manual_time", "real_time": 1, "time_unit": "ms", "mem_alloc": 11}]})";
+  const ResultSet r = parse_results(text, "recipes.json");
+  ASSERT_EQ(r.nets.size(), 3u);
+  std::map<double, Recipe> by_alloc;
+  for (const NetResult& n : r.nets) by_alloc[*n.values.mem_alloc] = n.recipe;
+  const Recipe& file = by_alloc.at(100);
+  EXPECT_EQ(file.optimizer, Optimizer::kAdamW);
+  EXPECT_DOUBLE_EQ(file.weight_decay, 1e-2);  // AdamW's own
+  EXPECT_EQ(file.train_from, "fc");
+  const Recipe& sgd = by_alloc.at(120);
+  EXPECT_EQ(sgd.optimizer, Optimizer::kSgd);
+  EXPECT_DOUBLE_EQ(sgd.lr, 0.1);  // SGD's own settings, as a sweep runs it
+  EXPECT_DOUBLE_EQ(sgd.momentum, 0.9);
+  EXPECT_EQ(sgd.train_from, "conv/1");
+  const Recipe& bf16 = by_alloc.at(80);
+  EXPECT_EQ(bf16.optimizer, Optimizer::kAdamW);
+  EXPECT_EQ(bf16.precision, Precision::kBf16);
+  EXPECT_TRUE(bf16.freeze_bn);
+  // Layer cases keep the optimizer and precision, never the trainable part.
+  ASSERT_EQ(r.layers.size(), 2u);
+  for (const LayerResult& l : r.layers) {
+    EXPECT_TRUE(l.recipe.train_from.empty());
+    EXPECT_EQ(l.recipe.optimizer, *l.values.mem_alloc == 10 ? Optimizer::kAdam : Optimizer::kAdamW);
+  }
+  // Labels name the recipe where it is not the default.
+  const RunSet runs = parse_runs(text, "recipes.json");
+  std::vector<std::string> labels;
+  for (const CaseRuns& c : runs.cases) labels.push_back(c.label);
+  EXPECT_NE(std::find(labels.begin(), labels.end(), "Net/a/bs:4/opt:adamw/from:fc"), labels.end());
+  EXPECT_NE(std::find(labels.begin(), labels.end(), "Net/a/bs:4/from:conv%2F1"), labels.end());
+  EXPECT_NE(std::find(labels.begin(), labels.end(), "Linear/in:8/out:3/bs:4/opt:adam"), labels.end());
+}
+
+TEST(Results, FilesWithoutARecipeMeanTheDefaultOne) {
+  const ResultSet r = read_results({kTx2});
+  for (const NetResult& n : r.nets) ASSERT_EQ(n.recipe, default_recipe()) << n.net;
+}
+
+TEST(Results, RefusesBadRecipesNamingTheFileAndField) {
+  auto error = [](const std::string& text) {
+    try {
+      parse_results(text, "bad.json");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error(R"({"context": {"p4s_optimizer": "lamb"}, "benchmarks": []})"),
+            "bad.json: field \"context.p4s_optimizer\": \"lamb\" is not sgd, sgd-nesterov, adam or adamw");
+  EXPECT_EQ(error(R"({"benchmarks": [{"name": "Net/a/bs:4/prec:fp8", "real_time": 1, "time_unit": "ms"}]})"),
+            "bad.json: benchmarks[0] \"Net/a/bs:4/prec:fp8\": \"prec:fp8\": not a precision (fp32, bf16, fp16)");
+  EXPECT_NE(error(R"({"benchmarks": [{"name": "Linear/in:8/out:3/bs:4/from:fc", "real_time": 1, "time_unit": "ms"}]})")
+                .find("a layer case trains its one layer"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -94,5 +94,25 @@ TEST(Recipe, BadContextValuesNameTheKey) {
             std::string::npos);
 }
 
+
+// Switching between SGD and the Adam kind takes that kind's usual settings; within a kind the
+// settings stay.
+TEST(Recipe, UsingAnotherOptimizerTakesItsUsualSettings) {
+  Recipe r;
+  r.lr = 0.05;
+  use_optimizer(r, Optimizer::kSgdNesterov);
+  EXPECT_DOUBLE_EQ(r.lr, 0.05);
+  use_optimizer(r, Optimizer::kAdamW);
+  EXPECT_DOUBLE_EQ(r.lr, 1e-3);
+  EXPECT_DOUBLE_EQ(r.weight_decay, 1e-2);
+  use_optimizer(r, Optimizer::kAdam);
+  EXPECT_DOUBLE_EQ(r.weight_decay, 0);
+  use_optimizer(r, Optimizer::kSgd);
+  EXPECT_EQ(r, default_recipe());
+  // A name part does the same.
+  EXPECT_TRUE(apply_recipe_part("opt:adamw", r).recognised);
+  EXPECT_DOUBLE_EQ(r.weight_decay, 1e-2);
+}
+
 }  // namespace
 }  // namespace p4s::results
