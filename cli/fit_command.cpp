@@ -78,6 +78,7 @@ int run_fit(const std::vector<std::string>& args) {
   model.data_digest = predictors::data_digest(observations);
   model.measurements = observations.size();
   model.families = predictors::families_of(observations);
+  model.recipes = predictors::recipes_of(observations);
   model.device = results.context;
   try {
     model.predictor = predictors::train_predictor(*method, data);

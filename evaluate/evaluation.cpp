@@ -22,12 +22,12 @@ void add_points(MethodEvaluation& me, const std::vector<const predictors::Observ
   for (const predictors::Observation* o : test) {
     for (results::Target t : results::kAllTargets) {
       if (!o->fits || !o->values.get(t) || *o->values.get(t) <= 0) continue;
-      const std::optional<double> v = p.predict(*o->net, o->batch, t);
+      const std::optional<double> v = p.predict(*o->net, o->batch, t, o->recipe);
       if (!v) continue;
       me.targets[t].points.push_back(PredictedPoint{o->net->spec.name, o->family, o->batch, *o->values.get(t), *v});
     }
     if (capacity) {
-      const std::optional<double> d = p.demand(*o->net, o->batch, capacity->target);
+      const std::optional<double> d = p.demand(*o->net, o->batch, capacity->target, o->recipe);
       if (!d) continue;
       const bool predicted_fits = *d <= capacity->bytes;
       ++me.fits.n;

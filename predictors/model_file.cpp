@@ -48,7 +48,59 @@ std::string nonfinite_field(const nlohmann::json& j, const std::string& path) {
   return {};
 }
 
+// A recipe as fitted_on.recipes lists it: the context's keys without their "p4s_" prefix,
+// numbers as numbers.
+nlohmann::json recipe_to_json(const results::Recipe& r) {
+  return {{"optimizer", results::optimizer_name(r.optimizer)},
+          {"lr", r.lr},
+          {"momentum", r.momentum},
+          {"weight_decay", r.weight_decay},
+          {"betas", {r.beta1, r.beta2}},
+          {"eps", r.eps},
+          {"precision", results::precision_name(r.precision)},
+          {"train_from", r.train_from},
+          {"freeze_bn", r.freeze_bn}};
+}
+
+// Read back through the context's checks; the error names the key (empty when fine).
+std::string recipe_from_json(const nlohmann::json& j, results::Recipe& r) {
+  if (!j.is_object()) return "must be an object";
+  std::map<std::string, std::string> context;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const nlohmann::json& v = *it;
+    std::string text;
+    if (it.key() == "betas") {
+      if (!v.is_array() || v.size() != 2 || !v[0].is_number() || !v[1].is_number())
+        return "field \"betas\": must be two numbers";
+      text = number(v[0].get<double>()) + "," + number(v[1].get<double>());
+    } else if (v.is_string()) {
+      text = v.get<std::string>();
+    } else if (v.is_boolean()) {
+      text = v.get<bool>() ? "1" : "0";
+    } else if (v.is_number()) {
+      text = number(v.get<double>());
+    } else {
+      return "field \"" + it.key() + "\": must be a string, a number or true / false";
+    }
+    context["p4s_" + it.key()] = text;
+  }
+  std::string error = results::recipe_from_context(context, r);
+  // "field \"context.p4s_lr\": ..." -> "field \"lr\": ..."
+  const std::string prefix = "field \"context.p4s_";
+  if (error.rfind(prefix, 0) == 0) error = "field \"" + error.substr(prefix.size());
+  return error;
+}
+
+bool only_the_default_recipe(const std::vector<results::Recipe>& recipes) {
+  return recipes.size() == 1 && recipes[0] == results::default_recipe();
+}
+
 }  // namespace
+
+ModelFormatVersion format_for(const ModelFile& m) {
+  if (only_the_default_recipe(m.recipes)) return ModelFormatVersion{2, 0};
+  return ModelFormatVersion{2, 1};
+}
 
 std::string data_digest(const std::vector<Observation>& observations) {
   std::vector<std::string> lines;
@@ -59,6 +111,9 @@ std::string data_digest(const std::vector<Observation>& observations) {
       const auto& v = o.values.get(t);
       l += " " + (v ? number(*v) : std::string("-"));
     }
+    // The recipe where it is not the default (digests of default-recipe data stay as they were).
+    if (o.recipe != results::default_recipe())
+      for (const auto& [key, value] : results::recipe_context(o.recipe)) l += " " + key + "=" + value;
     lines.push_back(l);
     nets.insert(o.net->spec.name);
   }
@@ -76,9 +131,13 @@ std::string data_digest(const std::vector<Observation>& observations) {
 
 std::string model_to_json(const ModelFile& m) {
   nlohmann::json j;
-  j["format"] = {{"name", kModelFormatName}, {"version", current_model_format().text()}};
+  j["format"] = {{"name", kModelFormatName}, {"version", format_for(m).text()}};
   j["method"] = method_name(m.method());
   j["fitted_on"] = {{"digest", m.data_digest}, {"measurements", m.measurements}, {"families", m.families}};
+  if (!only_the_default_recipe(m.recipes)) {
+    nlohmann::json& recipes = j["fitted_on"]["recipes"] = nlohmann::json::array();
+    for (const results::Recipe& r : m.recipes) recipes.push_back(recipe_to_json(r));
+  }
   j["device"] = m.device;
   std::vector<std::string> targets;
   for (results::Target t : m.targets()) targets.push_back(results::target_name(t));
@@ -177,6 +236,19 @@ ModelFile parse_model_json(const nlohmann::json& j, const std::string& source) {
     if (j.contains("device")) m.device = j["device"].get<std::map<std::string, std::string>>();
   } catch (const nlohmann::json::exception&) {
     throw fail("fitted_on", "must hold digest, measurements and families; device must map strings to strings");
+  }
+  if (j["fitted_on"].contains("recipes")) {
+    const nlohmann::json& list = j["fitted_on"]["recipes"];
+    if (m.version.major < 2 || (m.version.major == 2 && m.version.minor < 1))
+      throw fail("fitted_on.recipes", "is not part of format version " + m.version.text() + " (2.1 on)");
+    if (!list.is_array() || list.empty()) throw fail("fitted_on.recipes", "must be a non-empty list");
+    m.recipes.clear();
+    for (size_t i = 0; i < list.size(); ++i) {
+      results::Recipe r;
+      const std::string error = recipe_from_json(list[i], r);
+      if (!error.empty()) throw fail("fitted_on.recipes[" + std::to_string(i) + "]", error);
+      m.recipes.push_back(r);
+    }
   }
   if (!j.contains("model")) throw fail("model", "is missing");
   try {

@@ -21,6 +21,9 @@ struct ModelFile {
   std::string data_digest;  // of the measurements and NetSpecs fitted on (data_digest())
   size_t measurements = 0;  // network cases fitted on (ran or out of memory)
   std::vector<std::string> families;
+  // The recipes of the steps fitted on (recipes_of()); a file without any (format 2.0 and
+  // older) means the default recipe only.
+  std::vector<results::Recipe> recipes{results::default_recipe()};
   std::map<std::string, std::string> device;  // the results' context
   std::shared_ptr<const Predictor> predictor;  // never null in a file read or written
   ModelFormatVersion version = current_model_format();  // as read; files are written in the current one
@@ -33,6 +36,9 @@ struct ModelFile {
 // "fnv1a64:<16 hex digits>" over a canonical text of the observations (sorted) and of the
 // NetSpecs of their networks: equal data gives equal digests on every platform.
 std::string data_digest(const std::vector<Observation>& observations);
+
+// The format version a model is written in: the oldest that holds all it says.
+ModelFormatVersion format_for(const ModelFile& model);
 
 // Throws std::runtime_error naming the field ("field \"model.capacity.bytes\": not a finite number
 // ...") for a NaN or an infinity anywhere in the model: JSON cannot hold them.

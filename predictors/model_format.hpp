@@ -9,6 +9,9 @@
 //         quantities when the file was written;
 //   2.0   the same fields, the twelve latency coefficients of latency_coefficient_names()
 //         listed in full.
+//   2.1   fitted_on.recipes: the training recipes of the data, where any is not the default
+//         one (a file without it was fitted on default-recipe steps only). A model fitted on
+//         default-recipe data alone is still written as 2.0.
 #pragma once
 
 #include <optional>
@@ -26,7 +29,7 @@ struct ModelFormatVersion {
 
 // What this build writes, and the newest it reads.
 inline constexpr int kModelFormatMajor = 2;
-inline constexpr int kModelFormatMinor = 0;
+inline constexpr int kModelFormatMinor = 1;
 ModelFormatVersion current_model_format();
 
 }  // namespace p4s::predictors

@@ -14,6 +14,7 @@ std::vector<Observation> make_observations(const results::ResultSet& results, mo
     o.batch = r.batch;
     o.fits = r.fits;
     o.values = r.values;
+    o.recipe = r.recipe;
     out.push_back(std::move(o));
   }
   return out;
@@ -23,6 +24,12 @@ std::vector<std::string> families_of(const std::vector<Observation>& observation
   std::set<std::string> f;
   for (const Observation& o : observations) f.insert(o.family);
   return {f.begin(), f.end()};
+}
+
+std::vector<results::Recipe> recipes_of(const std::vector<Observation>& observations) {
+  std::set<results::Recipe> r;
+  for (const Observation& o : observations) r.insert(o.recipe);
+  return {r.begin(), r.end()};
 }
 
 }  // namespace p4s::predictors

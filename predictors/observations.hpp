@@ -17,6 +17,7 @@ struct Observation {
   int64_t batch = 0;
   bool fits = true;  // false: the step ran out of memory
   results::Measured values;
+  results::Recipe recipe;  // what the step trained by
 };
 
 // One observation per network case of `results`. Throws InputError naming the first
@@ -25,5 +26,8 @@ std::vector<Observation> make_observations(const results::ResultSet& results, mo
 
 // The families present, sorted.
 std::vector<std::string> families_of(const std::vector<Observation>& observations);
+
+// The recipes present, sorted (recipe order), each once.
+std::vector<results::Recipe> recipes_of(const std::vector<Observation>& observations);
 
 }  // namespace p4s::predictors

@@ -21,8 +21,9 @@ std::optional<Method> method_from_name(std::string_view name) {
   return std::nullopt;
 }
 
-std::optional<double> Predictor::demand(const modelgen::ResolvedNet& net, int64_t batch, results::Target t) const {
-  return predict(net, batch, t);
+std::optional<double> Predictor::demand_step(const modelgen::ResolvedNet& net, int64_t batch, results::Target t,
+                                             const results::Recipe& recipe) const {
+  return predict_step(net, batch, t, recipe);
 }
 
 std::optional<double> Predictor::ceiling(results::Target) const { return std::nullopt; }

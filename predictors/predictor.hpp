@@ -17,6 +17,7 @@
 #include "predictors/observations.hpp"
 #include "results_format/format.hpp"
 #include "results_format/measurements.hpp"
+#include "results_format/recipe.hpp"
 #include "sim/device_runtime.hpp"
 #include "sim/network_analysis.hpp"
 
@@ -41,17 +42,27 @@ class Predictor {
 
   virtual Method method() const = 0;
   virtual bool has(results::Target t) const = 0;
-  // The predicted figure of a training step of `net` at `batch` (bytes, or milliseconds for
-  // latency); nullopt for a target the predictor was not fitted on. Preconditions: batch >= 1
-  // and within sim::max_predictable_batch(net.shapes). Not thread-safe: a predictor may keep
-  // what it computed of a network for the next prediction (keyed by the object's address, so
-  // `net` must outlive the predictor or not be reused for another network).
-  virtual std::optional<double> predict(const modelgen::ResolvedNet& net, int64_t batch,
-                                        results::Target t) const = 0;
+  // The predicted figure of a training step of `net` at `batch` trained by `recipe` (bytes, or
+  // milliseconds for latency); nullopt for a target the predictor was not fitted on.
+  // Preconditions: batch >= 1 and within sim::max_predictable_batch(net.shapes). Throws
+  // InputError for a recipe the predictor cannot follow (follows_recipes(); a train_from no
+  // layer of `net` has; a precision the simulation does not cover). Not thread-safe: a
+  // predictor may keep what it computed of a network for the next prediction (keyed by the
+  // object's address, so `net` must outlive the predictor or not be reused for another
+  // network).
+  std::optional<double> predict(const modelgen::ResolvedNet& net, int64_t batch, results::Target t,
+                                const results::Recipe& recipe = results::default_recipe()) const {
+    return predict_step(net, batch, t, recipe);
+  }
   // What the step asks of a memory target, past the most the device reports (ceiling()): what
   // fits / does not fit and memory budgets compare. predict's value where there is no ceiling.
-  virtual std::optional<double> demand(const modelgen::ResolvedNet& net, int64_t batch,
-                                       results::Target t) const;
+  std::optional<double> demand(const modelgen::ResolvedNet& net, int64_t batch, results::Target t,
+                               const results::Recipe& recipe = results::default_recipe()) const {
+    return demand_step(net, batch, t, recipe);
+  }
+  // Whether predictions follow the recipe asked for: the project's method simulates each
+  // recipe's step; perf4sight's features know none, and predict the steps of its data's.
+  virtual bool follows_recipes() const = 0;
   // The most of a target the device reports however much a step asks (a full Jetson), where
   // the data showed one; predictions stop there.
   virtual std::optional<double> ceiling(results::Target t) const;
@@ -68,6 +79,12 @@ class Predictor {
 
   // The targets predicted, in kAllTargets order.
   std::vector<results::Target> targets() const;
+
+ protected:
+  virtual std::optional<double> predict_step(const modelgen::ResolvedNet& net, int64_t batch, results::Target t,
+                                             const results::Recipe& recipe) const = 0;
+  virtual std::optional<double> demand_step(const modelgen::ResolvedNet& net, int64_t batch, results::Target t,
+                                            const results::Recipe& recipe) const;
 };
 
 // What a method is fitted on.

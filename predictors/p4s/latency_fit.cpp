@@ -144,13 +144,13 @@ LatencyModel fit_latency(const std::vector<const Observation*>& obs, const std::
                          const sim::DeviceRuntime& runtime, sim::AnalysisCache& cache) {
   std::vector<LatencySample> nets;
   for (const Observation* o : obs)
-    nets.push_back(LatencySample{&cache.get(*o->net, runtime).layer_costs(), o->batch, *o->values.latency_ms});
+    nets.push_back(LatencySample{&cache.get(*o->net, runtime, o->recipe).layer_costs(), o->batch, *o->values.latency_ms});
   // Layer cases, where the results have enough of them.
   std::vector<std::vector<sim::LayerCost>> case_costs;
   std::vector<std::pair<size_t, const results::LayerResult*>> usable;
   for (const results::LayerResult& lr : layer_cases) {
     if (!lr.fits || !lr.values.latency_ms || *lr.values.latency_ms <= 0 || !lr.args.count("bs")) continue;
-    std::optional<std::vector<sim::LayerCost>> c = sim::layer_case_costs(lr.kind, lr.args, sim::cost_options(runtime));
+    std::optional<std::vector<sim::LayerCost>> c = sim::layer_case_costs(lr.kind, lr.args, sim::cost_options(runtime), lr.recipe);
     if (!c) continue;
     case_costs.push_back(std::move(*c));
     usable.emplace_back(case_costs.size() - 1, &lr);

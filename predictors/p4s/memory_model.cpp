@@ -43,7 +43,7 @@ MemoryFit fit_memory(const std::vector<const Observation*>& obs, results::Target
   arma::mat X(features.size(), obs.size());
   arma::rowvec y(obs.size());
   for (size_t i = 0; i < obs.size(); ++i) {
-    const sim::NetworkAnalysis& a = cache.get(*obs[i]->net, runtime);
+    const sim::NetworkAnalysis& a = cache.get(*obs[i]->net, runtime, obs[i]->recipe);
     for (size_t f = 0; f < features.size(); ++f) X(f, i) = a.memory_feature(features[f], obs[i]->batch);
     y(i) = *obs[i]->values.get(t);
   }

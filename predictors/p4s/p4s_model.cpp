@@ -97,7 +97,7 @@ P4sModel train_p4s_model(const std::vector<const Observation*>& train,
     m.capacity_target = t;
     std::vector<std::pair<double, bool>> pf;
     for (const Observation* o : train)
-      pf.emplace_back(*m.demand(cache.get(*o->net, m.runtime), o->batch, t), o->fits);
+      pf.emplace_back(*m.demand(cache.get(*o->net, m.runtime, o->recipe), o->batch, t), o->fits);
     m.capacity_bytes = fit_capacity(pf);
     break;
   }

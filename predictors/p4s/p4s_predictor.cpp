@@ -28,21 +28,24 @@ double mib(double bytes) { return bytes / (1024.0 * 1024.0); }
 
 P4sPredictor::P4sPredictor(P4sModel model, sim::AnalysisCache* shared) : model_(std::move(model)), shared_(shared) {}
 
-const sim::NetworkAnalysis& P4sPredictor::analysis(const modelgen::ResolvedNet& net) const {
-  if (shared_) return shared_->get(net, model_.runtime);
-  std::unique_ptr<sim::NetworkAnalysis>& a = analyses_[&net];
-  if (!a) a = std::make_unique<sim::NetworkAnalysis>(net, model_.runtime);
+const sim::NetworkAnalysis& P4sPredictor::analysis(const modelgen::ResolvedNet& net,
+                                                    const results::Recipe& recipe) const {
+  if (shared_) return shared_->get(net, model_.runtime, recipe);
+  std::unique_ptr<sim::NetworkAnalysis>& a = analyses_[{&net, recipe}];
+  if (!a) a = std::make_unique<sim::NetworkAnalysis>(net, model_.runtime, recipe);
   return *a;
 }
 
-std::optional<double> P4sPredictor::predict(const modelgen::ResolvedNet& net, int64_t batch, results::Target t) const {
+std::optional<double> P4sPredictor::predict_step(const modelgen::ResolvedNet& net, int64_t batch, results::Target t,
+                                                 const results::Recipe& recipe) const {
   if (!model_.has(t)) return std::nullopt;
-  return model_.predict(analysis(net), batch, t);
+  return model_.predict(analysis(net, recipe), batch, t);
 }
 
-std::optional<double> P4sPredictor::demand(const modelgen::ResolvedNet& net, int64_t batch, results::Target t) const {
+std::optional<double> P4sPredictor::demand_step(const modelgen::ResolvedNet& net, int64_t batch, results::Target t,
+                                                const results::Recipe& recipe) const {
   if (!model_.has(t)) return std::nullopt;
-  return model_.demand(analysis(net), batch, t);
+  return model_.demand(analysis(net, recipe), batch, t);
 }
 
 std::optional<double> P4sPredictor::ceiling(results::Target t) const {

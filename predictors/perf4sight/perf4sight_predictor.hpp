@@ -14,12 +14,17 @@ class Perf4sightPredictor final : public Predictor {
 
   Method method() const override { return Method::kPerf4sight; }
   bool has(results::Target t) const override { return model_.has(t); }
-  std::optional<double> predict(const modelgen::ResolvedNet& net, int64_t batch, results::Target t) const override {
-    return model_.predict(net, batch, t);
-  }
+  bool follows_recipes() const override { return false; }
   std::optional<Capacity> capacity() const override;
   nlohmann::json to_json() const override;
   std::vector<std::string> describe() const override { return {}; }
+
+ protected:
+  // The recipe plays no part: perf4sight's features are the network's alone.
+  std::optional<double> predict_step(const modelgen::ResolvedNet& net, int64_t batch, results::Target t,
+                                     const results::Recipe&) const override {
+    return model_.predict(net, batch, t);
+  }
 
  private:
   Perf4sightModel model_;

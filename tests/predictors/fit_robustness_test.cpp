@@ -182,5 +182,40 @@ TEST(FitRobustness, CapacityIgnoresPredictionsThatSayNothing) {
   }
 }
 
+
+// One model fitted on steps of three recipes (the default, Adam, SGD from the classifier) predicts
+// each recipe's steps, memory and latency alike, since both follow the simulated step; and a
+// network it has not seen under a recipe it has.
+TEST(FitRobustness, OneModelLearnsFromSeveralRecipesAndPredictsEach) {
+  results::Recipe adam;
+  results::use_optimizer(adam, results::Optimizer::kAdam);
+  results::Recipe late;
+  late.train_from = "classifier_1";
+  test::Steps d;
+  for (const results::Recipe& r : {results::default_recipe(), adam, late})
+    test::add_simulated_steps(d, {"mobilenetv2_cifar10_p70_s2", "squeezenet1.1_cifar10"}, {2, 8}, 1.0, 3e6, 0.02, 1.5, r);
+  EXPECT_EQ(recipes_of(d.obs).size(), 3u);
+  sim::AnalysisCache cache;
+  const P4sModel m = train_p4s_model(test::pointers(d.obs), {}, test::cpu_candidates(), cache);
+  const P4sPredictor p(m);
+  for (const Observation& o : d.obs) {
+    EXPECT_NEAR(*p.predict(*o.net, o.batch, results::Target::kMemAlloc, o.recipe) / *o.values.mem_alloc, 1.0, 1e-6)
+        << o.net->spec.name << " " << o.recipe.describe();
+    EXPECT_NEAR(*p.predict(*o.net, o.batch, results::Target::kLatencyMs, o.recipe) / *o.values.latency_ms, 1.0, 1e-6)
+        << o.net->spec.name << " " << o.recipe.describe();
+  }
+  test::Steps unseen;
+  test::add_simulated_steps(unseen, {"mobilenetv2_cifar10"}, {4}, 1.0, 3e6, 0.02, 1.5, adam);
+  const Observation& u = unseen.obs.front();
+  EXPECT_NEAR(*p.predict(*u.net, 4, results::Target::kMemAlloc, adam) / *u.values.mem_alloc, 1.0, 1e-6);
+  // Adam's state: more than the default step; the frozen prefix: less.
+  const double sgd = *p.predict(*u.net, 4, results::Target::kMemAlloc);
+  EXPECT_GT(*p.predict(*u.net, 4, results::Target::kMemAlloc, adam), sgd);
+  EXPECT_LT(*p.predict(*u.net, 4, results::Target::kMemAlloc, late), sgd);
+  results::Recipe nowhere;
+  nowhere.train_from = "no_such_layer";
+  EXPECT_THROW(p.predict(*u.net, 4, results::Target::kMemAlloc, nowhere), InputError);
+}
+
 }  // namespace
 }  // namespace p4s::predictors

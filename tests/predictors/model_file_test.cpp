@@ -92,7 +92,21 @@ TEST(ModelFile, RefusesWhatItCannotUse) {
       EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
     }
   };
-  refuse([](nlohmann::json& j) { j["format"]["version"] = "2.1"; }, "version 2.1 is newer than this reader understands (2.0)");
+  refuse([](nlohmann::json& j) { j["format"]["version"] = "2.2"; }, "version 2.2 is newer than this reader understands (2.1)");
+  refuse([](nlohmann::json& j) { j["fitted_on"]["recipes"] = nlohmann::json::array({{{"optimizer", "adam"}}}); },
+         "field \"fitted_on.recipes\": is not part of format version 2.0 (2.1 on)");
+  refuse(
+      [](nlohmann::json& j) {
+        j["format"]["version"] = "2.1";
+        j["fitted_on"]["recipes"] = nlohmann::json::array({{{"optimizer", "lamb"}}});
+      },
+      "field \"fitted_on.recipes[0]\": field \"optimizer\": \"lamb\" is not sgd, sgd-nesterov, adam or adamw");
+  refuse(
+      [](nlohmann::json& j) {
+        j["format"]["version"] = "2.1";
+        j["fitted_on"]["recipes"] = nlohmann::json::array();
+      },
+      "field \"fitted_on.recipes\": must be a non-empty list");
   refuse([](nlohmann::json& j) { j["format"]["version"] = "3.0"; }, "version 3.0 is newer than this reader");
   refuse([](nlohmann::json& j) { j["format"]["version"] = 2; }, "unknown version 2");
   refuse([](nlohmann::json& j) { j["format"]["version"] = "0.4"; }, "unknown version 0.4");
@@ -130,6 +144,31 @@ TEST(ModelFile, RefusesWhatItCannotUse) {
           std::string(field) + "\" must be an integer");
   EXPECT_THROW(parse_model("{", "bad.json"), InputError);
   EXPECT_THROW(read_model("/nonexistent/model.json"), InputError);
+}
+
+
+// A model fitted on steps of several recipes lists them (format 2.1) and reads them back; one
+// fitted on default-recipe steps alone is written as before (2.0, no list).
+TEST(ModelFile, ListsTheRecipesOfItsDataFromFormat21) {
+  Fitted f;
+  ModelFile m = fit_model(f);
+  EXPECT_EQ(format_for(m).text(), "2.0");
+  EXPECT_FALSE(nlohmann::json::parse(model_to_json(m))["fitted_on"].contains("recipes"));
+  results::Recipe adam;
+  results::use_optimizer(adam, results::Optimizer::kAdamW);
+  adam.train_from = "layer4_0_conv1";
+  adam.freeze_bn = true;
+  m.recipes = {results::default_recipe(), adam};
+  const std::string text = model_to_json(m);
+  const nlohmann::json j = nlohmann::json::parse(text);
+  EXPECT_EQ(j["format"]["version"], "2.1");
+  ASSERT_EQ(j["fitted_on"]["recipes"].size(), 2u);
+  EXPECT_EQ(j["fitted_on"]["recipes"][1]["optimizer"], "adamw");
+  const ModelFile back = parse_model(text, "recipes.json");
+  EXPECT_EQ(back.version.text(), "2.1");
+  ASSERT_EQ(back.recipes.size(), 2u);
+  EXPECT_EQ(back.recipes[1], adam);
+  EXPECT_EQ(model_to_json(back), text);
 }
 
 }  // namespace

@@ -39,18 +39,20 @@ void make_synthetic_steps(Steps& s) {
 }
 
 void add_simulated_steps(Steps& s, const std::vector<std::string>& nets, const std::vector<int64_t>& batches,
-                         double alloc_scale, double alloc_fixed, double latency_per_op, double latency_fixed) {
+                         double alloc_scale, double alloc_fixed, double latency_per_op, double latency_fixed,
+                         const results::Recipe& recipe) {
   sim::AnalysisCache cache;
   s.truth = cpu_candidates().front();
   const sim::DeviceRuntime& truth = s.truth;
   for (const std::string& name : nets) {
     const modelgen::ResolvedNet& net = s.library.get(name);
-    const sim::NetworkAnalysis& a = cache.get(net, truth);
+    const sim::NetworkAnalysis& a = cache.get(net, truth, recipe);
     for (int64_t batch : batches) {
       predictors::Observation o;
       o.net = &net;
       o.family = modelgen::family_of(name);
       o.batch = batch;
+      o.recipe = recipe;
       o.values.mem_alloc = alloc_scale * a.sim_peak_bytes(batch) + alloc_fixed;
       double ops = 0;
       for (const sim::LayerCost& c : a.layer_costs()) ops += c.ops;

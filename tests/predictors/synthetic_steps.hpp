@@ -27,9 +27,11 @@ void make_synthetic_steps(Steps& s);
 
 // Adds observations of `nets` at `batches` with values made by the simulation on the first
 // CPU candidate: mem_alloc = alloc_scale * peak + alloc_fixed, latency = latency_per_op * ops
-// + latency_fixed (the dispatch side of the latency model alone, so that it fits exactly).
+// + latency_fixed (the dispatch side of the latency model alone, so that it fits exactly); each
+// step trained by `recipe`.
 void add_simulated_steps(Steps& s, const std::vector<std::string>& nets, const std::vector<int64_t>& batches,
-                         double alloc_scale, double alloc_fixed, double latency_per_op, double latency_fixed);
+                         double alloc_scale, double alloc_fixed, double latency_per_op, double latency_fixed,
+                         const results::Recipe& recipe = results::default_recipe());
 
 // Pointers to each observation, as the fitting functions take them.
 std::vector<const predictors::Observation*> pointers(const std::vector<predictors::Observation>& v);
