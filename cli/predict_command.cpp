@@ -12,7 +12,9 @@
 #include "cli/command.hpp"
 #include "modelgen/netspec_io.hpp"
 #include "modelgen/network_library.hpp"
+#include "common/number_text.hpp"
 #include "predictors/model_file.hpp"
+#include "predictors/recipe_coverage.hpp"
 #include "sim/network_analysis.hpp"
 #include "sim/predictable.hpp"
 
@@ -37,7 +39,20 @@ constexpr const char* kUsage =
     "                   then: what the step began with (weights, gradients, momentum, the\n"
     "                   batch), activations the forward pass left, the backward pass's\n"
     "                   gradients and temporaries; before the model's fitted terms (p4s\n"
-    "                   models: perf4sight's simulates nothing)\n";
+    "                   models: perf4sight's simulates nothing)\n"
+    "\n"
+    "The training recipe predicted (default: SGD with momentum 0.9 and weight decay 5e-4, fp32,\n"
+    "every layer trained):\n"
+    "  --optimizer NAME   sgd, sgd-nesterov, adam or adamw (each with its usual settings)\n"
+    "  --momentum X       SGD's momentum (0: no momentum buffer)\n"
+    "  --weight-decay X   SGD's and Adam's weight decay, AdamW's decoupled one\n"
+    "  --precision NAME   fp32 (bf16 and fp16 autocast are not simulated yet: refused)\n"
+    "  --train-from LAYER the first layer that trains (a NetSpec layer name): the layers\n"
+    "                     before it are frozen\n"
+    "  --freeze-bn        the frozen layers' batch norms in eval mode\n"
+    "A recipe the model's data did not have is predicted with a warning naming what is\n"
+    "extrapolated (on stderr, and under \"warnings\" with --json); a perf4sight model, whose\n"
+    "features know no recipe, refuses one.\n";
 
 constexpr int64_t kMaxBatch = 1 << 20;
 
@@ -71,9 +86,9 @@ nlohmann::ordered_json peak_json(const sim::MemorySimResult& sim, const modelgen
 // The largest batch whose predicted memory demand is within the budget (0: not even one
 // sample). Searched up to kMaxBatch, and no further than the network can be predicted.
 int64_t largest_batch(const predictors::Predictor& predict, const modelgen::ResolvedNet& net, results::Target t,
-                      double budget) {
+                      const results::Recipe& recipe, double budget) {
   const int64_t limit = std::min(kMaxBatch, sim::max_predictable_batch(net.shapes));
-  auto fits = [&](int64_t b) { return *predict.demand(net, b, t) <= budget; };
+  auto fits = [&](int64_t b) { return *predict.demand(net, b, t, recipe) <= budget; };
   if (limit < 1 || !fits(1)) return 0;
   int64_t lo = 1, hi = 2;
   while (hi <= limit && fits(hi)) {
@@ -120,12 +135,77 @@ void refuse_unpredictable_batches(const std::vector<const modelgen::ResolvedNet*
   }
 }
 
+// A recipe as `--json` shows it: the keys of the flags that choose it.
+nlohmann::ordered_json recipe_json(const results::Recipe& r) {
+  nlohmann::ordered_json j;
+  j["optimizer"] = results::optimizer_name(r.optimizer);
+  j["momentum"] = r.momentum;
+  j["weight_decay"] = r.weight_decay;
+  j["precision"] = results::precision_name(r.precision);
+  j["train_from"] = r.train_from;
+  j["freeze_bn"] = r.freeze_bn;
+  return j;
+}
+
+double parse_setting(const std::string& text, const std::string& what) {
+  const std::optional<double> v = parse_finite_number(text);
+  if (!v || *v < 0) throw InputError(what + ": \"" + text + "\" is not a non-negative number");
+  return *v;
+}
+
+// The recipe the flags ask for.
+results::Recipe recipe_from_flags(const Arguments& a) {
+  results::Recipe r = results::default_recipe();
+  if (a.has("--optimizer")) {
+    const std::optional<results::Optimizer> o = results::optimizer_from_name(a.value("--optimizer"));
+    if (!o) throw InputError("--optimizer: \"" + a.value("--optimizer") + "\" is not sgd, sgd-nesterov, adam or adamw");
+    if (*o != r.optimizer) results::use_optimizer(r, *o);
+  }
+  if (a.has("--momentum")) r.momentum = parse_setting(a.value("--momentum"), "--momentum");
+  if (a.has("--weight-decay")) r.weight_decay = parse_setting(a.value("--weight-decay"), "--weight-decay");
+  if (r.optimizer == results::Optimizer::kSgdNesterov && !(r.momentum > 0))
+    throw InputError("--momentum: sgd-nesterov needs a momentum above 0");
+  if (a.has("--precision")) {
+    const std::optional<results::Precision> p = results::precision_from_name(a.value("--precision"));
+    if (!p) throw InputError("--precision: \"" + a.value("--precision") + "\" is not fp32, bf16 or fp16");
+    r.precision = *p;
+  }
+  if (a.has("--train-from")) {
+    r.train_from = a.value("--train-from");
+    if (r.train_from.empty()) throw InputError("--train-from: the layer name is empty");
+  }
+  if (a.has("--freeze-bn")) {
+    if (r.train_from.empty()) throw InputError("--freeze-bn: needs --train-from (no layer is frozen without it)");
+    r.freeze_bn = true;
+  }
+  return r;
+}
+
+// Refuses a recipe no network can be predicted with: a precision the simulation does not
+// cover, a --train-from layer a network lacks, a model that cannot follow it.
+void check_recipe(const results::Recipe& r, const predictors::ModelFile& model, const std::string& model_path,
+                  const std::vector<const modelgen::ResolvedNet*>& nets) {
+  if (r.precision != results::Precision::kFp32)
+    throw InputError(std::string("--precision ") + results::precision_name(r.precision) +
+                     ": autocast steps are not simulated yet; only fp32 steps are predicted");
+  for (const modelgen::ResolvedNet* net : nets) {
+    if (r.train_from.empty()) break;
+    const auto& layers = net->spec.layers;
+    if (std::none_of(layers.begin(), layers.end(), [&](const modelgen::Layer& l) { return l.name == r.train_from; }))
+      throw InputError(net->source + ": network \"" + net->spec.name + "\": --train-from \"" + r.train_from +
+                       "\" names no layer of the network");
+  }
+  const predictors::RecipeCoverage c = predictors::recipe_coverage(model, r);
+  if (!c.refusal.empty()) throw InputError(model_path + ": " + c.refusal);
+}
+
 // One prediction per network and batch, as `p4s predict --json` writes them; with `peak`, the
 // simulated step's peak too. `fits` gets a verdict per prediction where the model knows the
 // device's capacity.
 nlohmann::ordered_json predictions_json(const std::string& model_path, const predictors::Predictor& predict,
                                         const std::vector<const modelgen::ResolvedNet*>& nets,
-                                        const std::vector<int64_t>& batches, bool peak, std::vector<bool>& fits) {
+                                        const std::vector<int64_t>& batches, const results::Recipe& recipe,
+                                        bool peak, std::vector<bool>& fits) {
   const std::optional<predictors::Capacity> capacity = predict.capacity();
   sim::AnalysisCache simulated;
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
@@ -134,8 +214,9 @@ nlohmann::ordered_json predictions_json(const std::string& model_path, const pre
       nlohmann::ordered_json p;
       p["net"] = net->spec.name;
       p["batch"] = b;
+      if (recipe != results::default_recipe()) p["recipe"] = recipe_json(recipe);
       for (results::Target t : predict.targets()) {
-        const double v = *predict.predict(*net, b, t);
+        const double v = *predict.predict(*net, b, t, recipe);
         if (!std::isfinite(v) || v > 1e30)  // finite coefficients, but far out of any range
           throw InputError(model_path + ": its " + results::target_name(t) + " for " + net->spec.name +
                            " at batch " + std::to_string(b) + " is not a finite number: coefficients out of range");
@@ -144,9 +225,9 @@ nlohmann::ordered_json predictions_json(const std::string& model_path, const pre
         else
           p[results::target_name(t)] = static_cast<int64_t>(std::llround(v));
       }
-      if (peak) p["peak"] = peak_json(simulated.get(*net, *predict.runtime()).simulate(b), net->spec);
+      if (peak) p["peak"] = peak_json(simulated.get(*net, *predict.runtime(), recipe).simulate(b), net->spec);
       out.push_back(p);
-      if (capacity) fits.push_back(*predict.demand(*net, b, capacity->target) <= capacity->bytes);
+      if (capacity) fits.push_back(*predict.demand(*net, b, capacity->target, recipe) <= capacity->bytes);
     }
   return out;
 }
@@ -162,7 +243,7 @@ std::optional<results::Target> budget_target_of(const std::vector<results::Targe
 // first batch ranked by predicted latency (when the model predicts it).
 nlohmann::ordered_json budget_json(const predictors::Predictor& predict,
                                    const std::vector<const modelgen::ResolvedNet*>& nets, int64_t ranking_batch,
-                                   double budget, results::Target target) {
+                                   const results::Recipe& recipe, double budget, results::Target target) {
   const bool has_latency = predict.has(results::Target::kLatencyMs);
   nlohmann::ordered_json bj;
   bj["bytes"] = budget;
@@ -170,10 +251,10 @@ nlohmann::ordered_json budget_json(const predictors::Predictor& predict,
   bj["largest_batch"] = nlohmann::ordered_json::array();
   std::vector<std::pair<double, const modelgen::ResolvedNet*>> ranked;
   for (const modelgen::ResolvedNet* net : nets) {
-    const int64_t lb = largest_batch(predict, *net, target, budget);
+    const int64_t lb = largest_batch(predict, *net, target, recipe, budget);
     bj["largest_batch"].push_back({{"net", net->spec.name}, {"batch", lb}});
     if (lb >= ranking_batch && has_latency)
-      ranked.emplace_back(*predict.predict(*net, ranking_batch, results::Target::kLatencyMs), net);
+      ranked.emplace_back(*predict.predict(*net, ranking_batch, results::Target::kLatencyMs, recipe), net);
   }
   std::stable_sort(ranked.begin(), ranked.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
   bj["ranking_batch"] = ranking_batch;
@@ -254,7 +335,9 @@ int run_predict(const std::vector<std::string>& args) {
       std::fputs(kUsage, stdout);
       return kExitOk;
     }
-  const Arguments a(args, {{"--model"}, {"--batch"}, {"--json", false}, {"--netspecs", true, true}, {"--budget"}, {"--peak", false}});
+  const Arguments a(args, {{"--model"}, {"--batch"}, {"--json", false}, {"--netspecs", true, true}, {"--budget"}, {"--peak", false},
+                           {"--optimizer"}, {"--momentum"}, {"--weight-decay"}, {"--precision"}, {"--train-from"},
+                           {"--freeze-bn", false}});
   const std::vector<int64_t> batches = parse_int_list(a.value("--batch"), "--batch", kMaxBatch);
   if (a.positionals().empty()) throw InputError("no network given (see 'p4s predict --help')");
   const bool has_budget = a.has("--budget");
@@ -263,6 +346,7 @@ int run_predict(const std::vector<std::string>& args) {
 
   const predictors::ModelFile model = predictors::read_model(a.value("--model"));
   const predictors::Predictor& predict = *model.predictor;
+  const results::Recipe recipe = recipe_from_flags(a);
   if (peak && !predict.runtime())
     throw InputError("--peak: " + a.value("--model") + " is a " + predictors::method_name(model.method()) +
                      " model, which simulates no step");
@@ -271,15 +355,20 @@ int run_predict(const std::vector<std::string>& args) {
   modelgen::NetworkLibrary library(a.values("--netspecs"));
   const std::vector<const modelgen::ResolvedNet*> nets = resolve_networks(library, a.positionals());
   refuse_unpredictable_batches(nets, batches);
+  check_recipe(recipe, model, a.value("--model"), nets);
+  const std::vector<std::string> warnings = predictors::recipe_coverage(model, recipe).warnings;
 
   std::vector<bool> fits;
   nlohmann::ordered_json out;
-  out["predictions"] = predictions_json(a.value("--model"), predict, nets, batches, peak, fits);
-  if (has_budget) out["budget"] = budget_json(predict, nets, batches.front(), budget, *budget_target);
+  out["predictions"] = predictions_json(a.value("--model"), predict, nets, batches, recipe, peak, fits);
+  if (has_budget) out["budget"] = budget_json(predict, nets, batches.front(), recipe, budget, *budget_target);
+  if (!warnings.empty()) out["warnings"] = warnings;
+  for (const std::string& w : warnings) std::fprintf(stderr, "p4s predict: warning: %s\n", w.c_str());
   if (a.has("--json")) {
     std::printf("%s\n", out.dump().c_str());
     return kExitOk;
   }
+  if (recipe != results::default_recipe()) std::printf("recipe: %s\n", recipe.describe().c_str());
   print_predictions(out["predictions"], predict, fits);
   if (peak) print_peaks(out["predictions"]);
   if (has_budget) print_budget(out["budget"], predict.has(results::Target::kLatencyMs));

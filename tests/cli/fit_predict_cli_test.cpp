@@ -213,5 +213,76 @@ TEST_F(FitPredictCli, BadInputIsOneLineAndExitTwoWithNothingWritten) {
   expect_bad_input({"predict", "--model", newer, "--batch", "2", "resnet18"}, "newer than this reader");
 }
 
+
+// Each recipe flag changes the step predicted: Adam's two state tensors a parameter against
+// SGD's momentum; plain SGD holds neither; a frozen prefix saves no activations. The model's
+// data had the default recipe alone: another is predicted with warnings, and said so in JSON.
+TEST_F(FitPredictCli, PredictFollowsTheRecipeFlags) {
+  auto predict = [&](std::vector<std::string> flags) {
+    std::vector<std::string> args{"predict", "--model", *model_, "--batch", "16", "--json"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.push_back("resnet18");
+    const Outcome r = p4s(args);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return std::make_pair(nlohmann::json::parse(r.out), r.err);
+  };
+  const auto [plain_default, no_warning] = predict({});
+  EXPECT_TRUE(no_warning.empty()) << no_warning;
+  EXPECT_FALSE(plain_default.contains("warnings"));
+  EXPECT_FALSE(plain_default["predictions"][0].contains("recipe"));
+  auto alloc = [](const nlohmann::json& j) { return j["predictions"][0]["mem_alloc"].get<double>(); };
+  const double sgd = alloc(plain_default);
+
+  const auto [adam, adam_err] = predict({"--optimizer", "adam"});
+  EXPECT_GT(alloc(adam), sgd);
+  EXPECT_EQ(adam["predictions"][0]["recipe"]["optimizer"], "adam");
+  EXPECT_EQ(adam["predictions"][0]["recipe"]["weight_decay"], 0.0);
+  ASSERT_EQ(adam["warnings"].size(), 1u);
+  EXPECT_NE(adam["warnings"][0].get<std::string>().find("optimizer adam"), std::string::npos);
+  EXPECT_NE(adam_err.find("p4s predict: warning: "), std::string::npos);
+
+  const auto [bare, bare_err] = predict({"--momentum", "0", "--weight-decay", "0"});
+  EXPECT_LT(alloc(bare), sgd);
+  EXPECT_TRUE(bare_err.empty()) << bare_err;  // SGD without its settings: the optimizer is covered
+
+  const auto [frozen, frozen_err] = predict({"--train-from", "layer4_0_conv1"});
+  EXPECT_LT(alloc(frozen), sgd / 2);
+  EXPECT_EQ(frozen["predictions"][0]["recipe"]["train_from"], "layer4_0_conv1");
+  EXPECT_NE(frozen_err.find("frozen prefix"), std::string::npos);
+  const auto [eval_bn, eval_bn_err] = predict({"--train-from", "layer4_0_conv1", "--freeze-bn"});
+  EXPECT_LE(alloc(eval_bn), alloc(frozen));
+  EXPECT_EQ(eval_bn["predictions"][0]["recipe"]["freeze_bn"], true);
+  EXPECT_EQ(eval_bn["warnings"].size(), 2u);
+
+  // The table names the recipe.
+  const Outcome table = p4s({"predict", "--model", *model_, "--batch", "16", "--optimizer", "adamw", "resnet18"});
+  ASSERT_EQ(table.status, 0) << table.err;
+  EXPECT_NE(table.out.find("recipe: adamw lr 0.001 weight decay 0.01, fp32"), std::string::npos) << table.out;
+}
+
+TEST_F(FitPredictCli, RecipesThatCannotBePredictedAreRefused) {
+  auto refuse = [&](std::vector<std::string> flags, const std::string& message) {
+    std::vector<std::string> args{"predict", "--model", *model_, "--batch", "16"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.push_back("resnet18");
+    expect_bad_input(args, message);
+  };
+  refuse({"--optimizer", "lamb"}, "--optimizer: \"lamb\" is not sgd, sgd-nesterov, adam or adamw");
+  refuse({"--precision", "fp8"}, "--precision: \"fp8\" is not fp32, bf16 or fp16");
+  refuse({"--precision", "bf16"}, "--precision bf16: autocast steps are not simulated yet");
+  refuse({"--train-from", "layer9"}, "network \"resnet18\": --train-from \"layer9\" names no layer of the network");
+  refuse({"--freeze-bn"}, "--freeze-bn: needs --train-from");
+  refuse({"--momentum", "-1"}, "--momentum: \"-1\" is not a non-negative number");
+  refuse({"--optimizer", "sgd-nesterov", "--momentum", "0"}, "sgd-nesterov needs a momentum above 0");
+  // perf4sight's features know no recipe: it refuses one its data did not have.
+  const std::string baseline = temp_path("baseline.json");
+  const Outcome fit = p4s({"fit", "--method", "perf4sight", "--out", baseline, "--netspecs", kTx2 + "/netspecs",
+                           kTx2 + "/results.json"});
+  ASSERT_EQ(fit.status, 0) << fit.err;
+  expect_bad_input({"predict", "--model", baseline, "--batch", "16", "--optimizer", "adam", "resnet18"},
+                   "a perf4sight model predicts the steps of its data's recipe");
+  EXPECT_EQ(p4s({"predict", "--model", baseline, "--batch", "16", "resnet18"}).status, 0);
+}
+
 }  // namespace
 }  // namespace p4s

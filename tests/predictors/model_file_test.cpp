@@ -7,6 +7,7 @@
 #include "predictors/model_file.hpp"
 #include "predictors/p4s/runtime_candidates.hpp"
 #include "predictors/p4s/p4s_predictor.hpp"
+#include "predictors/recipe_coverage.hpp"
 #include "tests/tx2_netspecs.hpp"
 
 namespace p4s::predictors {
@@ -169,6 +170,33 @@ TEST(ModelFile, ListsTheRecipesOfItsDataFromFormat21) {
   ASSERT_EQ(back.recipes.size(), 2u);
   EXPECT_EQ(back.recipes[1], adam);
   EXPECT_EQ(model_to_json(back), text);
+}
+
+
+// A prediction extrapolates what no step of the model's data had: an optimizer, a frozen
+// prefix, batch norms in eval mode; a recipe the data had, or its parts, nothing.
+TEST(RecipeCoverage, WarnsOfWhatTheDataDidNotHave) {
+  Fitted f;
+  ModelFile m = fit_model(f);
+  results::Recipe adam;
+  results::use_optimizer(adam, results::Optimizer::kAdam);
+  EXPECT_TRUE(recipe_coverage(m, results::default_recipe()).warnings.empty());
+  EXPECT_EQ(recipe_coverage(m, adam).warnings.size(), 1u);
+  results::Recipe late;
+  late.train_from = "layer4_0_conv1";
+  m.recipes = {results::default_recipe(), adam, late};
+  EXPECT_TRUE(recipe_coverage(m, adam).warnings.empty());
+  results::Recipe adam_late = adam;
+  adam_late.train_from = "fc";  // Adam and a frozen prefix were each in the data
+  EXPECT_TRUE(recipe_coverage(m, adam_late).warnings.empty());
+  adam_late.freeze_bn = true;
+  EXPECT_EQ(recipe_coverage(m, adam_late).warnings.size(), 1u);
+  results::Recipe adamw;
+  results::use_optimizer(adamw, results::Optimizer::kAdamW);
+  const RecipeCoverage c = recipe_coverage(m, adamw);
+  EXPECT_TRUE(c.refusal.empty());
+  ASSERT_EQ(c.warnings.size(), 1u);
+  EXPECT_NE(c.warnings[0].find("adamw"), std::string::npos);
 }
 
 }  // namespace
