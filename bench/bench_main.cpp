@@ -3,6 +3,8 @@
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+
 #include <exception>
 #include <filesystem>
 #include <iostream>
@@ -94,6 +96,27 @@ void check_batches(const Options& options, const std::vector<BenchNet>& nets) {
   for (const BenchNet& net : nets) check_network_batches({net}, net.batches.empty() ? fallback : net.batches, flag);
 }
 
+// --p4s_train_from: the networks without that layer are left out (said on stderr), so that a
+// sweep's own networks need not have it; none having it is bad input.
+void keep_networks_with_train_from(const Options& options, std::vector<BenchNet>& nets) {
+  const std::string& layer = options.recipe.train_from;
+  if (layer.empty()) return;
+  std::vector<BenchNet> kept;
+  std::string left_out;
+  for (BenchNet& net : nets) {
+    const auto& layers = net.spec.layers;
+    if (std::any_of(layers.begin(), layers.end(), [&](const p4s::modelgen::Layer& l) { return l.name == layer; }))
+      kept.push_back(std::move(net));
+    else
+      left_out += (left_out.empty() ? "" : ", ") + net.spec.name;
+  }
+  if (kept.empty()) throw InputError("--p4s_train_from=" + layer + ": no network has a layer of that name");
+  if (!left_out.empty())
+    std::cerr << "bench: --p4s_train_from=" << layer << ": left out the networks without that layer: " << left_out
+              << "\n";
+  nets = std::move(kept);
+}
+
 // Parses and checks the flags, loads the networks and opens the device. Throws InputError or
 // InputError for bad input.
 Inputs read_inputs(int argc, char** argv) {
@@ -105,6 +128,7 @@ Inputs read_inputs(int argc, char** argv) {
   const Options& options = in.parsed.options;
   in.nets = load_networks(options);
   check_batches(options, in.nets);
+  keep_networks_with_train_from(options, in.nets);
   if (options.kernel_trace_path) check_output_folder("--p4s_kernel_trace", *options.kernel_trace_path);
   in.device = resolve_device(options.device, cuda_status());
   if (in.device.cuda()) {
@@ -258,8 +282,10 @@ int run(int argc, char** argv) {
   context.device = in.device.name();
   context.sweep = sweep.name;
   context.mem_limit_bytes = options.mem_limit_bytes;
+  context.recipe = options.recipe;
   Seams seams;
   seams.settings.warmup_steps = sweep.warmup_steps;
+  seams.settings.recipe = options.recipe;
   if (in.cuda)
     measure_on_cuda(*in.cuda, in.memory_fraction, seams, context);
   else if (!measure_on_cpu(options, tracker, seams, context))

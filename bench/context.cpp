@@ -109,6 +109,8 @@ std::vector<std::pair<std::string, std::string>> make_context(const ContextInput
   if (in.allocator_protocol) c.emplace_back("p4s_allocator_protocol", *in.allocator_protocol);
   c.emplace_back("p4s_kernel_capture", in.kernel_capture);
   if (in.cpu_malloc) c.emplace_back("p4s_cpu_malloc", *in.cpu_malloc);
+  if (in.recipe)
+    for (const auto& [key, value] : results::recipe_context(*in.recipe)) c.emplace_back(key, value);
   if (in.gpu) {
     c.emplace_back("p4s_gpu_name", in.gpu->name);
     c.emplace_back("p4s_gpu_index", std::to_string(in.gpu->index));

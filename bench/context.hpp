@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "results_format/recipe.hpp"
+
 namespace p4s::bench {
 
 struct GpuInfo {  // filled by the CUDA path (cuda_device.hpp); absent on the CPU
@@ -38,6 +40,7 @@ struct ContextInputs {
   std::string kernel_capture;                     // the kernel capture line ("kernel capture ...")
   std::optional<std::string> cpu_malloc;          // CPU: configure_cpu_malloc's line
   std::optional<std::string> dpkg_status_text;    // /var/lib/dpkg/status, read for JetPack
+  std::optional<results::Recipe> recipe;          // the cases' training recipe (recipe.hpp's keys)
 };
 
 // The context entries, in a fixed order; absent inputs give absent keys.

@@ -1,5 +1,6 @@
 #include "bench/options.hpp"
 
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -58,6 +59,52 @@ DeviceChoice parse_device(const std::string& text) {
   throw std::invalid_argument("\"" + text + "\" is not a device (cpu, cuda or cuda:N)");
 }
 
+// A non-negative finite number, or std::invalid_argument.
+double parse_setting(const std::string& text) {
+  size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size() || !std::isfinite(v) || v < 0)
+    throw std::invalid_argument("\"" + text + "\" is not a non-negative number");
+  return v;
+}
+
+// The optimizer's settings as given; they apply over its usual ones (results::use_optimizer)
+// whatever the order of the flags.
+struct Settings {
+  std::optional<double> lr, momentum, weight_decay;
+};
+
+void parse_recipe_flag(const std::string& name, const std::string& value, results::Recipe& r, Settings& s) {
+  if (name == "optimizer") {
+    const std::optional<results::Optimizer> opt = results::optimizer_from_name(value);
+    if (!opt) throw std::invalid_argument("\"" + value + "\" is not sgd, sgd-nesterov, adam or adamw");
+    results::use_optimizer(r, *opt);
+  } else if (name == "lr") {
+    s.lr = parse_setting(value);
+  } else if (name == "momentum") {
+    s.momentum = parse_setting(value);
+  } else if (name == "weight_decay") {
+    s.weight_decay = parse_setting(value);
+  } else if (name == "precision") {
+    const std::optional<results::Precision> p = results::precision_from_name(value);
+    if (!p) throw std::invalid_argument("\"" + value + "\" is not fp32, bf16 or fp16");
+    if (*p != results::Precision::kFp32)
+      throw std::invalid_argument("autocast (" + value + ") is not measured yet: fp32 only");
+    r.precision = *p;
+  } else if (name == "train_from") {
+    if (value.empty()) throw std::invalid_argument("needs a layer name (a NetSpec layer of every network)");
+    r.train_from = value;
+  } else if (name == "freeze_bn") {
+    if (value != "0" && value != "1") throw std::invalid_argument("\"" + value + "\" is not 0 or 1");
+    r.freeze_bn = value == "1";
+  }
+}
+
 }  // namespace
 
 std::string DeviceChoice::text() const {
@@ -94,6 +141,7 @@ int64_t parse_bytes(std::string_view text) {
 ParsedArgs parse_args(const std::vector<std::string>& args) {
   ParsedArgs parsed;
   Options& o = parsed.options;
+  Settings settings;
   for (const std::string& arg : args) {
     if (arg.compare(0, kPrefix.size(), kPrefix) != 0) {
       parsed.rest.push_back(arg);
@@ -102,12 +150,17 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
     const size_t eq = arg.find('=');
     const std::string flag = arg.substr(0, eq);
     const std::string name = flag.substr(kPrefix.size());
-    static const std::vector<std::string> kNames = {"sweep",   "batch",  "netspec", "net",  "mem_limit",
-                                                    "threads", "device", "kernel_capture", "kernel_trace",
-                                                    "cpu_malloc"};
+    static const std::vector<std::string> kNames = {
+        "sweep",      "batch",        "netspec",   "net",      "mem_limit",    "threads",       "device",
+        "kernel_capture", "kernel_trace", "cpu_malloc", "optimizer", "lr", "momentum", "weight_decay",
+        "precision",  "train_from",   "freeze_bn"};
     bool known = false;
     for (const std::string& n : kNames) known |= n == name;
     if (!known) throw InputError(flag + ": unknown flag (see --help)");
+    if (eq == std::string::npos && name == "freeze_bn") {  // a bare flag
+      o.recipe.freeze_bn = true;
+      continue;
+    }
     if (eq == std::string::npos) throw InputError(flag + ": needs a value, as " + flag + "=VALUE");
     const std::string value = arg.substr(eq + 1);
     try {
@@ -145,11 +198,20 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
       } else if (name == "cpu_malloc") {
         if (value != "steady" && value != "system") throw std::invalid_argument("\"" + value + "\" is not steady or system");
         o.cpu_malloc_steady = value == "steady";
+      } else {
+        parse_recipe_flag(name, value, o.recipe, settings);
       }
     } catch (const std::invalid_argument& e) {
       throw InputError(flag + ": " + e.what());
     }
   }
+  if (settings.lr) o.recipe.lr = *settings.lr;
+  if (settings.momentum) o.recipe.momentum = *settings.momentum;
+  if (settings.weight_decay) o.recipe.weight_decay = *settings.weight_decay;
+  if (o.recipe.optimizer == results::Optimizer::kSgdNesterov && !(o.recipe.momentum > 0))
+    throw InputError("--p4s_optimizer=sgd-nesterov: needs a momentum above 0 (--p4s_momentum)");
+  if (o.recipe.freeze_bn && o.recipe.train_from.empty())
+    throw InputError("--p4s_freeze_bn: needs --p4s_train_from (no layer is frozen without it)");
   return parsed;
 }
 
@@ -166,7 +228,15 @@ std::string options_help() {
          "  --p4s_kernel_capture=on|off      CUPTI kernel counters where capture is available (default on)\n"
          "  --p4s_kernel_trace=FILE          write the kernels of the first measured steps of each case\n"
          "  --p4s_cpu_malloc=steady|system   CPU: keep freed heap memory between steps (default steady)\n"
-         "                                   or glibc's defaults\n";
+         "                                   or glibc's defaults\n"
+         "the training recipe of every case (default: SGD lr 0.1, momentum 0.9, weight decay 5e-4,\n"
+         "fp32, every layer trained), written in the results' context:\n"
+         "  --p4s_optimizer=NAME             sgd, sgd-nesterov, adam or adamw, with its usual settings\n"
+         "  --p4s_lr=X, --p4s_momentum=X, --p4s_weight_decay=X   the optimizer's settings\n"
+         "  --p4s_precision=fp32             (bf16 and fp16 autocast are not measured yet)\n"
+         "  --p4s_train_from=LAYER           network cases: that layer and every later one train,\n"
+         "                                   the earlier ones are frozen\n"
+         "  --p4s_freeze_bn                  the frozen layers' batch norms in eval mode\n";
 }
 
 }  // namespace p4s::bench

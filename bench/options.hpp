@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/input_error.hpp"
+#include "results_format/recipe.hpp"
 
 namespace p4s::bench {
 
@@ -38,6 +39,9 @@ struct Options {
   bool kernel_capture = true;                       // --p4s_kernel_capture=on|off
   std::optional<std::string> kernel_trace_path;     // --p4s_kernel_trace=FILE
   bool cpu_malloc_steady = true;                    // --p4s_cpu_malloc=steady|system (cpu_malloc.hpp)
+  // The training recipe of every case: --p4s_optimizer, --p4s_lr, --p4s_momentum,
+  // --p4s_weight_decay, --p4s_precision, --p4s_train_from (network cases), --p4s_freeze_bn.
+  results::Recipe recipe;
 };
 
 struct ParsedArgs {

@@ -18,6 +18,13 @@ void configure(benchmark::internal::Benchmark* b) {
   b->UseManualTime()->Unit(benchmark::kMillisecond);
 }
 
+// A layer case trains its one layer: the recipe's optimizer and precision, no frozen part.
+results::Recipe layer_recipe(results::Recipe r) {
+  r.train_from.clear();
+  r.freeze_bn = false;
+  return r;
+}
+
 // One family per shape (its batch sizes are the family's argument sets): Google Benchmark
 // warns about families of more than 100 argument sets, and names do not depend on families.
 template <typename Shape>
@@ -27,7 +34,7 @@ void register_layer_kind(LayerKind kind, const std::vector<Shape>& shapes, const
   const std::string name(layer_kind_name(kind));
   for (const Shape& shape : shapes) {
     auto* b = benchmark::RegisterBenchmark(name.c_str(), [kind, settings](benchmark::State& state) {
-      run_case(state, [&state, kind, device = settings.device] {
+      run_case(state, [&state, kind, device = settings.device, recipe = layer_recipe(settings.recipe)] {
         std::vector<int64_t> args(layer_arg_names(kind).size());
         for (size_t i = 0; i < args.size(); ++i) args[i] = state.range(static_cast<int>(i));
         const LayerCase c = make_layer_case(kind, args);
@@ -35,8 +42,8 @@ void register_layer_kind(LayerKind kind, const std::vector<Shape>& shapes, const
         p.params = c.params;
         p.flops = c.flops;
         p.name = layer_case_name(kind, args);
-        p.build = [c, device]() -> Step {
-          auto step = std::make_shared<modelgen_torch::LayerTrainingStep>(c.layer, c.input, c.batch, device);
+        p.build = [c, device, recipe]() -> Step {
+          auto step = std::make_shared<modelgen_torch::LayerTrainingStep>(c.layer, c.input, c.batch, device, recipe);
           return [step] { step->run(); };
         };
         return p;
@@ -60,15 +67,15 @@ void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
     auto shared = std::make_shared<const BenchNet>(net);
     auto* b = benchmark::RegisterBenchmark(
         results::net_case_family(net.spec.name).c_str(), [shared, settings](benchmark::State& state) {
-          run_case(state, [&state, shared, device = settings.device] {
+          run_case(state, [&state, shared, device = settings.device, recipe = settings.recipe] {
             const int64_t batch = state.range(0);
             PreparedCase p;
             p.params = shared->shapes.params;
             p.flops = shared->shapes.training_flops(batch);
             p.name = results::net_case_name(shared->spec.name, batch);
-            p.build = [shared, batch, device]() -> Step {
+            p.build = [shared, batch, device, recipe]() -> Step {
               auto step = std::make_shared<modelgen_torch::TrainingStep>(shared->spec, batch, device,
-                                                                         shared->source);
+                                                                         shared->source, recipe);
               return [step] { step->run(); };
             };
             return p;

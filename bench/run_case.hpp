@@ -14,6 +14,7 @@
 #include "bench/memory_meter.hpp"
 #include "bench/step_observer.hpp"
 #include "bench/step_timer.hpp"
+#include "results_format/recipe.hpp"
 
 namespace p4s::bench {
 
@@ -34,6 +35,7 @@ struct RunSettings {
   StepTimer* timer = nullptr;
   c10::Device device = c10::Device(c10::kCPU);  // where cases build their modules and batches
   StepObserver* observer = nullptr;              // optional: kernel capture
+  results::Recipe recipe = results::default_recipe();  // every case's (a layer case's without train_from)
 };
 
 // Runs the case: prepare() (counters; may throw for bad arguments), meter.before_build(),

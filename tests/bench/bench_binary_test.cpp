@@ -230,6 +230,41 @@ TEST_F(BenchBinary, WritesCountersAndContextToJson) {
   EXPECT_EQ(names[2], "Net/p4s_tiny/bs:3/manual_time");
 }
 
+// A recipe's cases: written with it in the context, read back by the reader as that recipe;
+// Adam's two state tensors a parameter make the step larger than SGD's, training fc2 alone
+// smaller; networks without the --p4s_train_from layer (the sweep's own) are left out, said once.
+TEST_F(BenchBinary, RecipeFlagsRunThatStepAndWriteItsRecipe) {
+  auto run = [&](const std::vector<std::string>& recipe) {
+    const std::string out = temp_path("recipe.json");
+    std::vector<std::string> args{"--p4s_device=cpu", "--p4s_netspec=" + tiny_, "--p4s_batch=2",
+                                  "--benchmark_filter=^Net/p4s_tiny/", "--benchmark_min_time=0.01",
+                                  "--benchmark_out=" + out, "--benchmark_out_format=json"};
+    args.insert(args.end(), recipe.begin(), recipe.end());
+    const Result r = run_bench(args);
+    EXPECT_EQ(r.status, 0) << r.err;
+    const results::ResultSet set = results::read_results({out});
+    std::remove(out.c_str());
+    EXPECT_EQ(set.nets.size(), 1u);
+    return std::make_pair(set.nets.at(0), r.err);
+  };
+  const auto [sgd, sgd_err] = run({});
+  EXPECT_EQ(sgd.recipe, results::default_recipe());
+  const auto [adam, adam_err] = run({"--p4s_optimizer=adam"});
+  EXPECT_EQ(adam.recipe.optimizer, results::Optimizer::kAdam);
+  EXPECT_GT(*adam.values.mem_alloc, *sgd.values.mem_alloc);
+  const auto [late, late_err] = run({"--p4s_optimizer=adam", "--p4s_train_from=fc2", "--p4s_freeze_bn"});
+  EXPECT_EQ(late.recipe.train_from, "fc2");
+  EXPECT_TRUE(late.recipe.freeze_bn);
+  EXPECT_LT(*late.values.mem_alloc, *adam.values.mem_alloc);
+  EXPECT_NE(late_err.find("bench: --p4s_train_from=fc2: left out the networks without that layer: "), std::string::npos)
+      << late_err;
+  EXPECT_EQ(count_lines_with(late_err, "left out the networks"), 1);
+
+  const Result none = run_bench({"--p4s_train_from=no_such_layer", "--benchmark_list_tests"});
+  EXPECT_EQ(none.status, 2);
+  EXPECT_EQ(none.err, "bench: --p4s_train_from=no_such_layer: no network has a layer of that name\n");
+}
+
 TEST_F(BenchBinary, ImpossibleMemoryLimitGivesAnOutOfMemoryEntryAndTheRunGoesOn) {
   const std::string big = write_net("p4s_big", 1 << 16);  // 2.7 M parameters: 10 MB of weights
   const std::string out = temp_path("oom.json");

@@ -102,6 +102,22 @@ TEST(Context, OptionalKeysAppearWhenTheirInputsDo) {
   EXPECT_EQ(m.at("p4s_cudnn"), "8.9");
   EXPECT_EQ(m.at("p4s_l4t_release"), "R35.4.1");
   EXPECT_EQ(m.at("p4s_jetpack"), "5.1.2-b104");
+  EXPECT_EQ(m.count("p4s_optimizer"), 0u);
+}
+
+// The cases' recipe, in the keys the reader takes it from.
+TEST(Context, TheRecipeIsWrittenAsTheReaderReadsIt) {
+  ContextInputs in = cpu_inputs();
+  results::Recipe r;
+  results::use_optimizer(r, results::Optimizer::kAdam);
+  r.train_from = "layer4_0_conv1";
+  in.recipe = r;
+  const auto m = as_map(make_context(in));
+  EXPECT_EQ(m.at("p4s_optimizer"), "adam");
+  EXPECT_EQ(m.at("p4s_train_from"), "layer4_0_conv1");
+  results::Recipe back;
+  EXPECT_EQ(results::recipe_from_context(m, back), "");
+  EXPECT_EQ(back, r);
 }
 
 TEST(Context, JetpackIsTheInstalledPackagesVersion) {

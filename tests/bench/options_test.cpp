@@ -125,9 +125,36 @@ TEST(Options, UnknownP4sFlagIsAnError) {
   EXPECT_EQ(error_of({"bench", "--p4s_"}), "--p4s_: unknown flag (see --help)");
 }
 
+// The recipe flags: the optimizer's usual settings, then the settings given, whatever the order;
+// a bare --p4s_freeze_bn; the default recipe without them.
+TEST(Options, RecipeFlagsMakeTheCasesRecipe) {
+  EXPECT_EQ(parse_args({"bench"}).options.recipe, results::default_recipe());
+  const results::Recipe adamw = parse_args({"bench", "--p4s_weight_decay=0.05", "--p4s_optimizer=adamw"}).options.recipe;
+  EXPECT_EQ(adamw.optimizer, results::Optimizer::kAdamW);
+  EXPECT_DOUBLE_EQ(adamw.lr, 1e-3);
+  EXPECT_DOUBLE_EQ(adamw.weight_decay, 0.05);
+  const results::Recipe late =
+      parse_args({"bench", "--p4s_train_from=layer4_0_conv1", "--p4s_freeze_bn", "--p4s_momentum=0"}).options.recipe;
+  EXPECT_EQ(late.optimizer, results::Optimizer::kSgd);
+  EXPECT_DOUBLE_EQ(late.momentum, 0);
+  EXPECT_EQ(late.train_from, "layer4_0_conv1");
+  EXPECT_TRUE(late.freeze_bn);
+  EXPECT_FALSE(parse_args({"bench", "--p4s_train_from=fc", "--p4s_freeze_bn=0"}).options.recipe.freeze_bn);
+  EXPECT_EQ(error_of({"bench", "--p4s_optimizer=lamb"}), "--p4s_optimizer: \"lamb\" is not sgd, sgd-nesterov, adam or adamw");
+  EXPECT_EQ(error_of({"bench", "--p4s_precision=bf16"}), "--p4s_precision: autocast (bf16) is not measured yet: fp32 only");
+  EXPECT_EQ(error_of({"bench", "--p4s_lr=-1"}), "--p4s_lr: \"-1\" is not a non-negative number");
+  EXPECT_EQ(error_of({"bench", "--p4s_momentum=nan"}), "--p4s_momentum: \"nan\" is not a non-negative number");
+  EXPECT_EQ(error_of({"bench", "--p4s_train_from="}).rfind("--p4s_train_from: needs a layer name", 0), 0u);
+  EXPECT_EQ(error_of({"bench", "--p4s_freeze_bn"}).rfind("--p4s_freeze_bn: needs --p4s_train_from", 0), 0u);
+  EXPECT_EQ(error_of({"bench", "--p4s_optimizer=sgd-nesterov", "--p4s_momentum=0"}).rfind("--p4s_optimizer=sgd-nesterov: needs a momentum", 0),
+            0u);
+}
+
 TEST(Options, HelpNamesEveryFlag) {
   for (const char* flag : {"--p4s_sweep", "--p4s_netspec", "--p4s_net", "--p4s_batch", "--p4s_mem_limit", "--p4s_threads",
-                           "--p4s_device", "--p4s_kernel_capture", "--p4s_kernel_trace", "--p4s_cpu_malloc"})
+                           "--p4s_device", "--p4s_kernel_capture", "--p4s_kernel_trace", "--p4s_cpu_malloc",
+                           "--p4s_optimizer", "--p4s_lr", "--p4s_momentum", "--p4s_weight_decay", "--p4s_precision",
+                           "--p4s_train_from", "--p4s_freeze_bn"})
     EXPECT_NE(options_help().find(flag), std::string::npos) << flag;
 }
 
