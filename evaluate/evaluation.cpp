@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstddef>
 #include <iterator>
 #include <memory>
@@ -24,7 +25,8 @@ void add_points(MethodEvaluation& me, const std::vector<const predictors::Observ
       if (!o->fits || !o->values.get(t) || *o->values.get(t) <= 0) continue;
       const std::optional<double> v = p.predict(*o->net, o->batch, t, o->recipe);
       if (!v) continue;
-      me.targets[t].points.push_back(PredictedPoint{o->net->spec.name, o->family, o->batch, *o->values.get(t), *v});
+      me.targets[t].points.push_back(
+          PredictedPoint{o->net->spec.name, o->family, o->batch, *o->values.get(t), *v, recipe_label(o->recipe)});
     }
     if (capacity) {
       const std::optional<double> d = p.demand(*o->net, o->batch, capacity->target, o->recipe);
@@ -57,6 +59,10 @@ void summarise(std::map<results::Target, TargetEvaluation>& targets) {
       te.by_family[f] = metrics_of_points(pts);
       te.level_removed_by_family[f] = level_removed(pts);
     }
+    std::map<std::string, std::vector<PredictedPoint>> by_recipe;
+    for (const PredictedPoint& pt : te.points) by_recipe[pt.recipe].push_back(pt);
+    if (by_recipe.size() > 1)
+      for (const auto& [r, pts] : by_recipe) te.by_recipe[r] = metrics_of_points(pts);
   }
 }
 
@@ -93,9 +99,36 @@ Metrics metrics_of(const std::vector<double>& predicted, const std::vector<doubl
   return r;
 }
 
+std::string recipe_label(const results::Recipe& r) {
+  std::vector<std::string> parts;
+  for (const std::string& part : results::recipe_name_parts(r, results::default_recipe()))
+    parts.push_back(part.rfind("from:", 0) == 0 ? "from:*" : part);
+  // The settings where they are not the optimizer's usual ones (names never carry them).
+  results::Recipe usual;
+  results::use_optimizer(usual, r.optimizer);
+  auto setting = [&](const char* key, double v, double u) {
+    if (v == u) return;
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%s:%g", key, v);
+    parts.emplace_back(buf);
+  };
+  setting("lr", r.lr, usual.lr);
+  if (r.optimizer == results::Optimizer::kSgd || r.optimizer == results::Optimizer::kSgdNesterov)
+    setting("momentum", r.momentum, usual.momentum);
+  setting("weight_decay", r.weight_decay, usual.weight_decay);
+  if (r.optimizer == results::Optimizer::kAdam || r.optimizer == results::Optimizer::kAdamW) {
+    setting("beta1", r.beta1, usual.beta1);
+    setting("beta2", r.beta2, usual.beta2);
+    setting("eps", r.eps, usual.eps);
+  }
+  std::string label;
+  for (const std::string& part : parts) label += (label.empty() ? "" : "/") + part;
+  return label.empty() ? "default" : label;
+}
+
 Metrics level_removed(const std::vector<PredictedPoint>& points) {
-  std::map<std::string, std::vector<const PredictedPoint*>> by_net;
-  for (const PredictedPoint& pt : points) by_net[pt.net].push_back(&pt);
+  std::map<std::pair<std::string, std::string>, std::vector<const PredictedPoint*>> by_net;
+  for (const PredictedPoint& pt : points) by_net[{pt.net, pt.recipe}].push_back(&pt);
   std::vector<double> p, m;
   for (const auto& [net, pts] : by_net) {
     if (pts.size() < 2) continue;
@@ -114,15 +147,15 @@ Metrics level_removed(const std::vector<PredictedPoint>& points) {
 }
 
 std::map<results::Target, TargetEvaluation> neighbour_interpolation(const std::vector<predictors::Observation>& observations) {
-  std::map<std::string, NetSteps> nets;
+  std::map<std::pair<std::string, std::string>, NetSteps> nets;  // by network and recipe
   for (const predictors::Observation& o : observations) {
     if (!o.fits) continue;
-    NetSteps& n = nets[o.net->spec.name];
+    NetSteps& n = nets[{o.net->spec.name, recipe_label(o.recipe)}];
     n.family = o.family;
     n.steps.push_back(&o);
   }
   std::map<results::Target, TargetEvaluation> out;
-  for (const auto& [name, n] : nets)
+  for (const auto& [key, n] : nets)
     for (results::Target t : results::kAllTargets) {
       std::map<int64_t, double> curve;  // batch -> measurement; emplace keeps the first
       for (const predictors::Observation* o : n.steps) {
@@ -135,7 +168,7 @@ std::map<results::Target, TargetEvaluation> neighbour_interpolation(const std::v
         const double x0 = static_cast<double>(lo->first), x = static_cast<double>(mid->first),
                      x1 = static_cast<double>(hi->first);
         const double interpolated = lo->second + (hi->second - lo->second) * (x - x0) / (x1 - x0);
-        out[t].points.push_back(PredictedPoint{name, n.family, mid->first, mid->second, interpolated});
+        out[t].points.push_back(PredictedPoint{key.first, n.family, mid->first, mid->second, interpolated, key.second});
       }
     }
   summarise(out);

@@ -34,10 +34,18 @@ struct PredictedPoint {
   int64_t batch = 0;
   double measured = 0;
   double predicted = 0;
+  std::string recipe = "default";  // recipe_label of the step's recipe
 };
 
+// A recipe as reports group steps by it: "default", else its name parts where they differ from
+// the default, any first trainable layer as "from:*" (each network has its own), then the
+// optimizer's settings where they are not its usual ones: "opt:adam/from:*",
+// "momentum:0/weight_decay:0".
+std::string recipe_label(const results::Recipe& r);
+
 // Each network's predictions divided by their median ratio to its measurements (the mean of
-// the middle two for an even count), for the networks predicted at two batch sizes or more: the
+// the middle two for an even count; a network trained by two recipes counts as two), for the
+// networks predicted at two batch sizes or more: the
 // error left is in how the predictions follow the batch size; the rest of a method's error is a
 // level per network, the same at every batch size (a network predicted too large as a whole).
 // Which of the two dominates says where a predictor is wrong: in what it knows of a network, or
@@ -51,6 +59,8 @@ struct TargetEvaluation {
   // follow the batch size.
   Metrics level_removed;
   std::map<std::string, Metrics> level_removed_by_family;
+  // By recipe_label, where the predictions are of steps of more than one recipe; else empty.
+  std::map<std::string, Metrics> by_recipe;
   std::vector<PredictedPoint> points;
 };
 
@@ -109,7 +119,8 @@ std::vector<WorstPrediction> worst_predictions(const Evaluation& ev, size_t per_
 // so it is no predictor; its error is what run-to-run noise, allocator steps and algorithm
 // switches cost any predictor that is smooth in the batch size, a reference for the methods'
 // held-out errors. Steps that did not fit, and a network's smallest and largest batch, are
-// not predicted; where one network has a batch size twice, the first is kept.
+// not predicted; where one network has a batch size twice, the first is kept. A network trained
+// by two recipes is two curves.
 std::map<results::Target, TargetEvaluation> neighbour_interpolation(const std::vector<predictors::Observation>& observations);
 
 struct EvaluationOptions {

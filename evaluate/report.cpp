@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -222,10 +223,43 @@ nlohmann::json targets_json(const std::map<results::Target, TargetEvaluation>& t
   nlohmann::json out = nlohmann::json::object();
   for (const auto& [t, te] : targets) {
     nlohmann::json tj = metrics_by_family_json(te.overall, te.by_family);
+    if (!te.by_recipe.empty()) {
+      nlohmann::json by = nlohmann::json::object();
+      for (const auto& [r, m] : te.by_recipe) by[r] = metrics_json(m);
+      tj["by_recipe"] = by;
+    }
     if (level) tj["level_removed"] = metrics_by_family_json(te.level_removed, te.level_removed_by_family);
     out[results::target_name(t)] = tj;
   }
   return out;
+}
+
+// Where the steps are of several recipes: each method's MAPE per recipe (recipe_label).
+std::string recipe_table(const Evaluation& ev) {
+  std::set<std::string> recipes;
+  for (const MethodEvaluation& me : ev.methods)
+    for (const auto& [t, te] : me.targets)
+      for (const auto& [r, m] : te.by_recipe) recipes.insert(r);
+  if (recipes.empty()) return "";
+  std::ostringstream md;
+  md << "By training recipe (MAPE; `default`: SGD with momentum 0.9 and weight decay 5e-4, fp32, every layer "
+        "trained; the others name what differs, as case names do, `from:*` a frozen prefix up to each network's own layer, and the optimizer's settings where they are not its usual ones):\n\n| target | method |";
+  for (const std::string& r : recipes) md << " `" << r << "` |";
+  md << "\n|---|---|";
+  for (size_t i = 0; i < recipes.size(); ++i) md << "---:|";
+  md << "\n";
+  for (results::Target t : results::kAllTargets)
+    for (const MethodEvaluation& me : ev.methods) {
+      auto te = me.targets.find(t);
+      if (te == me.targets.end() || te->second.by_recipe.empty()) continue;
+      md << "| `" << results::target_name(t) << "` | " << method_title(me.method) << " |";
+      for (const std::string& r : recipes) {
+        auto m = te->second.by_recipe.find(r);
+        md << " " << (m == te->second.by_recipe.end() ? std::string("-") : fmt("%.2f%%", m->second.mape)) << " |";
+      }
+      md << "\n";
+    }
+  return md.str() + "\n";
 }
 
 // The methods' errors with each network's level removed (level_removed), beside their MAPE.
@@ -392,6 +426,7 @@ RenderedReport render_report(const ReportInput& in) {
             "error is what run-to-run noise, allocator steps and kernel switches between batch sizes cost a "
             "prediction that is smooth in the batch size. A method that knows those switches can beat it; a held-out "
             "error several times larger leaves something to model.\n\n";
+    md << recipe_table(ev);
     md << level_table(ev);
     for (const auto& [family, why] : ev.not_evaluated)
       md << "Not evaluated with " << family << " held out: " << why << ".\n\n";

@@ -241,5 +241,46 @@ TEST(Evaluation, NeighbourInterpolationPredictsEachStepFromTheSameNetworksNeighb
   EXPECT_EQ(ref.by_family.size(), 5u);
 }
 
+
+TEST(Evaluation, RecipeLabelsGroupStepsByWhatTheyTrainWith) {
+  EXPECT_EQ(recipe_label(results::default_recipe()), "default");
+  results::Recipe r;
+  results::use_optimizer(r, results::Optimizer::kAdam);
+  r.train_from = "layer4_0_conv1";
+  EXPECT_EQ(recipe_label(r), "opt:adam/from:*");  // any network's own first trainable layer
+  r.eps = 1e-6;
+  EXPECT_EQ(recipe_label(r), "opt:adam/from:*/eps:1e-06");
+  results::Recipe plain;
+  plain.momentum = 0;
+  plain.weight_decay = 0;
+  EXPECT_EQ(recipe_label(plain), "momentum:0/weight_decay:0");  // no name part, but another step
+}
+
+// Steps of two recipes: the held-out figures per recipe beside the whole; the neighbours
+// reference interpolates each network's steps of one recipe only; steps of one recipe have no
+// per-recipe figures.
+TEST(Evaluation, LeaveOneFamilyOutPerRecipeWhereTheStepsHaveSeveral) {
+  results::Recipe adam;
+  results::use_optimizer(adam, results::Optimizer::kAdam);
+  const std::vector<std::string> nets{"resnet18_cifar10", "mobilenetv2_cifar10", "squeezenet1.1_cifar10"};
+  test::Steps s;
+  test::add_simulated_steps(s, nets, {2, 4, 8}, 1.0, 3e6, 0.02, 1.5);
+  EvaluationOptions eo;
+  eo.baseline = false;
+  const Evaluation one = evaluate_leave_one_family_out(s.obs, {}, test::cpu_candidates(), eo);
+  EXPECT_TRUE(one.methods[0].targets.at(results::Target::kMemAlloc).by_recipe.empty());
+  test::add_simulated_steps(s, nets, {2, 4, 8}, 1.0, 3e6, 0.02, 1.5, adam);
+  const Evaluation two = evaluate_leave_one_family_out(s.obs, {}, test::cpu_candidates(), eo);
+  const TargetEvaluation& alloc = two.methods[0].targets.at(results::Target::kMemAlloc);
+  ASSERT_EQ(alloc.by_recipe.size(), 2u);
+  EXPECT_EQ(alloc.by_recipe.at("default").n, 9u);
+  EXPECT_EQ(alloc.by_recipe.at("opt:adam").n, 9u);
+  EXPECT_LT(alloc.by_recipe.at("opt:adam").mape, 1e-6);  // the simulation, exact here, follows Adam
+  // Each network at batch 4, once per recipe: one curve per recipe, not one zigzag.
+  const std::map<results::Target, TargetEvaluation> ref = neighbour_interpolation(s.obs);
+  EXPECT_EQ(ref.at(results::Target::kMemAlloc).points.size(), 6u);
+  EXPECT_EQ(ref.at(results::Target::kMemAlloc).by_recipe.size(), 2u);
+}
+
 }  // namespace
 }  // namespace p4s::evaluate
