@@ -41,6 +41,20 @@ std::string cpu_model(const std::string& cpuinfo_text) {
   return "unknown";
 }
 
+std::string cpu_isa(const std::string& cpuinfo_text) {
+  std::istringstream lines(cpuinfo_text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos || trim(line.substr(0, colon)) != "flags") continue;
+    const std::string flags = " " + line.substr(colon + 1) + " ";
+    if (flags.find(" avx512f ") != std::string::npos) return "avx512";
+    if (flags.find(" avx2 ") != std::string::npos) return "avx2";
+    return "other";
+  }
+  return "other";
+}
+
 std::optional<std::string> l4t_release(const std::string& tegra_release_text) {
   const std::string first = trim(tegra_release_text.substr(0, tegra_release_text.find('\n')));
   if (first.empty()) return std::nullopt;
@@ -99,6 +113,7 @@ std::vector<std::pair<std::string, std::string>> make_context(const ContextInput
       {results::kSchemaVersionKey, std::to_string(results::kSchemaVersion)},
       {"p4s_device", in.device},
       {"p4s_cpu_model", cpu_model(in.cpuinfo_text)},
+      {"p4s_cpu_isa", cpu_isa(in.cpuinfo_text)},
       {"p4s_threads", std::to_string(in.threads)},
       {"p4s_libtorch", in.libtorch_version},
       {"p4s_sweep", in.sweep},

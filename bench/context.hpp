@@ -50,6 +50,11 @@ std::vector<std::pair<std::string, std::string>> make_context(const ContextInput
 // "Processor" lines, for ARM boards), or "unknown".
 std::string cpu_model(const std::string& cpuinfo_text);
 
+// The widest vector extension oneDNN uses on this CPU, from /proc/cpuinfo's "flags": "avx512"
+// (avx512f), "avx2", else "other" (ARM boards among them). It sets the width of oneDNN's
+// blocked layouts, which the memory simulation needs (16 channels with AVX-512, 8 with AVX2).
+std::string cpu_isa(const std::string& cpuinfo_text);
+
 // "R32.6.1" from /etc/nv_tegra_release's "# R32 (release), REVISION: 6.1, ..." first line;
 // the line itself when it has another form; nullopt for empty text.
 std::optional<std::string> l4t_release(const std::string& tegra_release_text);

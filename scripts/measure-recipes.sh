@@ -1,26 +1,29 @@
 #!/usr/bin/env bash
-# Measures training steps of several recipes on three families and sets the measured mem_alloc
-# beside the simulated step's peak (p4s predict --peak, before any fitted term):
+# Measures training steps of several recipes on three families (the standard sweep's warm-up,
+# repetitions and times) and sets the measured mem_alloc beside the simulated step's peak
+# (p4s predict --peak: the simulation, before any fitted term):
 #   scripts/measure-recipes.sh OUT_DIR [MODEL.json]
-# Writes OUT_DIR/<recipe>.json (Google Benchmark results, the recipe in their context) and
-# prints a Markdown table: recipe x network x batch, simulated and measured mem_alloc, their
-# difference. MODEL.json names the device runtime to simulate (default: the committed EPYC CPU
-# model, LibTorch 1.13 on one thread); the bench runs on this machine's CPU with one thread.
+# Writes OUT_DIR/recipe-<recipe>-<net>.json (Google Benchmark results, the recipe in their
+# context: a results folder p4s fit reads) and prints a Markdown table: recipe x network x batch,
+# simulated and measured mem_alloc, their difference. The device runtime simulated is MODEL's,
+# by default that of a model fitted on these measurements (the runtime that explains them). The
+# bench runs on this machine's CPU with one thread; BATCHES (default 2,4,9,16) sets the batches.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:?usage: measure-recipes.sh OUT_DIR [MODEL.json]}
-model=${2:-$root/results/amd-epyc/libtorch-1.13/model.json}
 bench=${BENCH:-$root/build/bench/bench}
 p4s=${P4S:-$root/build/cli/p4s}
 for tool in "$bench" "$p4s"; do
   [[ -x "$tool" ]] || { echo "measure-recipes: $tool not found; build first (scripts/build.sh)" >&2; exit 2; }
 done
 mkdir -p "$out"
-batches=2,9
+batches=${BATCHES:-2,4,9,16}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 # network and the layer from which its late-layer recipes train (about two thirds in)
 nets=(resnet18_cifar10:layer3_0_downsample_0 mobilenetv2_cifar10:features_12_conv_0_0
       squeezenet1.1_cifar10:features_10_squeeze)
-# recipe name, then its bench flags and p4s predict flags (',' for none); "LATE" is the net's layer
+# recipe name | its bench flags | its p4s predict flags ("," for none; LATE: the net's layer)
 recipes=(
   "default|,|,"
   "sgd-plain|--p4s_momentum=0 --p4s_weight_decay=0|--momentum 0 --weight-decay 0"
@@ -32,24 +35,38 @@ recipes=(
 )
 flags() { [[ "$1" == "," ]] && return; echo "${1//LATE/$2}"; }
 
+for recipe in "${recipes[@]}"; do
+  IFS='|' read -r name bench_flags _ <<< "$recipe"
+  for entry in "${nets[@]}"; do
+    net=${entry%%:*} late=${entry#*:}
+    echo "measure-recipes: $name $net" >&2
+    # shellcheck disable=SC2046  # the flags are words
+    "$bench" --p4s_sweep=standard --p4s_net="$net" --p4s_batch="$batches" --p4s_threads=1 \
+      $(flags "$bench_flags" "$late") --benchmark_filter="^Net/$net/" \
+      --benchmark_out="$out/recipe-$name-$net.json" --benchmark_out_format=json > /dev/null 2> "$work/log" ||
+      { cat "$work/log" >&2; exit 1; }
+  done
+done
+
+model=${2:-}
+if [[ -z "$model" ]]; then
+  model="$work/model.json"
+  "$p4s" fit --out "$model" "$out"/recipe-*.json > /dev/null
+fi
 echo "| recipe | network | batch | simulated MiB | measured MiB | difference |"
 echo "| --- | --- | ---: | ---: | ---: | ---: |"
 for recipe in "${recipes[@]}"; do
-  IFS='|' read -r name bench_flags predict_flags <<< "$recipe"
+  IFS='|' read -r name _ predict_flags <<< "$recipe"
   for entry in "${nets[@]}"; do
     net=${entry%%:*} late=${entry#*:}
-    file="$out/$name-$net.json"
-    # shellcheck disable=SC2046  # the flags are words
-    "$bench" --p4s_net="$net" --p4s_batch="$batches" --p4s_threads=1 $(flags "$bench_flags" "$late") \
-      --benchmark_filter="^Net/$net/" --benchmark_repetitions=1 \
-      --benchmark_out="$file" --benchmark_out_format=json > /dev/null 2> "$out/$name-$net.log"
     # shellcheck disable=SC2046
     "$p4s" predict --model "$model" --batch "$batches" --peak --json $(flags "$predict_flags" "$late") "$net" \
-      2> /dev/null > "$out/$name-$net.predicted.json"
+      2> /dev/null > "$work/predicted.json"
     for b in ${batches//,/ }; do
-      measured=$(grep -A30 "\"name\": \"Net/$net/bs:$b/" "$file" | grep -m1 '"mem_alloc"' | sed 's/.*: //; s/,$//')
+      measured=$(grep -A30 "\"name\": \"Net/$net/bs:$b/manual_time_median\"" "$out/recipe-$name-$net.json" |
+        grep -m1 '"mem_alloc"' | sed 's/.*: //; s/,$//')
       simulated=$(awk -v b="$b" 'BEGIN{RS="\"batch\":"} NR>1 && $0 ~ "^"b"[,}]" {
-          match($0, /"peak":\{"bytes":[0-9]+/); print substr($0, RSTART+16, RLENGTH-16)}' "$out/$name-$net.predicted.json")
+          match($0, /"peak":\{"bytes":[0-9]+/); print substr($0, RSTART+16, RLENGTH-16)}' "$work/predicted.json")
       awk -v r="$name" -v n="$net" -v b="$b" -v s="$simulated" -v m="$measured" \
         'BEGIN{printf "| %s | %s | %d | %.2f | %.2f | %+.0f B |\n", r, n, b, s/1048576, m/1048576, s-m}'
     done

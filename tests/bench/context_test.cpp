@@ -46,6 +46,7 @@ TEST(Context, CpuRunHasTheCpuKeysOnly) {
   EXPECT_EQ(m.at("p4s_schema_version"), "1");
   EXPECT_EQ(m.at("p4s_device"), "cpu");
   EXPECT_EQ(m.at("p4s_cpu_model"), "AMD EPYC 7B13");
+  EXPECT_EQ(m.at("p4s_cpu_isa"), "other");
   EXPECT_EQ(m.at("p4s_threads"), "2");
   EXPECT_EQ(m.at("p4s_libtorch"), "1.13.0");
   EXPECT_EQ(m.at("p4s_sweep"), "quick");
@@ -147,6 +148,15 @@ TEST(Context, DriverAndCudnnVersionsAsTheToolsWriteThem) {
   EXPECT_EQ(cudnn_version_string(8907), "8.9.7");
   EXPECT_EQ(cudnn_version_string(8500), "8.5.0");
   EXPECT_EQ(cudnn_version_string(0), "none");
+}
+
+// oneDNN's widest extension from the flags: the width of its blocked layouts.
+TEST(Context, CpuIsaIsTheWidestVectorExtension) {
+  EXPECT_EQ(cpu_isa("processor\t: 0\nflags\t\t: fpu sse avx avx2 fma avx512f avx512bw\n"), "avx512");
+  EXPECT_EQ(cpu_isa("processor\t: 0\nflags\t\t: fpu sse avx avx2 fma\n"), "avx2");
+  EXPECT_EQ(cpu_isa("flags\t\t: fpu sse avx avx2_fake\n"), "other");
+  EXPECT_EQ(cpu_isa("Features\t: fp asimd evtstrm\n"), "other");  // an ARM board
+  EXPECT_EQ(cpu_isa(""), "other");
 }
 
 TEST(Context, CpuModelFallsBackForArmBoards) {
