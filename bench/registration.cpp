@@ -2,6 +2,7 @@
 
 #include <c10/core/Device.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -55,6 +56,43 @@ void register_layer_kind(LayerKind kind, const std::vector<Shape>& shapes, const
   }
 }
 
+// One network case trained by `recipe`: the whole-network step, `name` its case name.
+PreparedCase net_case(const std::shared_ptr<const BenchNet>& net, int64_t batch, const c10::Device& device,
+                      const results::Recipe& recipe, std::string name) {
+  PreparedCase p;
+  p.params = net->shapes.params;
+  p.flops = net->shapes.training_flops(batch);
+  p.name = std::move(name);
+  p.build = [net, batch, device, recipe]() -> Step {
+    auto step = std::make_shared<modelgen_torch::TrainingStep>(net->spec, batch, device, net->source, recipe);
+    return [step] { step->run(); };
+  };
+  return p;
+}
+
+// The sweep's own recipes, each on its networks (those loaded) at its batch sizes, one
+// benchmark per case: Google Benchmark puts arguments last, and the recipe's parts follow the
+// batch.
+void register_sweep_recipes(const Sweep& sweep, const std::vector<BenchNet>& nets, const RunSettings& settings) {
+  for (const SweepRecipe& sr : sweep.recipes)
+    for (const std::string& name : sr.networks) {
+      auto it = std::find_if(nets.begin(), nets.end(), [&](const BenchNet& n) { return n.spec.name == name; });
+      if (it == nets.end()) continue;
+      auto shared = std::make_shared<const BenchNet>(*it);
+      results::Recipe recipe = sr.recipe;
+      if (sr.train_from_share > 0) recipe.train_from = train_from_at_share(shared->spec, sr.train_from_share);
+      std::string parts;
+      for (const std::string& part : results::recipe_name_parts(recipe, settings.recipe)) parts += "/" + part;
+      for (int64_t batch : sr.batches) {
+        const std::string case_name = results::net_case_name(name, batch) + parts;
+        auto* b = benchmark::RegisterBenchmark(case_name.c_str(), [=](benchmark::State& state) {
+          run_case(state, [=] { return net_case(shared, batch, settings.device, recipe, case_name); }, settings);
+        });
+        configure(b);
+      }
+    }
+}
+
 }  // namespace
 
 void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
@@ -69,22 +107,16 @@ void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
         results::net_case_family(net.spec.name).c_str(), [shared, settings](benchmark::State& state) {
           run_case(state, [&state, shared, device = settings.device, recipe = settings.recipe] {
             const int64_t batch = state.range(0);
-            PreparedCase p;
-            p.params = shared->shapes.params;
-            p.flops = shared->shapes.training_flops(batch);
-            p.name = results::net_case_name(shared->spec.name, batch);
-            p.build = [shared, batch, device, recipe]() -> Step {
-              auto step = std::make_shared<modelgen_torch::TrainingStep>(shared->spec, batch, device,
-                                                                         shared->source, recipe);
-              return [step] { step->run(); };
-            };
-            return p;
+            return net_case(shared, batch, device, recipe, results::net_case_name(shared->spec.name, batch));
           }, settings);
         });
     b->ArgName(results::kBatchArg);
     for (int64_t batch : net.batches.empty() ? net_batches : net.batches) b->Arg(batch);
     configure(b);
   }
+  // The sweep's other recipes measure against the default step, not against a recipe the run
+  // was asked for.
+  if (settings.recipe == results::default_recipe()) register_sweep_recipes(sweep, nets, settings);
 }
 
 }  // namespace p4s::bench

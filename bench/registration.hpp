@@ -13,7 +13,9 @@ namespace p4s::bench {
 
 // Layer cases: for each kind, each shape of the sweep at each of its layer batch sizes, named
 // <Kind>/<arg>:<value>/.../bs:<N>. Network cases: each network at each of its own batch sizes
-// (BenchNet::batches), or of `net_batches` when it has none, named Net/<net>/bs:<N>.
+// (BenchNet::batches), or of `net_batches` when it has none, named Net/<net>/bs:<N>; with the
+// run's recipe the default one, the sweep's recipes (Sweep::recipes) on those of their networks
+// that are loaded, named Net/<net>/bs:<N>/<recipe parts>.
 // `settings` (meter, timer) must outlive the run of the benchmarks.
 void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
                     const std::vector<int64_t>& net_batches, const RunSettings& settings);

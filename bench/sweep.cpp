@@ -1,5 +1,6 @@
 #include "bench/sweep.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <locale>
 #include <sstream>
@@ -179,6 +180,49 @@ bool is_sweep_name(std::string_view name) {
 
 std::string sweep_names_text() { return "quick, standard, full"; }
 
+std::string train_from_at_share(const modelgen::NetSpec& spec, double share) {
+  if (!(share > 0 && share < 1)) throw std::invalid_argument("train_from_at_share: the share must be in (0, 1)");
+  const size_t n = spec.layers.size();
+  for (size_t i = static_cast<size_t>(std::ceil(share * static_cast<double>(n))); i < n; ++i) {
+    const modelgen::Op op = spec.layers[i].op;
+    if (op == modelgen::Op::kConv2d || op == modelgen::Op::kLinear) return spec.layers[i].name;
+  }
+  throw std::invalid_argument("network \"" + spec.name + "\" has no convolution or linear layer past " +
+                              std::to_string(share) + " of its layers");
+}
+
+namespace {
+
+results::Recipe with_optimizer(results::Optimizer o) {
+  results::Recipe r;
+  results::use_optimizer(r, o);
+  return r;
+}
+
+// Adam over every layer, Adam and SGD (frozen batch norms in eval mode) over the last third:
+// the optimizer's state and a frozen prefix, what fine-tuning on a device changes most.
+std::vector<SweepRecipe> recipes_of(const std::vector<std::string>& nets, const std::vector<int64_t>& batches,
+                                    bool more) {
+  results::Recipe sgd_eval_bn;
+  sgd_eval_bn.freeze_bn = true;
+  std::vector<SweepRecipe> out = {
+      {with_optimizer(results::Optimizer::kAdam), 0, nets, batches},
+      {with_optimizer(results::Optimizer::kAdam), 2.0 / 3.0, nets, batches},
+      {sgd_eval_bn, 2.0 / 3.0, nets, batches},
+  };
+  if (more) {
+    results::Recipe plain;
+    plain.momentum = 0;
+    plain.weight_decay = 0;
+    out.push_back({with_optimizer(results::Optimizer::kAdamW), 0, nets, batches});
+    out.push_back({with_optimizer(results::Optimizer::kSgdNesterov), 0, nets, batches});
+    out.push_back({plain, 0, nets, batches});
+  }
+  return out;
+}
+
+}  // namespace
+
 Sweep sweep_preset(std::string_view name) {
   Sweep s;
   s.name = std::string(name);
@@ -189,6 +233,8 @@ Sweep sweep_preset(std::string_view name) {
     s.layer_batches = {1, 4, 16};
     s.networks = quick_networks();
     s.net_batches = {2, 8};
+    s.recipes = {{with_optimizer(results::Optimizer::kAdam), 0, {"resnet18_cifar10"}, {8}},
+                 {with_optimizer(results::Optimizer::kAdam), 2.0 / 3.0, {"mobilenetv2_cifar10"}, {8}}};
     s.warmup_steps = 1;
     s.repetitions = 1;
     s.min_time_s = 0.1;
@@ -199,6 +245,8 @@ Sweep sweep_preset(std::string_view name) {
     s.layer_batches = {1, 8, 32};
     s.networks = standard_networks();
     s.net_batches = {2, 4, 8, 16, 32};
+    s.recipes = recipes_of({"resnet18_cifar10", "mobilenetv2_cifar10", "squeezenet1.1_cifar10", "vgg11bn_cifar10"},
+                           {4, 16}, false);
     s.warmup_steps = 2;
     s.repetitions = 3;
     s.min_time_s = 0.2;
@@ -208,6 +256,9 @@ Sweep sweep_preset(std::string_view name) {
     s.batchnorm2d = kBatchNormAll;
     s.layer_batches = {1, 2, 4, 8, 16, 32, 64};
     s.networks = full_networks();
+    s.recipes = recipes_of({"resnet18_cifar10", "mobilenetv2_cifar10", "squeezenet1.1_cifar10", "vgg11bn_cifar10",
+                            "mnasnet1.0_cifar10", "alexnet_cifar10"},
+                           {4, 16, 64}, true);
     s.net_batches = {2, 4, 8, 16, 32, 64, 128, 256};
     s.warmup_steps = 3;
     s.repetitions = 5;

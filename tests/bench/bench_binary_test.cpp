@@ -265,6 +265,29 @@ TEST_F(BenchBinary, RecipeFlagsRunThatStepAndWriteItsRecipe) {
   EXPECT_EQ(none.err, "bench: --p4s_train_from=no_such_layer: no network has a layer of that name\n");
 }
 
+// The sweep's own recipes: cases named with their parts after the batch, read back as those
+// recipes; none where the run has a recipe of its own.
+TEST_F(BenchBinary, TheSweepsRecipesAreCasesNamedWithTheirParts) {
+  const Result listing = run_bench({"--benchmark_list_tests", "--benchmark_filter=^Net/"});
+  ASSERT_EQ(listing.status, 0) << listing.err;
+  EXPECT_NE(listing.out.find("Net/resnet18_cifar10/bs:8/opt:adam/manual_time\n"), std::string::npos) << listing.out;
+  EXPECT_EQ(count_lines_with(listing.out, "/opt:adam/from:"), 1) << listing.out;
+  const Result own = run_bench({"--benchmark_list_tests", "--p4s_optimizer=adamw", "--benchmark_filter=^Net/"});
+  ASSERT_EQ(own.status, 0) << own.err;
+  EXPECT_EQ(count_lines_with(own.out, "/opt:"), 0) << own.out;
+
+  const std::string out = temp_path("sweep_recipe.json");
+  const Result r = run_bench({"--p4s_device=cpu", "--benchmark_filter=^Net/mobilenetv2_cifar10/bs:8/opt:adam/from:",
+                              "--benchmark_min_time=0.01", "--benchmark_out=" + out, "--benchmark_out_format=json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const results::ResultSet set = results::read_results({out});
+  std::remove(out.c_str());
+  ASSERT_EQ(set.nets.size(), 1u);
+  EXPECT_EQ(set.nets[0].recipe.optimizer, results::Optimizer::kAdam);
+  EXPECT_FALSE(set.nets[0].recipe.train_from.empty());
+  EXPECT_TRUE(set.nets[0].fits);
+}
+
 TEST_F(BenchBinary, ImpossibleMemoryLimitGivesAnOutOfMemoryEntryAndTheRunGoesOn) {
   const std::string big = write_net("p4s_big", 1 << 16);  // 2.7 M parameters: 10 MB of weights
   const std::string out = temp_path("oom.json");

@@ -2,11 +2,13 @@
 // one-line errors for bad values and unknown flags.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "bench/options.hpp"
 #include "bench/sweep.hpp"
+#include "modelgen/network_library.hpp"
 
 namespace p4s::bench {
 namespace {
@@ -200,6 +202,44 @@ TEST(Sweep, EveryShapeOfEveryPresetMakesAValidCase) {
         EXPECT_NO_THROW(make_layer_case(LayerKind::kBatchNorm2d, case_args(c, bs)));
     }
   }
+}
+
+// Each preset measures recipes besides the default step, on networks it measures anyway, at a
+// last third that every one of them has; the larger presets more of them.
+TEST(Sweep, PresetsMeasureRecipesOnTheirOwnNetworks) {
+  size_t last = 0;
+  modelgen::NetworkLibrary library;
+  for (const char* name : {"quick", "standard", "full"}) {
+    const Sweep s = sweep_preset(name);
+    EXPECT_GT(s.recipes.size() * s.recipes.front().networks.size(), last) << name;
+    last = s.recipes.size() * s.recipes.front().networks.size();
+    bool adam = false, frozen = false;
+    for (const SweepRecipe& r : s.recipes) {
+      EXPECT_NE(r.recipe, results::default_recipe());
+      adam |= r.recipe.optimizer == results::Optimizer::kAdam;
+      frozen |= r.train_from_share > 0;
+      EXPECT_FALSE(r.batches.empty());
+      for (const std::string& net : r.networks) {
+        const bool measured = std::any_of(s.networks.begin(), s.networks.end(),
+                                          [&](const SweepNetwork& n) { return n.name == net; });
+        EXPECT_TRUE(measured) << name << ": " << net;
+        if (r.train_from_share > 0) {
+          EXPECT_NO_THROW(train_from_at_share(library.get(net).spec, r.train_from_share)) << net;
+        }
+      }
+    }
+    EXPECT_TRUE(adam && frozen) << name;
+  }
+}
+
+TEST(Sweep, TrainingFromAShareIsTheFirstConvolutionOrLinearLayerPastIt) {
+  modelgen::NetworkLibrary library;
+  const modelgen::NetSpec& spec = library.get("resnet18_cifar10").spec;  // 68 layers
+  EXPECT_EQ(train_from_at_share(spec, 2.0 / 3.0), "layer4_0_conv1");
+  EXPECT_EQ(train_from_at_share(spec, 0.98), "fc");                  // layer 67 of 68
+  EXPECT_THROW(train_from_at_share(spec, 0.99), std::invalid_argument);  // past the last
+  EXPECT_THROW(train_from_at_share(spec, 0), std::invalid_argument);
+  EXPECT_THROW(train_from_at_share(spec, 1), std::invalid_argument);
 }
 
 TEST(Sweep, BenchmarkFlagsCarryMinTimeAndRepetitions) {
