@@ -40,7 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string what = "nets[" + std::to_string(i) + "] " + r.net;
     P4S_FUZZ_CHECK(!r.net.empty() && r.batch > 0 && r.runs > 0, what);
     if (i > 0)
-      P4S_FUZZ_CHECK(std::tie(set->nets[i - 1].net, set->nets[i - 1].batch) < std::tie(r.net, r.batch),
+      P4S_FUZZ_CHECK(std::tie(set->nets[i - 1].net, set->nets[i - 1].batch, set->nets[i - 1].recipe) <
+                         std::tie(r.net, r.batch, r.recipe),
                      what + ": not sorted, or a case twice");
     check_values(r.values, r.fits, what);
   }
@@ -49,7 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string what = "layers[" + std::to_string(i) + "] " + r.kind;
     P4S_FUZZ_CHECK(!r.args.empty() && r.runs > 0, what);
     if (i > 0)
-      P4S_FUZZ_CHECK(std::tie(set->layers[i - 1].kind, set->layers[i - 1].args) < std::tie(r.kind, r.args),
+      P4S_FUZZ_CHECK(std::tie(set->layers[i - 1].kind, set->layers[i - 1].args, set->layers[i - 1].recipe) <
+                         std::tie(r.kind, r.args, r.recipe),
                      what + ": not sorted, or a case twice");
     check_values(r.values, r.fits, what);
   }

@@ -92,8 +92,8 @@ struct RunSet {
 };
 
 struct ResultSet {
-  std::vector<NetResult> nets;      // sorted by (net, batch)
-  std::vector<LayerResult> layers;  // sorted by (kind, args)
+  std::vector<NetResult> nets;      // sorted by (net, batch, recipe)
+  std::vector<LayerResult> layers;  // sorted by (kind, args, recipe)
   std::vector<std::string> sources; // the files read
   std::map<std::string, std::string> context;  // the first file's context, as strings
   int failed_other = 0;  // error entries that were not out-of-memory (not data; counted)
