@@ -1,10 +1,10 @@
 #include "bench/options.hpp"
 
-#include <cmath>
 #include <limits>
 #include <string>
 
 #include "bench/sweep.hpp"
+#include "common/number_text.hpp"
 #include "modelgen/network_name.hpp"
 
 namespace p4s::bench {
@@ -61,16 +61,9 @@ DeviceChoice parse_device(const std::string& text) {
 
 // A non-negative finite number, or std::invalid_argument.
 double parse_setting(const std::string& text) {
-  size_t used = 0;
-  double v = -1;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (text.empty() || used != text.size() || !std::isfinite(v) || v < 0)
-    throw std::invalid_argument("\"" + text + "\" is not a non-negative number");
-  return v;
+  const std::optional<double> v = parse_finite_number(text);
+  if (!v || *v < 0) throw std::invalid_argument("\"" + text + "\" is not a non-negative number");
+  return *v;
 }
 
 // The optimizer's settings as given; they apply over its usual ones (results::use_optimizer)

@@ -130,7 +130,8 @@ struct OptimizerWork {
   double kernels;
   double floats;
 };
-OptimizerWork optimizer_work(const results::Recipe& r) {
+// The kernels, and the tensors each reads and writes summed, as the optimizer runs them.
+OptimizerWork optimizer_kernels(const results::Recipe& r) {
   const bool decay = r.weight_decay > 0;
   double kernels = 1, moved = 1;  // zero_grad writes the gradient
   auto kernel = [&](double reads_and_writes) {
@@ -161,8 +162,14 @@ OptimizerWork optimizer_work(const results::Recipe& r) {
       kernel(4);                    // p -= step * exp_avg / denom
       break;
   }
-  constexpr double kDefaultMoved = 12, kDefaultFloats = 8;  // the default SGD's, as costed
-  return OptimizerWork{kernels, moved * kDefaultFloats / kDefaultMoved};
+  return OptimizerWork{kernels, moved};
+}
+
+OptimizerWork optimizer_work(const results::Recipe& r) {
+  constexpr double kDefaultFloats = 8;  // the default SGD's floats a parameter, as costed
+  static const double default_moved = optimizer_kernels(results::default_recipe()).floats;
+  const OptimizerWork w = optimizer_kernels(r);
+  return OptimizerWork{w.kernels, w.floats * kDefaultFloats / default_moved};
 }
 
 LayerCost optimizer_cost(double param_tensors, double params, const results::Recipe& recipe) {
