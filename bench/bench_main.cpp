@@ -131,6 +131,9 @@ Inputs read_inputs(int argc, char** argv) {
   keep_networks_with_train_from(options, in.nets);
   if (options.kernel_trace_path) check_output_folder("--p4s_kernel_trace", *options.kernel_trace_path);
   in.device = resolve_device(options.device, cuda_status());
+  if (!in.device.cuda() && options.recipe.precision == p4s::results::Precision::kFp16)
+    throw InputError("--p4s_precision=fp16: float16 autocast with a gradient scaler runs on CUDA only; on the "
+                     "CPU use bf16");
   if (in.device.cuda()) {
     in.cuda = CudaDevice::open(in.device.index);
     if (options.mem_limit_bytes)

@@ -86,8 +86,6 @@ void parse_recipe_flag(const std::string& name, const std::string& value, result
   } else if (name == "precision") {
     const std::optional<results::Precision> p = results::precision_from_name(value);
     if (!p) throw std::invalid_argument("\"" + value + "\" is not fp32, bf16 or fp16");
-    if (*p != results::Precision::kFp32)
-      throw std::invalid_argument("autocast (" + value + ") is not measured yet: fp32 only");
     r.precision = *p;
   } else if (name == "train_from") {
     if (value.empty()) throw std::invalid_argument("needs a layer name (a NetSpec layer of every network)");
@@ -226,7 +224,8 @@ std::string options_help() {
          "fp32, every layer trained), written in the results' context:\n"
          "  --p4s_optimizer=NAME             sgd, sgd-nesterov, adam or adamw, with its usual settings\n"
          "  --p4s_lr=X, --p4s_momentum=X, --p4s_weight_decay=X   the optimizer's settings\n"
-         "  --p4s_precision=fp32             (bf16 and fp16 autocast are not measured yet)\n"
+         "  --p4s_precision=NAME             fp32; bf16 autocast (CPU, CUDA); fp16 autocast with a\n"
+         "                                   gradient scaler (CUDA)\n"
          "  --p4s_train_from=LAYER           network cases: that layer and every later one train,\n"
          "                                   the earlier ones are frozen\n"
          "  --p4s_freeze_bn                  the frozen layers' batch norms in eval mode\n";

@@ -64,6 +64,11 @@ bool is_out_of_memory(const std::exception_ptr& e) {
 
 std::string failure_message(const std::exception_ptr& e) {
   const std::string what = one_line(what_of(e));
+  // LibTorch lacks some kernels in half precision (1.13: hardtanh's backward in bfloat16 on
+  // the CPU, so ReLU6 networks cannot train under bf16 autocast there).
+  for (const char* type : {"'BFloat16'", "'Half'"})
+    if (what.find(std::string("not implemented for ") + type) != std::string::npos)
+      return "this LibTorch cannot run the step in its precision: " + what;
   if (!is_out_of_memory(e) || what.rfind("out of memory", 0) == 0) return what;
   return "out of memory: " + what;
 }

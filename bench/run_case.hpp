@@ -58,7 +58,9 @@ void run_case(benchmark::State& state, const std::function<PreparedCase()>& prep
 bool is_out_of_memory(const std::exception_ptr& e);
 
 // The error message for a failed case: "out of memory: <what>" for allocation failures,
-// else the exception's message (LibTorch's without its C++ backtrace), on one line.
+// "this LibTorch cannot run the step in its precision: <what>" where a kernel has no bfloat16
+// or float16 version, else the exception's message (LibTorch's without its C++ backtrace), on
+// one line.
 std::string failure_message(const std::exception_ptr& e);
 
 }  // namespace p4s::bench

@@ -14,8 +14,9 @@ struct RecipeCoverage {
   // Non-empty: the model cannot predict this recipe's steps (a method that follows no recipe,
   // asked for one its data did not have), and why.
   std::string refusal;
-  // What the prediction extrapolates, one sentence each: an optimizer, a frozen prefix or
-  // frozen batch norms no step of the data had.
+  // What the prediction extrapolates, one sentence each: an optimizer, a precision, a frozen
+  // prefix or frozen batch norms no step of the data had; and for autocast steps, that their
+  // latency follows the float32 terms.
   std::vector<std::string> warnings;
 };
 

@@ -13,13 +13,13 @@ constexpr int64_t kFloatBytes = 4;
 class PlainBackend : public MemoryBackend {
  public:
   std::string name() const override { return "plain"; }
-  int64_t dropout_mask_bytes() const override { return 1; }
+  int64_t dropout_mask_bytes(int64_t) const override { return 1; }
 };
 
 class CudaBackend : public MemoryBackend {
  public:
   std::string name() const override { return "cuda"; }
-  int64_t dropout_mask_bytes() const override { return 1; }  // fused dropout's uint8/bool mask
+  int64_t dropout_mask_bytes(int64_t) const override { return 1; }  // fused dropout's uint8/bool mask
 };
 
 // LibTorch's CPU kernels as observed with a tracking allocator (LibTorch 1.13, oneDNN 2.6):
@@ -33,7 +33,8 @@ class LibTorchCpuBackend : public MemoryBackend {
   std::string name() const override {
     return "libtorch-cpu(block=" + std::to_string(block_) + ",threads=" + std::to_string(threads_) + ")";
   }
-  int64_t dropout_mask_bytes() const override { return kFloatBytes; }
+  int64_t dropout_mask_bytes(int64_t elem_bytes) const override { return elem_bytes; }
+  bool wraps_scalars() const override { return true; }
   // Single samples and batches under 16 take other convolution paths (uses_onednn).
   std::vector<int64_t> batch_breakpoints() const override { return {2, 16}; }
 
@@ -60,7 +61,7 @@ class LibTorchCpuBackend : public MemoryBackend {
         return uses_onednn(c) ? conv_backward(k, c) : native_conv_backward(k, c);
       case Op::kBatchNorm2d: {
         MemoryBackend::backward(k, c);
-        const int tmp = k.temp(c.inputs[0].numel() * c.batch * kFloatBytes);
+        const int tmp = k.temp(c.inputs[0].numel() * c.batch * c.elem_bytes);
         k.release(tmp);
         return;
       }
@@ -78,6 +79,7 @@ class LibTorchCpuBackend : public MemoryBackend {
   // convolutions of batches under 16 on one thread, and for small single-sample ones, which
   // take the native path (im2col columns and a GEMM).
   bool uses_onednn(const OpCall& c) const {
+    if (c.elem_bytes != kFloatBytes && block_ < 16) return false;  // no bfloat16 oneDNN kernels
     const auto& a = c.layer->conv();
     const bool pointwise = a.kernel == modelgen::Hw{1, 1} && a.stride == modelgen::Hw{1, 1} &&
                            a.dilation == modelgen::Hw{1, 1};
@@ -92,7 +94,7 @@ class LibTorchCpuBackend : public MemoryBackend {
     if (a.kernel == modelgen::Hw{1, 1} && a.stride == modelgen::Hw{1, 1} && a.padding == modelgen::Hw{0, 0})
       return 0;
     return c.batch * (a.in_channels / a.groups) * a.kernel.h * a.kernel.w * spatial(c.shape->out) *
-           kFloatBytes;
+           c.elem_bytes;
   }
   void native_conv_forward(KernelScope& k, const OpCall& c) const {
     const int64_t cols = columns_bytes(c);
@@ -120,10 +122,10 @@ class LibTorchCpuBackend : public MemoryBackend {
   int64_t weight_tmp(const OpCall& c, bool pad_in) const {
     const auto& a = c.layer->conv();
     const int64_t khw = a.kernel.h * a.kernel.w;
-    if (depthwise(c)) return pad(a.out_channels) * khw * kFloatBytes;
+    if (depthwise(c)) return pad(a.out_channels) * khw * c.elem_bytes;
     const int64_t g = a.groups;
     const int64_t in = a.in_channels / g, out = a.out_channels / g;
-    return g * pad(out) * (pad_in ? pad(in) : in) * khw * kFloatBytes;
+    return g * pad(out) * (pad_in ? pad(in) : in) * khw * c.elem_bytes;
   }
 
   void conv_forward(KernelScope& k, const OpCall& c) const {
@@ -131,9 +133,9 @@ class LibTorchCpuBackend : public MemoryBackend {
     const TensorShape& in = c.inputs[0];
     const TensorShape& out = c.shape->out;
     const bool blocked = blocked_source(c);
-    const int src = blocked ? k.temp(c.batch * pad(a.in_channels) * spatial(in) * kFloatBytes) : -1;
+    const int src = blocked ? k.temp(c.batch * pad(a.in_channels) * spatial(in) * c.elem_bytes) : -1;
     const int w = k.temp(weight_tmp(c, blocked));
-    const int dst = k.temp(c.batch * pad(a.out_channels) * spatial(out) * kFloatBytes);
+    const int dst = k.temp(c.batch * pad(a.out_channels) * spatial(out) * c.elem_bytes);
     k.release(w);
     if (src >= 0) k.release(src);
     k.result(0);  // the dense output, copied from oneDNN's blocked one
@@ -144,12 +146,12 @@ class LibTorchCpuBackend : public MemoryBackend {
     const auto& a = c.layer->conv();
     const TensorShape& in = c.inputs[0];
     const TensorShape& out = c.shape->out;
-    const int64_t grad_out_blocked = c.batch * pad(a.out_channels) * spatial(out) * kFloatBytes;
+    const int64_t grad_out_blocked = c.batch * pad(a.out_channels) * spatial(out) * c.elem_bytes;
     size_t r = 0;
     if (c.input_needs_grad) {  // backward data
       const int go = k.temp(grad_out_blocked);
       const int w = k.temp(weight_tmp(c, true));
-      const int gi = k.temp(c.batch * pad(a.in_channels) * spatial(in) * kFloatBytes);
+      const int gi = k.temp(c.batch * pad(a.in_channels) * spatial(in) * c.elem_bytes);
       k.release(w);
       k.release(go);
       k.result(r++);
@@ -161,14 +163,14 @@ class LibTorchCpuBackend : public MemoryBackend {
     int src = -1;
     bool pad_in = true;
     if (depthwise(c) || a.in_channels >= block_) {
-      src = k.temp(c.batch * pad(a.in_channels) * spatial(in) * kFloatBytes);
+      src = k.temp(c.batch * pad(a.in_channels) * spatial(in) * c.elem_bytes);
     } else if (a.in_channels > 4) {
-      src = k.temp(c.batch * pad_to(a.in_channels, block_ / 2) * spatial(in) * kFloatBytes);
+      src = k.temp(c.batch * pad_to(a.in_channels, block_ / 2) * spatial(in) * c.elem_bytes);
     } else {
       pad_in = false;
     }
     const int gw = k.temp(pad_in ? weight_tmp_half(c) : weight_tmp(c, false));
-    const int gb = a.bias ? k.temp(pad(a.out_channels) * kFloatBytes) : -1;
+    const int gb = a.bias ? k.temp(pad(a.out_channels) * c.elem_bytes) : -1;
     if (src >= 0) k.release(src);
     k.release(go);
     if (a.bias) k.result(r + 1);
@@ -183,7 +185,7 @@ class LibTorchCpuBackend : public MemoryBackend {
     if (depthwise(c) || a.in_channels / a.groups >= block_) return weight_tmp(c, true);
     const int64_t khw = a.kernel.h * a.kernel.w;
     const int64_t g = a.groups;
-    return g * pad(a.out_channels / g) * pad_to(a.in_channels / g, block_ / 2) * khw * kFloatBytes;
+    return g * pad(a.out_channels / g) * pad_to(a.in_channels / g, block_ / 2) * khw * c.elem_bytes;
   }
 
   int64_t block_;

@@ -31,6 +31,9 @@ struct OpCall {
   std::vector<modelgen::TensorShape> inputs;    // per sample
   int64_t batch = 0;
   bool input_needs_grad = false;  // backward: whether grad input is computed
+  // Bytes per element of the op's activations as it computes them: 4 (float32), or 2 under
+  // bf16/fp16 autocast for the convolutions and linear layers it casts and every op after.
+  int64_t elem_bytes = 4;
   // Sizes of the results this call must place with KernelScope::result(), in this order.
   // Forward: the output (when the op allocates one), then what it saves besides its inputs
   // (pooling indices, dropout mask, BN statistics). Backward: the input gradients that need
@@ -42,12 +45,16 @@ class MemoryBackend {
  public:
   virtual ~MemoryBackend() = default;
   virtual std::string name() const = 0;
-  // Bytes per element of the mask that training-mode dropout saves.
-  virtual int64_t dropout_mask_bytes() const = 0;
+  // Bytes per element of the mask that training-mode dropout saves, for activations of
+  // `elem_bytes` per element.
+  virtual int64_t dropout_mask_bytes(int64_t elem_bytes) const = 0;
   // Places the results of a forward / backward call among the kernel's side allocations.
   // The default allocates the results in order and nothing else.
   virtual void forward(KernelScope& k, const OpCall& call) const;
   virtual void backward(KernelScope& k, const OpCall& call) const;
+  // Whether a tensor op with a number operand allocates the number as tensors in the memory
+  // simulated (optimizer_step.hpp): LibTorch on the CPU does; CUDA keeps them on the host.
+  virtual bool wraps_scalars() const { return false; }
   // Batch sizes at which the backend switches kernels (sorted, each > 1): within the ranges
   // they delimit, every allocation of a step is the same and linear in the batch size.
   virtual std::vector<int64_t> batch_breakpoints() const { return {}; }
@@ -61,9 +68,13 @@ std::unique_ptr<MemoryBackend> make_plain_backend();
 std::unique_ptr<MemoryBackend> make_cuda_backend();
 
 // LibTorch on the CPU (oneDNN convolutions): input, weight and output reorders around each
-// convolution, float dropout noise, scalar temporaries. `channel_block` is oneDNN's blocked
-// layout width (16 with AVX-512, 8 with AVX2); `threads` LibTorch's intra-op thread count
-// (with one thread, 1x1 stride-1 convolutions of small batches skip oneDNN).
+// convolution, dropout noise of the activations' type, scalar temporaries. `channel_block` is
+// oneDNN's blocked layout width (16 with AVX-512, 8 with AVX2); `threads` LibTorch's intra-op
+// thread count (with one thread, 1x1 stride-1 convolutions of small batches skip oneDNN).
+// bfloat16 convolutions take oneDNN only where the CPU has AVX-512 (LibTorch 1.13's
+// mkldnn_bf16_device_check); otherwise the native path, im2col columns in bfloat16 (checked
+// to the byte on AVX2). The AVX-512 bfloat16 path is modelled as the float32 one with 2-byte
+// elements, not yet checked against a measurement.
 std::unique_ptr<MemoryBackend> make_libtorch_cpu_backend(int channel_block, int threads);
 
 }  // namespace p4s::sim

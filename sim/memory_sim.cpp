@@ -21,6 +21,7 @@ using modelgen::ShapedNet;
 using modelgen::TensorShape;
 
 constexpr int64_t kFloatBytes = 4;
+constexpr int64_t kHalfBytes = 2;  // bfloat16 and float16
 constexpr int64_t kIndexBytes = 8;  // int64 pooling indices and class labels
 
 // Live storages with reference counts: a storage is freed when its last holder lets go.
@@ -179,6 +180,19 @@ class StepSimulation {
     for (size_t i = 0; i < first && recipe.freeze_bn; ++i) eval_bn_[i] = spec.layers[i].op == Op::kBatchNorm2d;
     trains_.assign(spec.layers.size(), false);
     for (size_t i = first; i < spec.layers.size(); ++i) trains_[i] = true;
+    // Under autocast, convolutions and linear layers compute in half precision and every op
+    // after them keeps their type; an op of mixed inputs computes in the wider one.
+    autocast_ = recipe.precision != results::Precision::kFp32;
+    elem_.assign(spec.layers.size(), kFloatBytes);
+    for (size_t i = 0; i < spec.layers.size(); ++i) {
+      if (casts_to_half(i)) {
+        elem_[i] = kHalfBytes;
+        continue;
+      }
+      int64_t e = 0;
+      for (int p : net.layers[i].inputs) e = std::max(e, p < 0 ? kFloatBytes : elem_[static_cast<size_t>(p)]);
+      elem_[i] = e > 0 ? e : kFloatBytes;
+    }
   }
 
   void run() {
@@ -196,8 +210,22 @@ class StepSimulation {
   }
 
  private:
-  int64_t bytes_of(const TensorShape& s) const { return s.numel() * batch_ * kFloatBytes; }
-  int64_t out_bytes(size_t i) const { return bytes_of(net_.layers[i].out); }
+  int64_t bytes_of(const TensorShape& s, int64_t elem = kFloatBytes) const { return s.numel() * batch_ * elem; }
+  int64_t out_bytes(size_t i) const { return bytes_of(net_.layers[i].out, elem_[i]); }
+  int64_t elem_of(int layer) const { return layer < 0 ? kFloatBytes : elem_[static_cast<size_t>(layer)]; }
+  // The order in which autocast casts a layer's parameters (indices into param_tensors), as
+  // LibTorch 1.13's CPU autocast was seen to: a convolution's bias before its weight, a linear
+  // layer's weight before its bias.
+  static std::vector<size_t> cast_order(const Layer& l) {
+    const size_t n = param_tensors(l).size();
+    std::vector<size_t> order(n);
+    for (size_t k = 0; k < n; ++k) order[k] = l.op == Op::kConv2d ? n - 1 - k : k;
+    return order;
+  }
+  // Autocast's lower-precision ops among ours: convolutions and linear layers.
+  bool casts_to_half(size_t i) const {
+    return autocast_ && (spec_.layers[i].op == Op::kConv2d || spec_.layers[i].op == Op::kLinear);
+  }
   bool has_node(int layer) const { return layer >= 0 && node_[static_cast<size_t>(layer)]; }
 
   // The model, its training state when `warm` (gradients and the optimizer's state of the
@@ -233,12 +261,15 @@ class StepSimulation {
     c.shape = &net_.layers[i];
     for (int p : net_.layers[i].inputs) c.inputs.push_back(net_.shape_of(p));
     c.batch = batch_;
+    c.elem_bytes = elem_[i];
     return c;
   }
 
   void forward() {
     const size_t n = spec_.layers.size();
     out_storage_.assign(n, -1);
+    input_cast_.assign(n, false);
+    cache_.clear();
     uses_.assign(n, 0);
     saved_.assign(n, {});
     for (size_t i = 0; i < n; ++i)
@@ -252,6 +283,30 @@ class StepSimulation {
       const bool node = has_node(static_cast<int>(i));
       std::vector<int> ins;
       for (int p : net_.layers[i].inputs) ins.push_back(p < 0 ? input_ : out_storage_[static_cast<size_t>(p)]);
+
+      // Autocast casts the parameters (in cast_order), then a float32 input. A parameter
+      // that trains is a leaf that requires a gradient, whose cast autocast caches until its
+      // scope ends; a frozen one is cast at every call.
+      std::vector<int> param_casts;
+      int input_cast = -1;
+      if (casts_to_half(i)) {
+        const std::vector<int64_t> params = param_tensors(l);
+        param_casts.assign(params.size(), -1);
+        for (size_t k : cast_order(l)) {
+          const int cast = t_.allocate(params[k] / kFloatBytes * kHalfBytes);
+          if (trains_[i]) {
+            t_.ref(cast);
+            cache_.push_back(cast);
+          }
+          param_casts[k] = cast;
+        }
+        const int in = net_.layers[i].inputs[0];
+        if (elem_of(in) != kHalfBytes) {
+          input_cast = t_.allocate(bytes_of(net_.shape_of(in), kHalfBytes));
+          ins[0] = input_cast;
+        }
+      }
+      input_cast_[i] = input_cast >= 0;
 
       OpCall c = call_for(i);
       const bool alloc_out = allocates_output(l);
@@ -267,7 +322,7 @@ class StepSimulation {
         c.results.push_back(stat);
         c.results.push_back(stat);
       }
-      if (l.op == Op::kDropout && alloc_out) c.results.push_back(out_numel * backend_.dropout_mask_bytes());
+      if (l.op == Op::kDropout && alloc_out) c.results.push_back(out_numel * backend_.dropout_mask_bytes(elem_[i]));
       t_.expect_results(c.results);
       backend_.forward(t_, c);
       std::vector<int> res = t_.take_results();
@@ -292,6 +347,10 @@ class StepSimulation {
         switch (l.op) {
           case Op::kConv2d:
           case Op::kLinear:
+            save(ins[0]);
+            // The weight itself is persistent; its cast is saved where autocast made one.
+            if (!param_casts.empty()) save(param_casts[0]);
+            break;
           case Op::kAvgPool2d:
             save(ins[0]);
             break;
@@ -330,6 +389,8 @@ class StepSimulation {
       }
       // Results that nobody keeps (indices and statistics of a layer without gradient).
       for (size_t r = alloc_out ? 1 : 0; r < res.size(); ++r) t_.unref(res[r]);
+      for (int cast : param_casts) t_.unref(cast);
+      if (input_cast >= 0) t_.unref(input_cast);
 
       for (int p : net_.layers[i].inputs)
         if (p >= 0 && --uses_[static_cast<size_t>(p)] == 0) t_.unref(out_storage_[static_cast<size_t>(p)]);
@@ -339,10 +400,25 @@ class StepSimulation {
   void loss_forward(bool measured) {
     t_.at(Phase::kLoss, -1);
     const int64_t logits = batch_ * spec_.classes * kFloatBytes;
-    log_softmax_ = t_.allocate(logits);  // saved by log_softmax's backward
-    t_.unref(out_storage_[static_cast<size_t>(net_.output)]);  // the logits variable
-    loss_ = t_.allocate(kFloatBytes);
-    total_weight_ = t_.allocate(kFloatBytes);  // saved by nll_loss
+    const int logits_var = out_storage_[static_cast<size_t>(net_.output)];
+    if (elem_of(net_.output) == kFloatBytes) {
+      log_softmax_ = t_.allocate(logits);  // saved by log_softmax's backward
+      t_.unref(logits_var);
+      loss_ = t_.allocate(kFloatBytes);
+      total_weight_ = t_.allocate(kFloatBytes);  // saved by nll_loss
+    } else {
+      // Half-precision logits: log_softmax runs on a float32 copy of them (and so its
+      // backward returns a float32 gradient, cast back to half).
+      const int cast = t_.allocate(logits);
+      log_softmax_ = t_.allocate(logits);
+      loss_ = t_.allocate(kFloatBytes);
+      total_weight_ = t_.allocate(kFloatBytes);
+      t_.unref(cast);
+      t_.unref(logits_var);
+    }
+    // Leaving autocast's scope clears its cache: casts nothing saved (biases) go.
+    for (int cast : cache_) t_.unref(cast);
+    cache_.clear();
     if (measured) {
       out_.end_of_forward_bytes = t_.live();
       out_.saved_bytes = out_.end_of_forward_bytes - out_.persistent_bytes;
@@ -387,7 +463,13 @@ class StepSimulation {
     const int grad_logits = t_.allocate(logits);  // log_softmax_backward
     t_.unref(grad_log_probs);
     t_.unref(log_softmax_);
-    deliver(net_.output, grad_logits);
+    if (elem_of(net_.output) == kFloatBytes) {
+      deliver(net_.output, grad_logits);
+    } else {
+      const int half = t_.allocate(out_bytes(static_cast<size_t>(net_.output)));
+      t_.unref(grad_logits);
+      deliver(net_.output, half);
+    }
 
     while (!ready_.empty()) {
       const int i = ready_.top();
@@ -399,7 +481,6 @@ class StepSimulation {
       for (int s : saved) t_.unref(s);
     saved_.clear();
     t_.unref(total_weight_);  // nll_loss's saved scalar goes with the graph
-    t_.unref(loss_);
   }
 
   void backward_node(size_t i) {
@@ -433,9 +514,11 @@ class StepSimulation {
         }
         [[fallthrough]];
       default: {
-        if (in_grad) c.results.push_back(bytes_of(c.inputs[0]));
+        const bool half_params = casts_to_half(i);
+        // The gradient of the input the op consumed: of its half-precision cast, if it made one.
+        if (in_grad) c.results.push_back(bytes_of(c.inputs[0], input_cast_[i] ? kHalfBytes : elem_of(s.inputs[0])));
         if (trains_[i])
-          for (int64_t p : params) c.results.push_back(p);
+          for (int64_t p : params) c.results.push_back(half_params ? p / kFloatBytes * kHalfBytes : p);
         t_.expect_results(c.results);
         backend_.backward(t_, c);
         std::vector<int> res = t_.take_results();
@@ -444,8 +527,25 @@ class StepSimulation {
         t_.unref(grad_out);
         for (int saved : saved_[i]) t_.unref(saved);
         saved_[i].clear();
+        if (in_grad && input_cast_[i]) {
+          // The input cast's backward: the gradient back in the input's own type.
+          const int full = t_.allocate(bytes_of(c.inputs[0], elem_of(s.inputs[0])));
+          t_.unref(outs[0].second);
+          outs[0].second = full;
+        }
         for (const auto& [producer, grad] : outs) deliver(producer, grad);
         outs.clear();
+        if (half_params) {
+          // Each cast's backward (ToCopyBackward, created just before this op's node, so run
+          // next, the latest cast first) makes a float32 gradient of it.
+          const std::vector<size_t> order = cast_order(l);
+          for (auto k = order.rbegin(); k != order.rend(); ++k) {
+            const int full = t_.allocate(params[*k]);
+            t_.unref(res[r + *k]);
+            if (!fresh_) t_.unref(full);
+          }
+          return;
+        }
         // AccumulateGrad runs next: adds into the existing .grad and drops the new one; in the
         // first step the new gradient becomes .grad.
         for (; r < res.size(); ++r)
@@ -460,7 +560,10 @@ class StepSimulation {
 
   void optimizer() {
     t_.at(Phase::kOptimizer, -1);
-    for (int64_t p : params_) optimizer_param_step(t_, p, fresh_, recipe_);
+    for (int64_t p : params_) optimizer_param_step(t_, p, fresh_, recipe_, backend_.wraps_scalars());
+    // The training loop holds the loss through the optimizer's step (until the next step
+    // replaces it, which the step's peak does not see).
+    t_.unref(loss_);
   }
 
   const NetSpec& spec_;
@@ -474,6 +577,10 @@ class StepSimulation {
   std::vector<bool> node_;     // per layer: whether its output needs a gradient
   std::vector<bool> trains_;   // per layer: whether its parameters train
   std::vector<bool> eval_bn_;  // per layer: a frozen batch norm in eval mode
+  bool autocast_ = false;       // bf16 or fp16 autocast over forward and loss
+  std::vector<int64_t> elem_;   // per layer: bytes per element of its output
+  std::vector<bool> input_cast_;  // per layer: autocast cast its float32 input to half
+  std::vector<int> cache_;      // autocast's cached casts of trainable parameters
   bool fresh_ = false;  // the first step ever: gradients and momentum are born in it
   int input_ = -1;
   int log_softmax_ = -1, loss_ = -1, total_weight_ = -1;
@@ -511,9 +618,6 @@ MemorySimResult simulate_training_step(const NetSpec& spec, const ShapedNet& net
                                        const MemoryBackend& backend, const RuntimeOptions& options,
                                        const results::Recipe& recipe) {
   if (batch < 1) throw std::invalid_argument("simulate_training_step: batch must be >= 1");
-  if (recipe.precision != results::Precision::kFp32)
-    throw InputError(std::string("precision ") + results::precision_name(recipe.precision) +
-                     ": the memory simulation covers fp32 steps only");
   MemorySimResult out;
   StepSimulation(spec, net, batch, backend, options, recipe, out).run();
   return out;

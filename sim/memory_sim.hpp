@@ -80,12 +80,16 @@ struct MemorySimResult {
   std::vector<MemoryEvent> events;   // when RuntimeOptions::record_events
 };
 
-// Simulates one training step at `batch` (float32 activations and parameters) following
-// `recipe`: its optimizer's state and temporaries (optimizer_step.hpp), and with train_from
-// the frozen prefix, which holds no gradient or optimizer state and saves nothing for backward
-// (the first trainable layer saves its input but computes no gradient of it). `net` must be
-// infer_shapes(spec). Throws InputError for a train_from that names no layer of `spec`, or a
-// precision other than fp32 (not simulated). Precondition: batch >= 1.
+// Simulates one training step at `batch` following `recipe`: its optimizer's state and
+// temporaries (optimizer_step.hpp); with train_from the frozen prefix, which holds no gradient
+// or optimizer state and saves nothing for backward (the first trainable layer saves its input
+// but computes no gradient of it); with bf16 or fp16, autocast over forward and loss:
+// convolutions and linear layers cast their parameters (a trainable one's cast cached until
+// the loss is computed, and saved for backward) and a float32 input to half precision, the
+// ops after them compute in it, the logits are cast back for the loss, and each cast's
+// backward makes a float32 gradient; parameters, gradients and optimizer state stay float32.
+// `net` must be infer_shapes(spec). Throws InputError for a train_from that names no layer of
+// `spec`. Precondition: batch >= 1.
 MemorySimResult simulate_training_step(const modelgen::NetSpec& spec,
                                        const modelgen::ShapedNet& net, int64_t batch,
                                        const MemoryBackend& backend,

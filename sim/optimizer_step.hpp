@@ -22,6 +22,11 @@ int state_tensors_per_param(const results::Recipe& recipe);
 
 // One parameter's update (`param_bytes`: its size): what it allocates and frees, in order, in
 // `k`. `first`: the optimizer's first step, whose state is born in it (and stays).
-void optimizer_param_step(KernelScope& k, int64_t param_bytes, bool first, const results::Recipe& recipe);
+// `wrapped_scalars`: a tensor op with a number operand (buf.mul_(momentum), exp_avg.mul_(beta1),
+// the division by the bias correction, add_(eps), AdamW's decay) wraps it in a 0-dim double
+// tensor and copies that to float32, 8 and 4 bytes for the op's duration (LibTorch on the CPU,
+// where those tensors live in the memory measured; CUDA's stay on the host).
+void optimizer_param_step(KernelScope& k, int64_t param_bytes, bool first, const results::Recipe& recipe,
+                          bool wrapped_scalars = false);
 
 }  // namespace p4s::sim

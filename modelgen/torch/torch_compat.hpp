@@ -21,3 +21,53 @@
 #define P4S_TORCH_ALLOCATE_CONST const
 #define P4S_TORCH_COPY_DATA_OVERRIDE
 #endif
+
+// Autocast's state per device type: LibTorch 2.4 replaced the per-device functions
+// (set_cpu_enabled, set_autocast_cpu_dtype, ...) by ones taking the device type and deprecated
+// the old ones.
+#include <ATen/autocast_mode.h>
+
+namespace p4s::torch_compat {
+
+inline bool autocast_enabled(c10::DeviceType device) {
+#if P4S_TORCH_AT_LEAST(2, 4)
+  return at::autocast::is_autocast_enabled(device);
+#else
+  return device == c10::DeviceType::CPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+#endif
+}
+
+inline void set_autocast_enabled(c10::DeviceType device, bool enabled) {
+#if P4S_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_enabled(device, enabled);
+#else
+  if (device == c10::DeviceType::CPU) {
+    at::autocast::set_cpu_enabled(enabled);
+  } else {
+    at::autocast::set_enabled(enabled);
+  }
+#endif
+}
+
+inline at::ScalarType autocast_dtype(c10::DeviceType device) {
+#if P4S_TORCH_AT_LEAST(2, 4)
+  return at::autocast::get_autocast_dtype(device);
+#else
+  return device == c10::DeviceType::CPU ? at::autocast::get_autocast_cpu_dtype()
+                                        : at::autocast::get_autocast_gpu_dtype();
+#endif
+}
+
+inline void set_autocast_dtype(c10::DeviceType device, at::ScalarType dtype) {
+#if P4S_TORCH_AT_LEAST(2, 4)
+  at::autocast::set_autocast_dtype(device, dtype);
+#else
+  if (device == c10::DeviceType::CPU) {
+    at::autocast::set_autocast_cpu_dtype(dtype);
+  } else {
+    at::autocast::set_autocast_gpu_dtype(dtype);
+  }
+#endif
+}
+
+}  // namespace p4s::torch_compat

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/input_error.hpp"
+#include "modelgen/torch/mixed_precision.hpp"
 #include "modelgen/torch/step_phases.hpp"
 
 namespace p4s::modelgen_torch {
@@ -20,9 +21,6 @@ torch::optim::SGDOptions training_sgd_options() {
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const results::Recipe& r, std::vector<torch::Tensor> params) {
-  if (r.precision != results::Precision::kFp32)
-    throw InputError(std::string("precision ") + results::precision_name(r.precision) +
-                     ": this training step runs fp32 only");
   switch (r.optimizer) {
     case results::Optimizer::kSgd:
     case results::Optimizer::kSgdNesterov:
@@ -56,7 +54,9 @@ void zero_grad_in_place(torch::optim::Optimizer& optimizer) {
 
 TrainingStep::TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::Device device,
                            const std::string& source, const results::Recipe& recipe)
-    : batch_(batch), net_(spec, source) {
+    : batch_(batch), precision_(recipe.precision), device_(device), net_(spec, source) {
+  check_precision(precision_, device_);
+  if (precision_ == results::Precision::kFp16) scaler_.emplace(device_);
   net_->to(device);
   net_->train();
   optimizer_ = make_optimizer(recipe, net_->freeze_before(recipe.train_from, recipe.freeze_bn, source));
@@ -71,14 +71,26 @@ void TrainingStep::run() {
   // (sim/memory_sim.hpp), whose peak is then the measured one to the byte.
   loss_.reset();
   mark_phase(StepPhase::kForward);
-  // The logits are a temporary, freed once the loss holds what its backward needs.
-  torch::Tensor loss = at::cross_entropy_loss(net_->forward(inputs_), labels_);
+  torch::Tensor loss;
+  {
+    // The logits are a temporary, freed once the loss holds what its backward needs.
+    const AutocastScope autocast(precision_, device_);
+    loss = at::cross_entropy_loss(net_->forward(inputs_), labels_);
+  }
   mark_phase(StepPhase::kZeroGrad);
   zero_grad_in_place(*optimizer_);
   mark_phase(StepPhase::kBackward);
-  loss.backward();
+  if (scaler_) {
+    scaler_->scale(loss).backward();
+  } else {
+    loss.backward();
+  }
   mark_phase(StepPhase::kOptimizerStep);
-  optimizer_->step();
+  if (scaler_) {
+    scaler_->step(*optimizer_);
+  } else {
+    optimizer_->step();
+  }
   mark_phases_end();
   loss_ = loss.detach();
 }
@@ -86,7 +98,9 @@ void TrainingStep::run() {
 LayerTrainingStep::LayerTrainingStep(const modelgen::Layer& layer,
                                      const modelgen::TensorShape& input, int64_t batch,
                                      torch::Device device, const results::Recipe& recipe)
-    : root_(std::make_shared<torch::nn::Module>("Layer")), layer_(layer) {
+    : root_(std::make_shared<torch::nn::Module>("Layer")), layer_(layer), precision_(recipe.precision), device_(device) {
+  check_precision(precision_, device_);
+  if (precision_ == results::Precision::kFp16) scaler_.emplace(device_);
   if (layer_.module()) root_->register_module("layer", layer_.module());
   root_->to(device);
   root_->train();
@@ -104,13 +118,25 @@ void LayerTrainingStep::run() {
   input_.mutable_grad().reset();
   loss_.reset();
   mark_phase(StepPhase::kForward);
-  torch::Tensor loss = layer_.run({input_}, root_->is_training()).mean();
+  torch::Tensor loss;
+  {
+    const AutocastScope autocast(precision_, device_);
+    loss = layer_.run({input_}, root_->is_training()).mean();
+  }
   mark_phase(StepPhase::kZeroGrad);
   zero_grad_in_place(*optimizer_);
   mark_phase(StepPhase::kBackward);
-  loss.backward();
+  if (scaler_) {
+    scaler_->scale(loss).backward();
+  } else {
+    loss.backward();
+  }
   mark_phase(StepPhase::kOptimizerStep);
-  optimizer_->step();
+  if (scaler_) {
+    scaler_->step(*optimizer_);
+  } else {
+    optimizer_->step();
+  }
   mark_phases_end();
   loss_ = loss.detach();
 }

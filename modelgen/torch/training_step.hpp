@@ -1,7 +1,9 @@
 // The training step that every measurement means: forward on a random float32 batch,
 // cross-entropy against random labels over `classes`, zero_grad, backward, and an optimizer
 // step, following a recipe (results_format/recipe.hpp; by default SGD(lr=0.1, momentum=0.9,
-// weight_decay=5e-4) over every parameter). The classes own everything the step touches, made
+// weight_decay=5e-4) over every parameter). With a bf16 or fp16 recipe the forward pass and
+// the loss run under autocast, and fp16 scales the loss (mixed_precision.hpp); parameters,
+// gradients and the optimizer stay float32. The classes own everything the step touches, made
 // once at construction, so that run() is exactly one step and nothing else.
 #pragma once
 
@@ -12,11 +14,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "modelgen/netspec.hpp"
 #include "modelgen/shapes.hpp"
 #include "modelgen/torch/builder.hpp"
+#include "modelgen/torch/mixed_precision.hpp"
 #include "results_format/recipe.hpp"
 
 namespace p4s::modelgen_torch {
@@ -27,8 +31,7 @@ inline constexpr double kSgdMomentum = 0.9;
 inline constexpr double kSgdWeightDecay = 5e-4;
 torch::optim::SGDOptions training_sgd_options();
 
-// The recipe's optimizer over `params`, as LibTorch's C++ optimizers implement it. Throws
-// InputError for a precision other than fp32, which this training step does not run.
+// The recipe's optimizer over `params`, as LibTorch's C++ optimizers implement it.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const results::Recipe& recipe,
                                                         std::vector<torch::Tensor> params);
 
@@ -45,7 +48,8 @@ class TrainingStep {
   // cannot allocate. Precondition: batch >= 1.
   // With `recipe.train_from`, the parameters of the layers before it are frozen (and with
   // freeze_bn their batch norms in eval mode), and the optimizer holds only the trainable
-  // ones, as a fine-tuning loop does; an unknown layer is an InputError naming `source`.
+  // ones, as a fine-tuning loop does; an unknown layer is an InputError naming `source`, and
+  // so is a precision the device does not run (check_precision).
   TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::Device device,
                const std::string& source = "<netspec>", const results::Recipe& recipe = results::default_recipe());
 
@@ -65,6 +69,9 @@ class TrainingStep {
 
  private:
   int64_t batch_;
+  results::Precision precision_;
+  torch::Device device_;
+  std::optional<GradScaler> scaler_;  // fp16
   Net net_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   torch::Tensor inputs_;
@@ -94,6 +101,9 @@ class LayerTrainingStep {
  private:
   std::shared_ptr<torch::nn::Module> root_;  // holds the layer's module, if it has one
   LayerRunner layer_;
+  results::Precision precision_;
+  torch::Device device_;
+  std::optional<GradScaler> scaler_;  // fp16
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   torch::Tensor input_;
   torch::Tensor loss_;

@@ -142,14 +142,20 @@ Combine latency_combine(const sim::DeviceRuntime& runtime) {
 
 LatencyModel fit_latency(const std::vector<const Observation*>& obs, const std::vector<results::LayerResult>& layer_cases,
                          const sim::DeviceRuntime& runtime, sim::AnalysisCache& cache) {
+  // The terms are float32 kernels' work at fitted rates; autocast steps run other kernels
+  // (half-precision GEMMs and convolutions, casts) at rates the terms do not tell apart yet, so
+  // they stay out of the latency fit (their latency is predicted from the float32 terms, and
+  // a prediction says so: predictors/recipe_coverage.hpp).
+  const auto fp32 = [](const results::Recipe& r) { return r.precision == results::Precision::kFp32; };
   std::vector<LatencySample> nets;
   for (const Observation* o : obs)
-    nets.push_back(LatencySample{&cache.get(*o->net, runtime, o->recipe).layer_costs(), o->batch, *o->values.latency_ms});
+    if (fp32(o->recipe)) nets.push_back(LatencySample{&cache.get(*o->net, runtime, o->recipe).layer_costs(), o->batch, *o->values.latency_ms});
   // Layer cases, where the results have enough of them.
   std::vector<std::vector<sim::LayerCost>> case_costs;
   std::vector<std::pair<size_t, const results::LayerResult*>> usable;
   for (const results::LayerResult& lr : layer_cases) {
-    if (!lr.fits || !lr.values.latency_ms || *lr.values.latency_ms <= 0 || !lr.args.count("bs")) continue;
+    if (!lr.fits || !lr.values.latency_ms || *lr.values.latency_ms <= 0 || !lr.args.count("bs") || !fp32(lr.recipe))
+      continue;
     std::optional<std::vector<sim::LayerCost>> c = sim::layer_case_costs(lr.kind, lr.args, sim::cost_options(runtime), lr.recipe);
     if (!c) continue;
     case_costs.push_back(std::move(*c));

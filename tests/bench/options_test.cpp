@@ -143,7 +143,9 @@ TEST(Options, RecipeFlagsMakeTheCasesRecipe) {
   EXPECT_TRUE(late.freeze_bn);
   EXPECT_FALSE(parse_args({"bench", "--p4s_train_from=fc", "--p4s_freeze_bn=0"}).options.recipe.freeze_bn);
   EXPECT_EQ(error_of({"bench", "--p4s_optimizer=lamb"}), "--p4s_optimizer: \"lamb\" is not sgd, sgd-nesterov, adam or adamw");
-  EXPECT_EQ(error_of({"bench", "--p4s_precision=bf16"}), "--p4s_precision: autocast (bf16) is not measured yet: fp32 only");
+  EXPECT_EQ(parse_args({"bench", "--p4s_precision=bf16"}).options.recipe.precision, results::Precision::kBf16);
+  EXPECT_EQ(parse_args({"bench", "--p4s_precision=fp16"}).options.recipe.precision, results::Precision::kFp16);
+  EXPECT_EQ(error_of({"bench", "--p4s_precision=fp8"}), "--p4s_precision: \"fp8\" is not fp32, bf16 or fp16");
   EXPECT_EQ(error_of({"bench", "--p4s_lr=-1"}), "--p4s_lr: \"-1\" is not a non-negative number");
   EXPECT_EQ(error_of({"bench", "--p4s_momentum=nan"}), "--p4s_momentum: \"nan\" is not a non-negative number");
   EXPECT_EQ(error_of({"bench", "--p4s_train_from="}).rfind("--p4s_train_from: needs a layer name", 0), 0u);

@@ -167,6 +167,13 @@ TEST(RunCase, LibTorchCpuOutOfMemoryWordingIsRecognised) {
   EXPECT_FALSE(is_out_of_memory(std::make_exception_ptr(c10::Error("shape mismatch", ""))));
 }
 
+TEST(RunCase, AMissingHalfPrecisionKernelIsSaidAsSuch) {
+  const auto error = std::make_exception_ptr(c10::Error("\"hardshrink_backward_cpu\" not implemented for 'BFloat16'", ""));
+  EXPECT_FALSE(is_out_of_memory(error));
+  EXPECT_EQ(failure_message(error), "this LibTorch cannot run the step in its precision: \"hardshrink_backward_cpu\" not "
+                                    "implemented for 'BFloat16'");
+}
+
 modelgen::NetSpec small_net(const std::string& name, int64_t width) {
   return modelgen::parse_netspec(R"({"netspec": 1, "name": ")" + name + R"(", "classes": 10,
     "input": {"channels": 3, "height": 8, "width": 8},

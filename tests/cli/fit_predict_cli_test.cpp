@@ -254,6 +254,16 @@ TEST_F(FitPredictCli, PredictFollowsTheRecipeFlags) {
   EXPECT_EQ(eval_bn["predictions"][0]["recipe"]["freeze_bn"], true);
   EXPECT_EQ(eval_bn["warnings"].size(), 2u);
 
+  // bf16 autocast: half-precision activations, float32 parameters and gradients; no data of it,
+  // and its latency from the float32 terms, both said.
+  const auto [bf16, bf16_err] = predict({"--precision", "bf16"});
+  EXPECT_LT(alloc(bf16), sgd);
+  EXPECT_GT(alloc(bf16), sgd / 2);
+  EXPECT_EQ(bf16["predictions"][0]["recipe"]["precision"], "bf16");
+  ASSERT_EQ(bf16["warnings"].size(), 2u);
+  EXPECT_NE(bf16_err.find("under bf16 autocast"), std::string::npos) << bf16_err;
+  EXPECT_NE(bf16_err.find("float32 kernels' fitted rates"), std::string::npos) << bf16_err;
+
   // The table names the recipe.
   const Outcome table = p4s({"predict", "--model", *model_, "--batch", "16", "--optimizer", "adamw", "resnet18"});
   ASSERT_EQ(table.status, 0) << table.err;
@@ -269,7 +279,6 @@ TEST_F(FitPredictCli, RecipesThatCannotBePredictedAreRefused) {
   };
   refuse({"--optimizer", "lamb"}, "--optimizer: \"lamb\" is not sgd, sgd-nesterov, adam or adamw");
   refuse({"--precision", "fp8"}, "--precision: \"fp8\" is not fp32, bf16 or fp16");
-  refuse({"--precision", "bf16"}, "--precision bf16: autocast steps are not simulated yet");
   refuse({"--train-from", "layer9"}, "network \"resnet18\": --train-from \"layer9\" names no layer of the network");
   refuse({"--freeze-bn"}, "--freeze-bn: needs --train-from");
   refuse({"--momentum", "-1"}, "--momentum: \"-1\" is not a non-negative number");

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <vector>
 
+#include "modelgen/torch/torch_compat.hpp"
 #include "modelgen/torch/training_step.hpp"
 #include "test_specs.hpp"
 
@@ -69,8 +70,27 @@ TEST(TrainingStep, TheRecipesOptimizer) {
   r.optimizer = results::Optimizer::kSgdNesterov;
   TrainingStep nesterov(testing_specs::tiny(), 2, torch::kCPU, "tiny", r);
   EXPECT_TRUE(static_cast<const torch::optim::SGDOptions&>(nesterov.optimizer().defaults()).nesterov());
-  r.precision = results::Precision::kBf16;
+  r.precision = results::Precision::kFp16;  // float16 autocast with a scaler: CUDA only
   EXPECT_THROW(TrainingStep(testing_specs::tiny(), 2, torch::kCPU, "tiny", r), InputError);
+}
+
+// bf16 autocast on the CPU: the forward runs in bfloat16, the loss in float32; parameters,
+// gradients and the optimizer's state stay float32, and the step trains.
+TEST(TrainingStep, Bf16AutocastTrainsFloat32Parameters) {
+  results::Recipe r;
+  r.precision = results::Precision::kBf16;
+  TrainingStep step(testing_specs::tiny(), 2, torch::kCPU, "tiny", r);
+  const std::vector<torch::Tensor> before = copies(step.net().parameters());
+  step.run();
+  EXPECT_EQ(step.last_loss().scalar_type(), torch::kFloat32);
+  EXPECT_FALSE(torch_compat::autocast_enabled(c10::DeviceType::CPU));  // the scope ended with the forward
+  const std::vector<torch::Tensor> params = step.net().parameters();
+  for (size_t i = 0; i < params.size(); ++i) {
+    EXPECT_EQ(params[i].scalar_type(), torch::kFloat32);
+    ASSERT_TRUE(params[i].grad().defined());
+    EXPECT_EQ(params[i].grad().scalar_type(), torch::kFloat32);
+    EXPECT_FALSE(torch::equal(params[i], before[i])) << "parameter " << i << " did not train";
+  }
 }
 
 // A frozen prefix: its parameters need no gradient, stay as they were, and are not the

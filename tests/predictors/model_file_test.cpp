@@ -197,6 +197,16 @@ TEST(RecipeCoverage, WarnsOfWhatTheDataDidNotHave) {
   EXPECT_TRUE(c.refusal.empty());
   ASSERT_EQ(c.warnings.size(), 1u);
   EXPECT_NE(c.warnings[0].find("adamw"), std::string::npos);
+  // An autocast step: its latency is always said to follow the float32 terms; its precision
+  // only where the data had none of it.
+  results::Recipe bf16;
+  bf16.precision = results::Precision::kBf16;
+  const RecipeCoverage half = recipe_coverage(m, bf16);
+  ASSERT_EQ(half.warnings.size(), 2u);
+  EXPECT_NE(half.warnings[0].find("float32 kernels' fitted rates"), std::string::npos);
+  EXPECT_NE(half.warnings[1].find("under bf16 autocast"), std::string::npos);
+  m.recipes.push_back(bf16);
+  EXPECT_EQ(recipe_coverage(m, bf16).warnings.size(), 1u);
 }
 
 }  // namespace

@@ -61,13 +61,13 @@ TEST(MemorySim, HandComputedFirstStepPeaksInTheOptimizer) {
   first.steady_state = false;
   const MemorySimResult r = simulate_training_step(spec, net, 1, *plain, first);
   EXPECT_EQ(r.persistent_bytes, 16 + 8 + 8 + 96 + 12);
-  // After backward: weights, new grads 116; the optimizer adds momentum buffers one by one
-  // and a temporary of each parameter's size: peak at fc.weight, 256 + 8 + 96 + 96.
-  EXPECT_EQ(r.peak_bytes, 456);
+  // After backward: weights, new grads 116, the loss 4; the optimizer adds momentum buffers
+  // one by one and a temporary of each parameter's size: peak at fc.weight, 260 + 8 + 96 + 96.
+  EXPECT_EQ(r.peak_bytes, 460);
   EXPECT_EQ(r.peak_phase, Phase::kOptimizer);
-  // Before the step: input, labels, weights 140; from backward the gradients 116; from the
-  // optimizer the momentum buffers 8 + 96 and fc.weight's temporary 96.
-  const std::array<int64_t, kPhaseCount> by_phase{140, 0, 0, 116, 200};
+  // Before the step: input, labels, weights 140; the loss 4; from backward the gradients 116;
+  // from the optimizer the momentum buffers 8 + 96 and fc.weight's temporary 96.
+  const std::array<int64_t, kPhaseCount> by_phase{140, 0, 4, 116, 200};
   EXPECT_EQ(r.peak_by_phase, by_phase);
 }
 
@@ -83,11 +83,22 @@ TEST(MemorySim, HandComputedAdamStep) {
   const MemorySimResult r = simulate_training_step(spec, net, 1, *plain, {}, adam);
   // input 16 + labels 8 + (weights 116) x (weight, grad, exp_avg, exp_avg_sq)
   EXPECT_EQ(r.persistent_bytes, 16 + 8 + 4 * 116);
-  // fc.weight's update: 3 temporaries of 96 bytes on the persistent 488, above backward's 680.
-  EXPECT_EQ(r.peak_bytes, 488 + 3 * 96);
+  // fc.weight's update: 3 temporaries of 96 bytes on the persistent 488 and the loss 4 (held
+  // through the step), above backward's 680.
+  EXPECT_EQ(r.peak_bytes, 488 + 4 + 3 * 96);
   EXPECT_EQ(r.peak_phase, Phase::kOptimizer);
-  adam.weight_decay = 0;  // two temporaries: 680, which backward reached first
-  EXPECT_EQ(simulate_training_step(spec, net, 1, *plain, {}, adam).peak_phase, Phase::kBackward);
+  // Where numbers become tensors (LibTorch on the CPU), the division by the bias correction
+  // holds a double and a float scalar while the denominator is made.
+  struct WrappingScalars : MemoryBackend {
+    std::string name() const override { return "wrapping"; }
+    int64_t dropout_mask_bytes(int64_t) const override { return 1; }
+    bool wraps_scalars() const override { return true; }
+  } wrapping;
+  EXPECT_EQ(simulate_training_step(spec, net, 1, wrapping, {}, adam).peak_bytes, 488 + 4 + 3 * 96 + 8 + 4);
+  adam.weight_decay = 0;  // two temporaries: 684, still above backward's 680
+  const MemorySimResult no_decay = simulate_training_step(spec, net, 1, *plain, {}, adam);
+  EXPECT_EQ(no_decay.peak_bytes, 488 + 4 + 2 * 96);
+  EXPECT_EQ(no_decay.peak_phase, Phase::kOptimizer);
 }
 
 // Training from fc: the convolution's weight has no gradient or momentum, the frozen layers
@@ -117,9 +128,29 @@ TEST(MemorySim, RecipesItCannotSimulateAreRefused) {
   results::Recipe r;
   r.train_from = "conv9";
   EXPECT_THROW(simulate_training_step(spec, net, 1, *plain, {}, r), InputError);
-  r.train_from.clear();
-  r.precision = results::Precision::kBf16;
-  EXPECT_THROW(simulate_training_step(spec, net, 1, *plain, {}, r), InputError);
+}
+
+// bf16 autocast: the convolution and fc cast their weights (cached, and saved) and conv its
+// float32 input; activations are 2 bytes an element; the logits are cast back for the loss;
+// each weight cast's backward makes a float32 gradient.
+TEST(MemorySim, HandComputedAutocastChain) {
+  const NetSpec spec = chain(false);
+  const auto net = modelgen::infer_shapes(spec);
+  const auto plain = make_plain_backend();
+  results::Recipe bf16;
+  bf16.precision = results::Precision::kBf16;
+  const MemorySimResult r = simulate_training_step(spec, net, 1, *plain, {}, bf16);
+  EXPECT_EQ(r.persistent_bytes, 16 + 8 + 3 * (8 + 96 + 12));  // all float32, as without autocast
+  // Saved: conv's input cast 8 and weight cast 4, relu's output 16 (fc's input too), fc's
+  // weight cast 48; the loss's log_softmax 12, loss 4, total_weight 4. Gone: the logits 6 and
+  // their float32 cast 12, fc's bias cast 6 (cached, saved by nothing).
+  EXPECT_EQ(r.end_of_forward_bytes, 372 + 8 + 4 + 16 + 48 + 12 + 4 + 4);
+  // After fc's backward (its bias's gradient already made float32 and accumulated): the 372,
+  // loss and total_weight 8, conv's saves 12, relu's output 16, fc's input gradient 16, and its
+  // weight's gradient in bf16 48 while the float32 96 is made from it.
+  EXPECT_EQ(r.peak_bytes, 372 + 8 + 12 + 16 + 16 + 48 + 96);
+  EXPECT_EQ(r.peak_layer, 3);
+  EXPECT_EQ(r.peak_phase, Phase::kBackward);
 }
 
 TEST(MemorySim, InPlaceReluSharesItsInputStorage) {
