@@ -93,6 +93,9 @@ void parse_recipe_flag(const std::string& name, const std::string& value, result
   } else if (name == "freeze_bn") {
     if (value != "0" && value != "1") throw std::invalid_argument("\"" + value + "\" is not 0 or 1");
     r.freeze_bn = value == "1";
+  } else if (name == "zero_grad") {
+    if (value != "zero" && value != "none") throw std::invalid_argument("\"" + value + "\" is not zero or none");
+    r.zero_grad_to_none = value == "none";
   }
 }
 
@@ -144,7 +147,7 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
     static const std::vector<std::string> kNames = {
         "sweep",      "batch",        "netspec",   "net",      "mem_limit",    "threads",       "device",
         "kernel_capture", "kernel_trace", "cpu_malloc", "optimizer", "lr", "momentum", "weight_decay",
-        "precision",  "train_from",   "freeze_bn"};
+        "precision",  "train_from",   "freeze_bn", "zero_grad"};
     bool known = false;
     for (const std::string& n : kNames) known |= n == name;
     if (!known) throw InputError(flag + ": unknown flag (see --help)");
@@ -228,7 +231,9 @@ std::string options_help() {
          "                                   gradient scaler (CUDA)\n"
          "  --p4s_train_from=LAYER           network cases: that layer and every later one train,\n"
          "                                   the earlier ones are frozen\n"
-         "  --p4s_freeze_bn                  the frozen layers' batch norms in eval mode\n";
+         "  --p4s_freeze_bn                  the frozen layers' batch norms in eval mode\n"
+         "  --p4s_zero_grad=zero|none        zero: gradients zeroed in place after the forward pass\n"
+         "                                   (default); none: set to none before it (PyTorch 2.x)\n";
 }
 
 }  // namespace p4s::bench

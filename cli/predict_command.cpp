@@ -51,6 +51,11 @@ constexpr const char* kUsage =
     "  --train-from LAYER the first layer that trains (a NetSpec layer name): the layers\n"
     "                     before it are frozen\n"
     "  --freeze-bn        the frozen layers' batch norms in eval mode\n"
+    "  --optimizer-impl I libtorch (LibTorch's C++ optimizers, what bench runs), or PyTorch's\n"
+    "                     Python ones: for-loop (their default on the CPU), foreach (on\n"
+    "                     CUDA), fused\n"
+    "  --zero-grad MODE   zero (in place, after the forward pass: bench's step) or none\n"
+    "                     (set to none before it: PyTorch 2.x's zero_grad in a Python loop)\n"
     "A recipe the model's data did not have is predicted with a warning naming what is\n"
     "extrapolated (on stderr, and under \"warnings\" with --json); a perf4sight model, whose\n"
     "features know no recipe, refuses one.\n";
@@ -145,6 +150,8 @@ nlohmann::ordered_json recipe_json(const results::Recipe& r) {
   j["precision"] = results::precision_name(r.precision);
   j["train_from"] = r.train_from;
   j["freeze_bn"] = r.freeze_bn;
+  j["optimizer_impl"] = results::optimizer_impl_name(r.optimizer_impl);
+  j["zero_grad"] = r.zero_grad_to_none ? "none" : "zero";
   return j;
 }
 
@@ -178,6 +185,18 @@ results::Recipe recipe_from_flags(const Arguments& a) {
   if (a.has("--freeze-bn")) {
     if (r.train_from.empty()) throw InputError("--freeze-bn: needs --train-from (no layer is frozen without it)");
     r.freeze_bn = true;
+  }
+  if (a.has("--optimizer-impl")) {
+    const std::optional<results::OptimizerImpl> i = results::optimizer_impl_from_name(a.value("--optimizer-impl"));
+    if (!i)
+      throw InputError("--optimizer-impl: \"" + a.value("--optimizer-impl") +
+                       "\" is not libtorch, for-loop, foreach or fused");
+    r.optimizer_impl = *i;
+  }
+  if (a.has("--zero-grad")) {
+    const std::string& v = a.value("--zero-grad");
+    if (v != "zero" && v != "none") throw InputError("--zero-grad: \"" + v + "\" is not zero or none");
+    r.zero_grad_to_none = v == "none";
   }
   return r;
 }
@@ -335,7 +354,7 @@ int run_predict(const std::vector<std::string>& args) {
     }
   const Arguments a(args, {{"--model"}, {"--batch"}, {"--json", false}, {"--netspecs", true, true}, {"--budget"}, {"--peak", false},
                            {"--optimizer"}, {"--momentum"}, {"--weight-decay"}, {"--precision"}, {"--train-from"},
-                           {"--freeze-bn", false}});
+                           {"--freeze-bn", false}, {"--optimizer-impl"}, {"--zero-grad"}});
   const std::vector<int64_t> batches = parse_int_list(a.value("--batch"), "--batch", kMaxBatch);
   if (a.positionals().empty()) throw InputError("no network given (see 'p4s predict --help')");
   const bool has_budget = a.has("--budget");

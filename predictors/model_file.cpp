@@ -51,7 +51,9 @@ std::string nonfinite_field(const nlohmann::json& j, const std::string& path) {
 // A recipe as fitted_on.recipes lists it: the context's keys without their "p4s_" prefix,
 // numbers as numbers.
 nlohmann::json recipe_to_json(const results::Recipe& r) {
-  return {{"optimizer", results::optimizer_name(r.optimizer)},
+  // The optimizer's implementation and zero_grad's mode only where not the bench's: files
+  // written before they existed stay as they were.
+  nlohmann::json j = {{"optimizer", results::optimizer_name(r.optimizer)},
           {"lr", r.lr},
           {"momentum", r.momentum},
           {"weight_decay", r.weight_decay},
@@ -60,6 +62,10 @@ nlohmann::json recipe_to_json(const results::Recipe& r) {
           {"precision", results::precision_name(r.precision)},
           {"train_from", r.train_from},
           {"freeze_bn", r.freeze_bn}};
+  if (r.optimizer_impl != results::OptimizerImpl::kLibTorch)
+    j["optimizer_impl"] = results::optimizer_impl_name(r.optimizer_impl);
+  if (r.zero_grad_to_none) j["zero_grad"] = "none";
+  return j;
 }
 
 // Read back through the context's checks; the error names the key (empty when fine).

@@ -91,16 +91,34 @@ std::optional<Precision> precision_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+const char* optimizer_impl_name(OptimizerImpl i) {
+  switch (i) {
+    case OptimizerImpl::kLibTorch: return "libtorch";
+    case OptimizerImpl::kForLoop: return "for-loop";
+    case OptimizerImpl::kForeach: return "foreach";
+    case OptimizerImpl::kFused: return "fused";
+  }
+  return "?";
+}
+
+std::optional<OptimizerImpl> optimizer_impl_from_name(std::string_view name) {
+  for (OptimizerImpl i : kOptimizerImpls)
+    if (name == optimizer_impl_name(i)) return i;
+  return std::nullopt;
+}
+
 bool Recipe::operator==(const Recipe& o) const {
   return optimizer == o.optimizer && lr == o.lr && momentum == o.momentum && weight_decay == o.weight_decay &&
          beta1 == o.beta1 && beta2 == o.beta2 && eps == o.eps && precision == o.precision &&
-         train_from == o.train_from && freeze_bn == o.freeze_bn;
+         train_from == o.train_from && freeze_bn == o.freeze_bn && optimizer_impl == o.optimizer_impl &&
+         zero_grad_to_none == o.zero_grad_to_none;
 }
 
 bool Recipe::operator<(const Recipe& o) const {
-  return std::tie(optimizer, lr, momentum, weight_decay, beta1, beta2, eps, precision, train_from, freeze_bn) <
+  return std::tie(optimizer, lr, momentum, weight_decay, beta1, beta2, eps, precision, train_from, freeze_bn,
+                  optimizer_impl, zero_grad_to_none) <
          std::tie(o.optimizer, o.lr, o.momentum, o.weight_decay, o.beta1, o.beta2, o.eps, o.precision, o.train_from,
-                  o.freeze_bn);
+                  o.freeze_bn, o.optimizer_impl, o.zero_grad_to_none);
 }
 
 std::string Recipe::describe() const {
@@ -108,6 +126,8 @@ std::string Recipe::describe() const {
   if (optimizer == Optimizer::kSgd || optimizer == Optimizer::kSgdNesterov) s += " momentum " + shown(momentum);
   s += " weight decay " + shown(weight_decay) + ", " + precision_name(precision);
   if (!train_from.empty()) s += ", from " + train_from + (freeze_bn ? " (frozen batch norms in eval mode)" : "");
+  if (optimizer_impl != OptimizerImpl::kLibTorch) s += std::string(", ") + optimizer_impl_name(optimizer_impl);
+  if (zero_grad_to_none) s += ", gradients set to none";
   return s;
 }
 
@@ -135,6 +155,10 @@ std::vector<std::string> recipe_name_parts(const Recipe& r, const Recipe& base) 
   if (r.precision != base.precision) parts.push_back(std::string("prec:") + precision_name(r.precision));
   if (r.train_from != base.train_from) parts.push_back("from:" + escaped(r.train_from));
   if (r.freeze_bn != base.freeze_bn) parts.push_back(std::string("freeze_bn:") + (r.freeze_bn ? "1" : "0"));
+  if (r.optimizer_impl != base.optimizer_impl)
+    parts.push_back(std::string("impl:") + optimizer_impl_name(r.optimizer_impl));
+  if (r.zero_grad_to_none != base.zero_grad_to_none)
+    parts.push_back(std::string("zero_grad:") + (r.zero_grad_to_none ? "none" : "zero"));
   return parts;
 }
 
@@ -162,6 +186,15 @@ RecipePartResult apply_recipe_part(std::string_view part, Recipe& r) {
     out.recognised = true;
     if (value != "0" && value != "1") out.error = "\"" + std::string(part) + "\": must be 0 or 1";
     else r.freeze_bn = value == "1";
+  } else if (key == "impl") {
+    out.recognised = true;
+    const std::optional<OptimizerImpl> i = optimizer_impl_from_name(value);
+    if (!i) out.error = "\"" + std::string(part) + "\": not an optimizer implementation (libtorch, for-loop, foreach, fused)";
+    else r.optimizer_impl = *i;
+  } else if (key == "zero_grad") {
+    out.recognised = true;
+    if (value != "zero" && value != "none") out.error = "\"" + std::string(part) + "\": must be zero or none";
+    else r.zero_grad_to_none = value == "none";
   }
   return out;
 }
@@ -175,7 +208,9 @@ std::map<std::string, std::string> recipe_context(const Recipe& r) {
           {"p4s_eps", number(r.eps)},
           {"p4s_precision", precision_name(r.precision)},
           {"p4s_train_from", r.train_from},
-          {"p4s_freeze_bn", r.freeze_bn ? "1" : "0"}};
+          {"p4s_freeze_bn", r.freeze_bn ? "1" : "0"},
+          {"p4s_optimizer_impl", optimizer_impl_name(r.optimizer_impl)},
+          {"p4s_zero_grad", r.zero_grad_to_none ? "none" : "zero"}};
 }
 
 std::string recipe_from_context(const std::map<std::string, std::string>& context, Recipe& r) {
@@ -216,6 +251,15 @@ std::string recipe_from_context(const std::map<std::string, std::string>& contex
   if (const std::string* v = get("p4s_freeze_bn")) {
     if (*v != "0" && *v != "1") return bad("p4s_freeze_bn", *v, "0 or 1");
     r.freeze_bn = *v == "1";
+  }
+  if (const std::string* v = get("p4s_optimizer_impl")) {
+    const std::optional<OptimizerImpl> i = optimizer_impl_from_name(*v);
+    if (!i) return bad("p4s_optimizer_impl", *v, "libtorch, for-loop, foreach or fused");
+    r.optimizer_impl = *i;
+  }
+  if (const std::string* v = get("p4s_zero_grad")) {
+    if (*v != "zero" && *v != "none") return bad("p4s_zero_grad", *v, "zero or none");
+    r.zero_grad_to_none = *v == "none";
   }
   if (r.optimizer == Optimizer::kSgdNesterov && !(r.momentum > 0))
     return "field \"context.p4s_momentum\": nesterov needs a momentum above 0";

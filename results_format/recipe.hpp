@@ -35,6 +35,18 @@ inline constexpr Precision kPrecisions[] = {Precision::kFp32, Precision::kBf16, 
 const char* precision_name(Precision p);  // "fp32", "bf16", "fp16"
 std::optional<Precision> precision_from_name(std::string_view name);
 
+// How the optimizer's update is implemented, which decides its temporaries (sim/optimizer_step.hpp):
+enum class OptimizerImpl {
+  kLibTorch,  // LibTorch's C++ optimizers, one parameter after another (what the bench runs)
+  kForLoop,   // PyTorch's Python optimizers with foreach=False (their default on the CPU)
+  kForeach,   // foreach=True: each operation over every parameter at once (default on CUDA)
+  kFused,     // fused=True: one kernel a parameter group, no temporaries
+};
+inline constexpr OptimizerImpl kOptimizerImpls[] = {OptimizerImpl::kLibTorch, OptimizerImpl::kForLoop,
+                                                    OptimizerImpl::kForeach, OptimizerImpl::kFused};
+const char* optimizer_impl_name(OptimizerImpl i);  // "libtorch", "for-loop", "foreach", "fused"
+std::optional<OptimizerImpl> optimizer_impl_from_name(std::string_view name);
+
 struct Recipe {
   Optimizer optimizer = Optimizer::kSgd;
   double lr = 0.1;
@@ -48,6 +60,11 @@ struct Recipe {
   // Batch norms of the frozen part in eval mode (running statistics, none updated); without
   // it they stay in train mode, as a model does after .train().
   bool freeze_bn = false;
+  OptimizerImpl optimizer_impl = OptimizerImpl::kLibTorch;
+  // zero_grad(set_to_none=True) before the forward pass (PyTorch 2.x's default, in a loop that
+  // calls it first): the gradients are freed and born again in backward. false: zeroed in
+  // place after the forward pass (the bench's step), kept allocated.
+  bool zero_grad_to_none = false;
 
   bool operator==(const Recipe& o) const;
   bool operator!=(const Recipe& o) const { return !(*this == o); }
@@ -65,11 +82,12 @@ Recipe default_recipe();
 void use_optimizer(Recipe& r, Optimizer o);
 
 // What a recipe's name parts say, relative to `base` (its file's recipe): the parts that
-// differ from it, "opt:adam", "prec:bf16", "from:<layer>", "freeze_bn:1", in this order;
+// differ from it, "opt:adam", "prec:bf16", "from:<layer>", "freeze_bn:1", "impl:foreach",
+// "zero_grad:none", in this order;
 // hyper-parameters never appear in names (a sweep keeps one set per optimizer: use_optimizer's). A layer name's
 // '/', ':' and '%' are written %2F, %3A, %25.
 std::vector<std::string> recipe_name_parts(const Recipe& r, const Recipe& base);
-// Applies a name part "<key>:<value>" (keys opt, prec, from, freeze_bn) to `r`: recognised
+// Applies a name part "<key>:<value>" (keys opt, prec, from, freeze_bn, impl, zero_grad) to `r`: recognised
 // false for a part that is none of these (the caller decides what it is), an error message for
 // a recipe part with a bad value.
 struct RecipePartResult {
@@ -79,7 +97,8 @@ struct RecipePartResult {
 RecipePartResult apply_recipe_part(std::string_view part, Recipe& r);
 
 // The context keys that carry a recipe (p4s_optimizer, p4s_lr, p4s_momentum,
-// p4s_weight_decay, p4s_betas, p4s_eps, p4s_precision, p4s_train_from, p4s_freeze_bn), and
+// p4s_weight_decay, p4s_betas, p4s_eps, p4s_precision, p4s_train_from, p4s_freeze_bn,
+// p4s_optimizer_impl, p4s_zero_grad: "zero" or "none"), and
 // back. Reading: keys absent mean the default recipe's values; a bad value is an error naming
 // the key (the string returned; empty when fine).
 std::map<std::string, std::string> recipe_context(const Recipe& r);

@@ -39,7 +39,8 @@ recipes=(
   "bf16|--p4s_precision=bf16|--precision bf16|half_nets"
   "bf16-adamw-late|--p4s_precision=bf16 --p4s_optimizer=adamw --p4s_train_from=LATE|--precision bf16 --optimizer adamw --train-from LATE|half_nets"
 )
-# RECIPES (names, comma-separated) measures only those; the table covers every file in OUT_DIR.
+# RECIPES (names, comma-separated) measures only those (RECIPES=none: nothing, the table
+# alone); the table covers every file in OUT_DIR.
 only=${RECIPES:-}
 flags() { [[ "$1" == "," ]] && return; echo "${1//LATE/$2}"; }
 
@@ -75,8 +76,9 @@ for recipe in "${recipes[@]}"; do
     "$p4s" predict --model "$model" --batch "$batches" --peak --json $(flags "$predict_flags" "$late") "$net" \
       2> /dev/null > "$work/predicted.json"
     for b in ${batches//,/ }; do
+      grep -q "\"name\": \"Net/$net/bs:$b[/\"]" "$out/recipe-$name-$net.json" || continue  # not measured
       measured=$(grep -A30 "\"name\": \"Net/$net/bs:$b/manual_time_median\"" "$out/recipe-$name-$net.json" |
-        grep -m1 '"mem_alloc"' | sed 's/.*: //; s/,$//')
+        grep -m1 '"mem_alloc"' | sed 's/.*: //; s/,$//' || true)
       simulated=$(awk -v b="$b" 'BEGIN{RS="\"batch\":"} NR>1 && $0 ~ "^"b"[,}]" {
           match($0, /"peak":\{"bytes":[0-9]+/); print substr($0, RSTART+16, RLENGTH-16)}' "$work/predicted.json")
       if [[ -z "$measured" ]]; then  # an error entry: the step did not run

@@ -65,6 +65,18 @@ class LibTorchCpuBackend : public MemoryBackend {
         k.release(tmp);
         return;
       }
+      case Op::kAdaptiveAvgPool2d:
+        if (c.layer->adaptive_pool().output_size == modelgen::Hw{1, 1} && !c.results.empty()) {
+          // A 1x1 output is a mean, whose backward divides by the count: a number wrapped as
+          // a double tensor, then in the activations' type, live while the gradient is made.
+          const int wrapped = k.temp(8);
+          const int cast = k.temp(c.elem_bytes);
+          k.result(0);
+          k.release(cast);
+          k.release(wrapped);
+          return;
+        }
+        break;
       default:
         break;
     }

@@ -5,6 +5,7 @@
 #include <cassert>
 #include <queue>
 #include <stdexcept>
+#include <utility>
 
 #include "common/input_error.hpp"
 #include "sim/memory_backend.hpp"
@@ -202,6 +203,13 @@ class StepSimulation {
       const bool measured = s == warmup + 1;
       fresh_ = s == 1 && !(warmup == 0 && options_.steady_state);
       t_.begin_step(s, measured);
+      if (recipe_.zero_grad_to_none) {
+        // zero_grad(set_to_none=True) first: the last step's gradients go.
+        t_.at(Phase::kForward, -1);
+        for (auto& layer : grads_)
+          for (int& g : layer)
+            if (g >= 0) t_.unref(std::exchange(g, -1));
+      }
       forward();
       loss_forward(measured);
       backward();
@@ -235,6 +243,8 @@ class StepSimulation {
     input_ = t_.allocate(bytes_of(net_.input));
     t_.allocate(batch_ * kIndexBytes);  // labels
     const int state = state_tensors_per_param(recipe_);
+    const int64_t state_scalar = state_scalar_bytes(recipe_, backend_.wraps_scalars());
+    grads_.assign(spec_.layers.size(), {});
     for (size_t i = 0; i < spec_.layers.size(); ++i) {
       const Layer& l = spec_.layers[i];
       for (int64_t p : param_tensors(l)) {
@@ -242,9 +252,11 @@ class StepSimulation {
         out_.weight_bytes += p;
         if (!trains_[i]) continue;
         params_.push_back(p);
+        grads_[i].push_back(-1);
         if (warm) {
-          t_.allocate(p);  // .grad, zeroed in place by zero_grad
+          grads_[i].back() = t_.allocate(p);  // .grad, from the step before
           for (int k = 0; k < state; ++k) t_.allocate(p);
+          if (state_scalar > 0) t_.allocate(state_scalar);
         }
       }
       if (l.op == Op::kBatchNorm2d) {
@@ -542,14 +554,11 @@ class StepSimulation {
           for (auto k = order.rbegin(); k != order.rend(); ++k) {
             const int full = t_.allocate(params[*k]);
             t_.unref(res[r + *k]);
-            if (!fresh_) t_.unref(full);
+            accumulate(i, *k, full);
           }
           return;
         }
-        // AccumulateGrad runs next: adds into the existing .grad and drops the new one; in the
-        // first step the new gradient becomes .grad.
-        for (; r < res.size(); ++r)
-          if (!fresh_) t_.unref(res[r]);
+        for (size_t k = 0; r + k < res.size(); ++k) accumulate(i, k, res[r + k]);
         return;
       }
     }
@@ -558,9 +567,21 @@ class StepSimulation {
     for (const auto& [producer, grad] : outs) deliver(producer, grad);
   }
 
+  // AccumulateGrad of layer i's parameter k: adds the new gradient into the existing .grad and
+  // drops it; where there is none (the first step, or zero_grad set it to none) the new
+  // gradient becomes .grad.
+  void accumulate(size_t i, size_t k, int grad) {
+    int& g = grads_[i].at(k);
+    if (g < 0) {
+      g = grad;
+    } else {
+      t_.unref(grad);
+    }
+  }
+
   void optimizer() {
     t_.at(Phase::kOptimizer, -1);
-    for (int64_t p : params_) optimizer_param_step(t_, p, fresh_, recipe_, backend_.wraps_scalars());
+    optimizer_step(t_, params_, fresh_, recipe_, backend_.wraps_scalars());
     // The training loop holds the loss through the optimizer's step (until the next step
     // replaces it, which the step's peak does not see).
     t_.unref(loss_);
@@ -585,6 +606,7 @@ class StepSimulation {
   int input_ = -1;
   int log_softmax_ = -1, loss_ = -1, total_weight_ = -1;
   std::vector<int64_t> params_;
+  std::vector<std::vector<int>> grads_;  // per layer, per parameter: its .grad's storage, or -1
   std::vector<int> out_storage_;
   std::vector<int> uses_;
   std::vector<std::vector<int>> saved_;

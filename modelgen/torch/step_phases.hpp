@@ -15,7 +15,7 @@
 namespace p4s::modelgen_torch {
 
 // In the order run() enters them: forward (forward pass and loss), zero_grad, backward, and
-// the optimizer's step.
+// the optimizer's step; a step that sets the gradients to none runs zero_grad first.
 enum class StepPhase { kForward, kZeroGrad, kBackward, kOptimizerStep };
 
 // "forward", "zero_grad", "backward", "optimizer_step".

@@ -20,6 +20,12 @@ torch::optim::SGDOptions training_sgd_options() {
   return torch::optim::SGDOptions(kSgdLr).momentum(kSgdMomentum).weight_decay(kSgdWeightDecay);
 }
 
+void check_optimizer_impl(const results::Recipe& r) {
+  if (r.optimizer_impl != results::OptimizerImpl::kLibTorch)
+    throw InputError(std::string("optimizer implementation ") + results::optimizer_impl_name(r.optimizer_impl) +
+                     ": this training step runs LibTorch's C++ optimizers (libtorch) only");
+}
+
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const results::Recipe& r, std::vector<torch::Tensor> params) {
   switch (r.optimizer) {
     case results::Optimizer::kSgd:
@@ -41,6 +47,11 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const results::Recipe& r
   throw std::logic_error("make_optimizer: unknown optimizer");
 }
 
+void set_grads_to_none(torch::optim::Optimizer& optimizer) {
+  for (auto& group : optimizer.param_groups())
+    for (torch::Tensor& p : group.params()) p.mutable_grad().reset();
+}
+
 void zero_grad_in_place(torch::optim::Optimizer& optimizer) {
   for (auto& group : optimizer.param_groups())
     for (torch::Tensor& p : group.params()) {
@@ -54,8 +65,10 @@ void zero_grad_in_place(torch::optim::Optimizer& optimizer) {
 
 TrainingStep::TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::Device device,
                            const std::string& source, const results::Recipe& recipe)
-    : batch_(batch), precision_(recipe.precision), device_(device), net_(spec, source) {
+    : batch_(batch), precision_(recipe.precision), grads_to_none_(recipe.zero_grad_to_none), device_(device),
+      net_(spec, source) {
   check_precision(precision_, device_);
+  check_optimizer_impl(recipe);
   if (precision_ == results::Precision::kFp16) scaler_.emplace(device_);
   net_->to(device);
   net_->train();
@@ -70,6 +83,10 @@ void TrainingStep::run() {
   // Nothing of the previous step is held through this one: the step the simulation describes
   // (sim/memory_sim.hpp), whose peak is then the measured one to the byte.
   loss_.reset();
+  if (grads_to_none_) {
+    mark_phase(StepPhase::kZeroGrad);
+    set_grads_to_none(*optimizer_);
+  }
   mark_phase(StepPhase::kForward);
   torch::Tensor loss;
   {
@@ -77,8 +94,10 @@ void TrainingStep::run() {
     const AutocastScope autocast(precision_, device_);
     loss = at::cross_entropy_loss(net_->forward(inputs_), labels_);
   }
-  mark_phase(StepPhase::kZeroGrad);
-  zero_grad_in_place(*optimizer_);
+  if (!grads_to_none_) {
+    mark_phase(StepPhase::kZeroGrad);
+    zero_grad_in_place(*optimizer_);
+  }
   mark_phase(StepPhase::kBackward);
   if (scaler_) {
     scaler_->scale(loss).backward();
@@ -98,8 +117,10 @@ void TrainingStep::run() {
 LayerTrainingStep::LayerTrainingStep(const modelgen::Layer& layer,
                                      const modelgen::TensorShape& input, int64_t batch,
                                      torch::Device device, const results::Recipe& recipe)
-    : root_(std::make_shared<torch::nn::Module>("Layer")), layer_(layer), precision_(recipe.precision), device_(device) {
+    : root_(std::make_shared<torch::nn::Module>("Layer")), layer_(layer), precision_(recipe.precision),
+      grads_to_none_(recipe.zero_grad_to_none), device_(device) {
   check_precision(precision_, device_);
+  check_optimizer_impl(recipe);
   if (precision_ == results::Precision::kFp16) scaler_.emplace(device_);
   if (layer_.module()) root_->register_module("layer", layer_.module());
   root_->to(device);
@@ -117,14 +138,20 @@ LayerTrainingStep::LayerTrainingStep(const modelgen::Layer& layer,
 void LayerTrainingStep::run() {
   input_.mutable_grad().reset();
   loss_.reset();
+  if (grads_to_none_) {
+    mark_phase(StepPhase::kZeroGrad);
+    set_grads_to_none(*optimizer_);
+  }
   mark_phase(StepPhase::kForward);
   torch::Tensor loss;
   {
     const AutocastScope autocast(precision_, device_);
     loss = layer_.run({input_}, root_->is_training()).mean();
   }
-  mark_phase(StepPhase::kZeroGrad);
-  zero_grad_in_place(*optimizer_);
+  if (!grads_to_none_) {
+    mark_phase(StepPhase::kZeroGrad);
+    zero_grad_in_place(*optimizer_);
+  }
   mark_phase(StepPhase::kBackward);
   if (scaler_) {
     scaler_->scale(loss).backward();

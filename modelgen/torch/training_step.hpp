@@ -38,6 +38,11 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const results::Recipe& r
 // Zeroes every gradient of the optimiser's parameters in place, keeping it allocated, as
 // PyTorch 1.x's zero_grad does (2.x's default frees them instead); the same on every version.
 void zero_grad_in_place(torch::optim::Optimizer& optimizer);
+// zero_grad(set_to_none=True): every gradient freed (PyTorch 2.x's default).
+void set_grads_to_none(torch::optim::Optimizer& optimizer);
+// Throws InputError unless the recipe's optimizer implementation is LibTorch's C++ one, the
+// only one these steps run (Python's for-loop, foreach and fused are simulated, not run).
+void check_optimizer_impl(const results::Recipe& recipe);
 
 // One network's training step at one batch size.
 class TrainingStep {
@@ -53,8 +58,10 @@ class TrainingStep {
   TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::Device device,
                const std::string& source = "<netspec>", const results::Recipe& recipe = results::default_recipe());
 
-  // One step: forward, loss, zero_grad, backward, optimizer step. Leaves the gradients and the
-  // optimizer's state allocated, as they are between steps of a training loop. Announces its
+  // One step: forward, loss, zero_grad, backward, optimizer step (with recipe.zero_grad_to_none:
+  // zero_grad setting the gradients to none first, then forward, loss, backward, step). Leaves
+  // the gradients and the optimizer's state allocated, as they are between steps of a
+  // training loop. Announces its
   // phases to this thread's PhaseObserver (step_phases.hpp).
   void run();
 
@@ -70,6 +77,7 @@ class TrainingStep {
  private:
   int64_t batch_;
   results::Precision precision_;
+  bool grads_to_none_;  // zero_grad(set_to_none=True) before the forward pass
   torch::Device device_;
   std::optional<GradScaler> scaler_;  // fp16
   Net net_;
@@ -102,6 +110,7 @@ class LayerTrainingStep {
   std::shared_ptr<torch::nn::Module> root_;  // holds the layer's module, if it has one
   LayerRunner layer_;
   results::Precision precision_;
+  bool grads_to_none_;  // zero_grad(set_to_none=True) before the forward pass
   torch::Device device_;
   std::optional<GradScaler> scaler_;  // fp16
   std::unique_ptr<torch::optim::Optimizer> optimizer_;

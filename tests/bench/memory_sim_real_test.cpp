@@ -1,9 +1,10 @@
 // The memory simulation (sim/memory_sim.hpp) against real LibTorch training steps on this
 // CPU: the peak that the tracking allocator measures over a steady-state step (after warm-up
 // steps) must equal the simulated peak to the byte, for the default recipe and for others
-// (optimizers, a frozen prefix, frozen batch norms in eval mode). Networks: the real TX2
-// NetSpecs of three families at pruning levels that keep the steps quick, and a few batch
-// sizes each, covering the backend's kernel paths (single samples, small and large batches).
+// (optimizers, a frozen prefix, frozen batch norms in eval mode, bf16 autocast, gradients set
+// to none). Networks: the real TX2 NetSpecs of three families at pruning levels that keep the
+// steps quick, and a few batch sizes each, covering the backend's kernel paths (single
+// samples, small and large batches).
 #include <gtest/gtest.h>
 
 #include <ATen/Parallel.h>
@@ -66,6 +67,14 @@ results::Recipe recipe_of(const std::string& name, const modelgen::NetSpec& spec
     r.freeze_bn = true;
   } else if (name == "bf16") {
     r.precision = results::Precision::kBf16;
+  } else if (name == "sgd_grads_to_none") {
+    r.zero_grad_to_none = true;
+  } else if (name == "bf16_adam_grads_to_none") {
+    r.precision = results::Precision::kBf16;
+    r.optimizer = results::Optimizer::kAdam;
+    r.lr = 1e-3;
+    r.weight_decay = 1e-4;
+    r.zero_grad_to_none = true;
   } else if (name == "bf16_adamw_frozen") {
     r.precision = results::Precision::kBf16;
     r.optimizer = results::Optimizer::kAdamW;
@@ -124,7 +133,9 @@ std::vector<Case> recipe_cases() {
   for (const char* recipe : {"sgd_plain", "nesterov", "adam", "adamw", "adam_frozen", "sgd_frozen_bn"})
     for (const char* net : {"resnet18_90", "mobilenetv2_90", "squeezenet_90"})
       for (int64_t batch : {2, 9}) out.push_back(Case{net, batch, recipe});
-  for (const char* recipe : {"bf16", "bf16_adamw_frozen"})
+  for (const char* net : {"resnet18_90", "mobilenetv2_90", "squeezenet_90"})
+    for (int64_t batch : {2, 9}) out.push_back(Case{net, batch, "sgd_grads_to_none"});
+  for (const char* recipe : {"bf16", "bf16_adamw_frozen", "bf16_adam_grads_to_none"})
     for (const char* net : {"resnet18_90", "alexnet_cifar10", "squeezenet_90"})
       for (int64_t batch : {2, 9}) out.push_back(Case{net, batch, recipe});
   return out;

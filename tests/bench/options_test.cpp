@@ -146,6 +146,9 @@ TEST(Options, RecipeFlagsMakeTheCasesRecipe) {
   EXPECT_EQ(parse_args({"bench", "--p4s_precision=bf16"}).options.recipe.precision, results::Precision::kBf16);
   EXPECT_EQ(parse_args({"bench", "--p4s_precision=fp16"}).options.recipe.precision, results::Precision::kFp16);
   EXPECT_EQ(error_of({"bench", "--p4s_precision=fp8"}), "--p4s_precision: \"fp8\" is not fp32, bf16 or fp16");
+  EXPECT_TRUE(parse_args({"bench", "--p4s_zero_grad=none"}).options.recipe.zero_grad_to_none);
+  EXPECT_FALSE(parse_args({"bench", "--p4s_zero_grad=zero"}).options.recipe.zero_grad_to_none);
+  EXPECT_EQ(error_of({"bench", "--p4s_zero_grad=off"}), "--p4s_zero_grad: \"off\" is not zero or none");
   EXPECT_EQ(error_of({"bench", "--p4s_lr=-1"}), "--p4s_lr: \"-1\" is not a non-negative number");
   EXPECT_EQ(error_of({"bench", "--p4s_momentum=nan"}), "--p4s_momentum: \"nan\" is not a non-negative number");
   EXPECT_EQ(error_of({"bench", "--p4s_train_from="}).rfind("--p4s_train_from: needs a layer name", 0), 0u);

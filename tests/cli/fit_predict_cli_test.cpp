@@ -264,6 +264,16 @@ TEST_F(FitPredictCli, PredictFollowsTheRecipeFlags) {
   EXPECT_NE(bf16_err.find("under bf16 autocast"), std::string::npos) << bf16_err;
   EXPECT_NE(bf16_err.find("float32 kernels' fitted rates"), std::string::npos) << bf16_err;
 
+  // PyTorch's Python optimizers and zero_grad(set_to_none=True): foreach holds every
+  // parameter's temporary at once, fused none; gradients set to none are absent from forward.
+  const auto [foreach_step, foreach_err] = predict({"--optimizer-impl", "foreach"});
+  const auto [fused_step, fused_err] = predict({"--optimizer-impl", "fused"});
+  EXPECT_GE(alloc(foreach_step), alloc(fused_step));
+  EXPECT_EQ(foreach_step["predictions"][0]["recipe"]["optimizer_impl"], "foreach");
+  const auto [to_none, to_none_err] = predict({"--zero-grad", "none"});
+  EXPECT_LE(alloc(to_none), sgd);
+  EXPECT_EQ(to_none["predictions"][0]["recipe"]["zero_grad"], "none");
+
   // The table names the recipe.
   const Outcome table = p4s({"predict", "--model", *model_, "--batch", "16", "--optimizer", "adamw", "resnet18"});
   ASSERT_EQ(table.status, 0) << table.err;
@@ -281,6 +291,8 @@ TEST_F(FitPredictCli, RecipesThatCannotBePredictedAreRefused) {
   refuse({"--precision", "fp8"}, "--precision: \"fp8\" is not fp32, bf16 or fp16");
   refuse({"--train-from", "layer9"}, "network \"resnet18\": --train-from \"layer9\" names no layer of the network");
   refuse({"--freeze-bn"}, "--freeze-bn: needs --train-from");
+  refuse({"--optimizer-impl", "jit"}, "--optimizer-impl: \"jit\" is not libtorch, for-loop, foreach or fused");
+  refuse({"--zero-grad", "maybe"}, "--zero-grad: \"maybe\" is not zero or none");
   refuse({"--momentum", "-1"}, "--momentum: \"-1\" is not a non-negative number");
   refuse({"--optimizer", "sgd-nesterov", "--momentum", "0"}, "sgd-nesterov needs a momentum above 0");
   // perf4sight's features know no recipe: it refuses one its data did not have.

@@ -36,8 +36,11 @@ TEST(Recipe, CaseNamePartsSayWhatDiffersFromTheFilesRecipe) {
   r.precision = Precision::kBf16;
   r.train_from = "layer4/0:conv%1";
   r.freeze_bn = true;
+  r.optimizer_impl = OptimizerImpl::kForeach;
+  r.zero_grad_to_none = true;
   const std::vector<std::string> parts = recipe_name_parts(r, base);
-  EXPECT_EQ(parts, (std::vector<std::string>{"opt:adam", "prec:bf16", "from:layer4%2F0%3Aconv%251", "freeze_bn:1"}));
+  EXPECT_EQ(parts, (std::vector<std::string>{"opt:adam", "prec:bf16", "from:layer4%2F0%3Aconv%251", "freeze_bn:1",
+                                             "impl:foreach", "zero_grad:none"}));
   Recipe back = base;
   for (const std::string& p : parts) {
     const RecipePartResult a = apply_recipe_part(p, back);
@@ -48,13 +51,15 @@ TEST(Recipe, CaseNamePartsSayWhatDiffersFromTheFilesRecipe) {
   EXPECT_EQ(back.precision, r.precision);
   EXPECT_EQ(back.train_from, r.train_from);
   EXPECT_EQ(back.freeze_bn, r.freeze_bn);
+  EXPECT_EQ(back.optimizer_impl, r.optimizer_impl);
+  EXPECT_EQ(back.zero_grad_to_none, r.zero_grad_to_none);
 }
 
 TEST(Recipe, OtherPartsAreNotRecipePartsAndBadValuesSaySo) {
   Recipe r;
   EXPECT_FALSE(apply_recipe_part("manual_time", r).recognised);
   EXPECT_FALSE(apply_recipe_part("repeats:3", r).recognised);
-  for (const char* bad : {"opt:lamb", "prec:fp8", "freeze_bn:yes", "from:a%2"}) {
+  for (const char* bad : {"opt:lamb", "prec:fp8", "freeze_bn:yes", "from:a%2", "impl:jit", "zero_grad:1"}) {
     const RecipePartResult a = apply_recipe_part(bad, r);
     EXPECT_TRUE(a.recognised) << bad;
     EXPECT_NE(a.error.find(bad), std::string::npos) << a.error;
@@ -71,6 +76,8 @@ TEST(Recipe, TheContextCarriesTheWholeRecipe) {
   r.beta2 = 0.99;
   r.eps = 1e-6;
   r.train_from = "fc";
+  r.optimizer_impl = OptimizerImpl::kFused;
+  r.zero_grad_to_none = true;
   Recipe back;
   EXPECT_EQ(recipe_from_context(recipe_context(r), back), "");
   EXPECT_EQ(back, r);
@@ -90,6 +97,8 @@ TEST(Recipe, BadContextValuesNameTheKey) {
   EXPECT_NE(recipe_from_context({{"p4s_lr", "-1"}}, r).find("context.p4s_lr"), std::string::npos);
   EXPECT_NE(recipe_from_context({{"p4s_betas", "0.9"}}, r).find("context.p4s_betas"), std::string::npos);
   EXPECT_NE(recipe_from_context({{"p4s_freeze_bn", "true"}}, r).find("context.p4s_freeze_bn"), std::string::npos);
+  EXPECT_NE(recipe_from_context({{"p4s_optimizer_impl", "jit"}}, r).find("context.p4s_optimizer_impl"), std::string::npos);
+  EXPECT_NE(recipe_from_context({{"p4s_zero_grad", "1"}}, r).find("context.p4s_zero_grad"), std::string::npos);
   EXPECT_NE(recipe_from_context({{"p4s_optimizer", "sgd-nesterov"}, {"p4s_momentum", "0"}}, r).find("nesterov"),
             std::string::npos);
 }
