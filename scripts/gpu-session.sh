@@ -11,12 +11,15 @@
 #                                       overhead (capture off/on medians); mem_alloc against
 #                                       PyTorch's torch.cuda.max_memory_allocated
 #   scripts/gpu-session.sh standard     the standard sweep: six networks, then the layer cases
+#   scripts/gpu-session.sh recipes      training recipes on the GPU (Adam, a frozen prefix, bf16
+#                                       and fp16 autocast, the latter with its gradient scaler):
+#                                       simulated peak beside measured mem_alloc
 #
 # A stage builds first where build-gpu/ is missing or stale (a machine given back between calls
 # starts bare), so each stage also works alone, at the cost of the build. Needs the carried
 # folder .deps/gpu from scripts/gpu/prepare-deps.sh. Exit status 1 when a step failed.
 set -uo pipefail
-stage=${1:?usage: gpu-session.sh build-test|quick|standard}
+stage=${1:?usage: gpu-session.sh build-test|quick|standard|recipes}
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${OUT:?OUT must name the folder whose files come back}
 build=$root/build-gpu
@@ -165,8 +168,16 @@ case $stage in
       --benchmark_filter='^(Conv2d|Linear|BatchNorm2d)/' \
       --benchmark_out="$out/standard_layers_cuda.json" --benchmark_out_format=json
     ;;
+  recipes)
+    ensure_build bench p4s || { say "build failed"; exit 1; }
+    # The table to $OUT (step sends a command's output to the log).
+    step 480 recipes env DEVICE=cuda BATCHES=8,32 RECIPES=default,adam,adam-late,bf16,bf16-adamw-late,fp16 \
+      BENCH="$build/bench/bench" P4S="$build/cli/p4s" \
+      bash -c '"$0" "$1" >"$2"' "$root/scripts/measure-recipes.sh" "$work/recipes" "$out/recipes.md"
+    tar -czf "$out/recipes_cuda.tar.gz" -C "$work" recipes
+    ;;
   *)
-    echo "gpu-session: unknown stage '$stage' (build-test, quick, standard)" >&2
+    echo "gpu-session: unknown stage '$stage' (build-test, quick, standard, recipes)" >&2
     exit 2
     ;;
 esac

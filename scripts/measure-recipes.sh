@@ -7,7 +7,8 @@
 # context: a results folder p4s fit reads) and prints a Markdown table: recipe x network x batch,
 # simulated and measured mem_alloc, their difference. The device runtime simulated is MODEL's,
 # by default that of a model fitted on these measurements (the runtime that explains them). The
-# bench runs on this machine's CPU with one thread; BATCHES (default 2,4,9,16) sets the batches.
+# bench runs on this machine's CPU with one thread, or with DEVICE=cuda on the GPU (where the
+# fp16 recipe, CUDA's only, is measured too); BATCHES (default 2,4,9,16) sets the batches.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=${1:?usage: measure-recipes.sh OUT_DIR [MODEL.json]}
@@ -18,6 +19,12 @@ for tool in "$bench" "$p4s"; do
 done
 mkdir -p "$out"
 batches=${BATCHES:-2,4,9,16}
+device=${DEVICE:-cpu}
+case $device in
+  cpu) device_flags=(--p4s_device=cpu --p4s_threads=1) ;;
+  cuda) device_flags=(--p4s_device=cuda) ;;
+  *) echo "measure-recipes: DEVICE=$device is not cpu or cuda" >&2; exit 2 ;;
+esac
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # network and the layer from which its late-layer recipes train (about two thirds in)
@@ -38,6 +45,7 @@ recipes=(
   "sgd-late-eval-bn|--p4s_train_from=LATE --p4s_freeze_bn|--train-from LATE --freeze-bn|nets"
   "bf16|--p4s_precision=bf16|--precision bf16|half_nets"
   "bf16-adamw-late|--p4s_precision=bf16 --p4s_optimizer=adamw --p4s_train_from=LATE|--precision bf16 --optimizer adamw --train-from LATE|half_nets"
+  "fp16|--p4s_precision=fp16|--precision fp16|half_nets"
 )
 # RECIPES (names, comma-separated) measures only those (RECIPES=none: nothing, the table
 # alone); the table covers every file in OUT_DIR.
@@ -47,12 +55,13 @@ flags() { [[ "$1" == "," ]] && return; echo "${1//LATE/$2}"; }
 for recipe in "${recipes[@]}"; do
   IFS='|' read -r name bench_flags _ list <<< "$recipe"
   [[ -z "$only" || ",$only," == *",$name,"* ]] || continue
+  [[ "$bench_flags" != *fp16* || "$device" == cuda ]] || continue  # float16 autocast: CUDA only
   declare -n entries=$list
   for entry in "${entries[@]}"; do
     net=${entry%%:*} late=${entry#*:}
     echo "measure-recipes: $name $net" >&2
     # shellcheck disable=SC2046  # the flags are words
-    "$bench" --p4s_sweep=standard --p4s_net="$net" --p4s_batch="$batches" --p4s_threads=1 \
+    "$bench" --p4s_sweep=standard --p4s_net="$net" --p4s_batch="$batches" "${device_flags[@]}" \
       $(flags "$bench_flags" "$late") --benchmark_filter="^Net/$net/" \
       --benchmark_out="$out/recipe-$name-$net.json" --benchmark_out_format=json > /dev/null 2> "$work/log" ||
       { cat "$work/log" >&2; exit 1; }
