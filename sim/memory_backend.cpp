@@ -67,13 +67,8 @@ class LibTorchCpuBackend : public MemoryBackend {
       }
       case Op::kAdaptiveAvgPool2d:
         if (c.layer->adaptive_pool().output_size == modelgen::Hw{1, 1} && !c.results.empty()) {
-          // A 1x1 output is a mean, whose backward divides by the count: a number wrapped as
-          // a double tensor, then in the activations' type, live while the gradient is made.
-          const int wrapped = k.temp(8);
-          const int cast = k.temp(c.elem_bytes);
-          k.result(0);
-          k.release(cast);
-          k.release(wrapped);
+          // A 1x1 output is a mean, whose backward divides the gradient by the count.
+          with_wrapped_number(k, c.elem_bytes, [&] { k.result(0); });
           return;
         }
         break;

@@ -24,6 +24,18 @@ class KernelScope {
   virtual void result(size_t index) = 0;
 };
 
+// A tensor op with a number operand, as LibTorch runs it where its small tensors count (the
+// CPU): the number wrapped as a 0-dim double tensor, then converted to the op's type
+// (`elem_bytes`), both live while `inside` makes the op's result (nothing, for an op in place).
+template <typename Inside>
+void with_wrapped_number(KernelScope& k, int64_t elem_bytes, Inside&& inside) {
+  const int wrapped = k.temp(8);
+  const int cast = k.temp(elem_bytes);
+  inside();
+  k.release(cast);
+  k.release(wrapped);
+}
+
 // One op's forward or backward kernel, as the simulator sees it.
 struct OpCall {
   const modelgen::Layer* layer = nullptr;

@@ -14,19 +14,16 @@ int state_tensors_per_param(const results::Recipe& r) {
 
 namespace {
 
-constexpr int64_t kStepBytes = 4;  // Python Adam's float32 step counter
+constexpr int64_t kStepBytes = 4;   // Python Adam's float32 step counter
+constexpr int64_t kFloatBytes = 4;  // the parameters' type, which numbers are converted to
 
 bool adam_kind(const results::Recipe& r) {
   return r.optimizer == results::Optimizer::kAdam || r.optimizer == results::Optimizer::kAdamW;
 }
 
-// An op with a number operand, for its duration: the number wrapped as a double, then float.
+// An op in place with a number operand (with_wrapped_number), where those tensors count.
 void scalar_op(KernelScope& k, bool wrapped_scalars) {
-  if (!wrapped_scalars) return;
-  const int wrapped = k.temp(8);
-  const int cast = k.temp(4);
-  k.release(cast);
-  k.release(wrapped);
+  if (wrapped_scalars) with_wrapped_number(k, kFloatBytes, [] {});
 }
 
 void release_all(KernelScope& k, const std::vector<int>& list) {
@@ -136,11 +133,12 @@ void optimizer_param_step(KernelScope& k, int64_t p, bool first, const results::
       number_op();                     // exp_avg.mul_(beta1)
       number_op();                     // exp_avg_sq.mul_(beta2)
       const int root = k.temp(p);      // exp_avg_sq.sqrt()
-      const int wrapped = wrapped_scalars ? k.temp(8) : -1;  // the division's scalar, live
-      const int cast = wrapped_scalars ? k.temp(4) : -1;     // while the quotient is made
-      const int denom = k.temp(p);     // / sqrt(bias_correction2), then += eps in place
-      if (cast >= 0) k.release(cast);
-      if (wrapped >= 0) k.release(wrapped);
+      int denom = -1;                  // / sqrt(bias_correction2), then += eps in place
+      if (wrapped_scalars) {
+        with_wrapped_number(k, kFloatBytes, [&] { denom = k.temp(p); });
+      } else {
+        denom = k.temp(p);
+      }
       number_op();                     // .add_(eps)
       k.release(root);
       k.release(denom);

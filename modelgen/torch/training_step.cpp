@@ -63,13 +63,47 @@ void zero_grad_in_place(torch::optim::Optimizer& optimizer) {
     }
 }
 
-TrainingStep::TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::Device device,
-                           const std::string& source, const results::Recipe& recipe)
-    : batch_(batch), precision_(recipe.precision), grads_to_none_(recipe.zero_grad_to_none), device_(device),
-      net_(spec, source) {
+RecipeLoop::RecipeLoop(const results::Recipe& recipe, const torch::Device& device)
+    : precision_(recipe.precision), grads_to_none_(recipe.zero_grad_to_none), device_(device) {
   check_precision(precision_, device_);
   check_optimizer_impl(recipe);
   if (precision_ == results::Precision::kFp16) scaler_.emplace(device_);
+}
+
+torch::Tensor RecipeLoop::step(torch::optim::Optimizer& optimizer, const std::function<torch::Tensor()>& forward) {
+  if (grads_to_none_) {
+    mark_phase(StepPhase::kZeroGrad);
+    set_grads_to_none(optimizer);
+  }
+  mark_phase(StepPhase::kForward);
+  torch::Tensor loss;
+  {
+    const AutocastScope autocast(precision_, device_);
+    loss = forward();
+  }
+  if (!grads_to_none_) {
+    mark_phase(StepPhase::kZeroGrad);
+    zero_grad_in_place(optimizer);
+  }
+  mark_phase(StepPhase::kBackward);
+  if (scaler_) {
+    scaler_->scale(loss).backward();
+  } else {
+    loss.backward();
+  }
+  mark_phase(StepPhase::kOptimizerStep);
+  if (scaler_) {
+    scaler_->step(optimizer);
+  } else {
+    optimizer.step();
+  }
+  mark_phases_end();
+  return loss;
+}
+
+TrainingStep::TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::Device device,
+                           const std::string& source, const results::Recipe& recipe)
+    : batch_(batch), loop_(recipe, device), net_(spec, source) {
   net_->to(device);
   net_->train();
   optimizer_ = make_optimizer(recipe, net_->freeze_before(recipe.train_from, recipe.freeze_bn, source));
@@ -83,45 +117,16 @@ void TrainingStep::run() {
   // Nothing of the previous step is held through this one: the step the simulation describes
   // (sim/memory_sim.hpp), whose peak is then the measured one to the byte.
   loss_.reset();
-  if (grads_to_none_) {
-    mark_phase(StepPhase::kZeroGrad);
-    set_grads_to_none(*optimizer_);
-  }
-  mark_phase(StepPhase::kForward);
-  torch::Tensor loss;
-  {
-    // The logits are a temporary, freed once the loss holds what its backward needs.
-    const AutocastScope autocast(precision_, device_);
-    loss = at::cross_entropy_loss(net_->forward(inputs_), labels_);
-  }
-  if (!grads_to_none_) {
-    mark_phase(StepPhase::kZeroGrad);
-    zero_grad_in_place(*optimizer_);
-  }
-  mark_phase(StepPhase::kBackward);
-  if (scaler_) {
-    scaler_->scale(loss).backward();
-  } else {
-    loss.backward();
-  }
-  mark_phase(StepPhase::kOptimizerStep);
-  if (scaler_) {
-    scaler_->step(*optimizer_);
-  } else {
-    optimizer_->step();
-  }
-  mark_phases_end();
+  // The logits are a temporary, freed once the loss holds what its backward needs.
+  const torch::Tensor loss =
+      loop_.step(*optimizer_, [this] { return at::cross_entropy_loss(net_->forward(inputs_), labels_); });
   loss_ = loss.detach();
 }
 
 LayerTrainingStep::LayerTrainingStep(const modelgen::Layer& layer,
                                      const modelgen::TensorShape& input, int64_t batch,
                                      torch::Device device, const results::Recipe& recipe)
-    : root_(std::make_shared<torch::nn::Module>("Layer")), layer_(layer), precision_(recipe.precision),
-      grads_to_none_(recipe.zero_grad_to_none), device_(device) {
-  check_precision(precision_, device_);
-  check_optimizer_impl(recipe);
-  if (precision_ == results::Precision::kFp16) scaler_.emplace(device_);
+    : root_(std::make_shared<torch::nn::Module>("Layer")), layer_(layer), loop_(recipe, device) {
   if (layer_.module()) root_->register_module("layer", layer_.module());
   root_->to(device);
   root_->train();
@@ -138,33 +143,8 @@ LayerTrainingStep::LayerTrainingStep(const modelgen::Layer& layer,
 void LayerTrainingStep::run() {
   input_.mutable_grad().reset();
   loss_.reset();
-  if (grads_to_none_) {
-    mark_phase(StepPhase::kZeroGrad);
-    set_grads_to_none(*optimizer_);
-  }
-  mark_phase(StepPhase::kForward);
-  torch::Tensor loss;
-  {
-    const AutocastScope autocast(precision_, device_);
-    loss = layer_.run({input_}, root_->is_training()).mean();
-  }
-  if (!grads_to_none_) {
-    mark_phase(StepPhase::kZeroGrad);
-    zero_grad_in_place(*optimizer_);
-  }
-  mark_phase(StepPhase::kBackward);
-  if (scaler_) {
-    scaler_->scale(loss).backward();
-  } else {
-    loss.backward();
-  }
-  mark_phase(StepPhase::kOptimizerStep);
-  if (scaler_) {
-    scaler_->step(*optimizer_);
-  } else {
-    optimizer_->step();
-  }
-  mark_phases_end();
+  const torch::Tensor loss =
+      loop_.step(*optimizer_, [this] { return layer_.run({input_}, root_->is_training()).mean(); });
   loss_ = loss.detach();
 }
 

@@ -13,6 +13,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,25 @@ void set_grads_to_none(torch::optim::Optimizer& optimizer);
 // only one these steps run (Python's for-loop, foreach and fused are simulated, not run).
 void check_optimizer_impl(const results::Recipe& recipe);
 
+// What both steps below share around their forward pass, as the recipe says: zero_grad where
+// the loop puts it (in place after the forward pass, or set to none before it), autocast over
+// the forward pass and the loss, backward and the optimizer's step through the gradient
+// scaler under fp16, and the phase marks (step_phases.hpp).
+class RecipeLoop {
+ public:
+  // Throws InputError for a precision `device` does not run (check_precision) or an optimizer
+  // implementation other than LibTorch's (check_optimizer_impl).
+  RecipeLoop(const results::Recipe& recipe, const torch::Device& device);
+  // One step: `forward` computes the loss from the model's output. Returns the loss.
+  torch::Tensor step(torch::optim::Optimizer& optimizer, const std::function<torch::Tensor()>& forward);
+
+ private:
+  results::Precision precision_;
+  bool grads_to_none_;  // zero_grad(set_to_none=True) before the forward pass
+  torch::Device device_;
+  std::optional<GradScaler> scaler_;  // fp16
+};
+
 // One network's training step at one batch size.
 class TrainingStep {
  public:
@@ -61,8 +81,7 @@ class TrainingStep {
   // One step: forward, loss, zero_grad, backward, optimizer step (with recipe.zero_grad_to_none:
   // zero_grad setting the gradients to none first, then forward, loss, backward, step). Leaves
   // the gradients and the optimizer's state allocated, as they are between steps of a
-  // training loop. Announces its
-  // phases to this thread's PhaseObserver (step_phases.hpp).
+  // training loop. Announces its phases to this thread's PhaseObserver (step_phases.hpp).
   void run();
 
   NetImpl& net() { return *net_; }
@@ -76,10 +95,7 @@ class TrainingStep {
 
  private:
   int64_t batch_;
-  results::Precision precision_;
-  bool grads_to_none_;  // zero_grad(set_to_none=True) before the forward pass
-  torch::Device device_;
-  std::optional<GradScaler> scaler_;  // fp16
+  RecipeLoop loop_;
   Net net_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   torch::Tensor inputs_;
@@ -109,10 +125,7 @@ class LayerTrainingStep {
  private:
   std::shared_ptr<torch::nn::Module> root_;  // holds the layer's module, if it has one
   LayerRunner layer_;
-  results::Precision precision_;
-  bool grads_to_none_;  // zero_grad(set_to_none=True) before the forward pass
-  torch::Device device_;
-  std::optional<GradScaler> scaler_;  // fp16
+  RecipeLoop loop_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   torch::Tensor input_;
   torch::Tensor loss_;

@@ -70,16 +70,12 @@ results::Recipe recipe_of(const std::string& name, const modelgen::NetSpec& spec
   } else if (name == "sgd_grads_to_none") {
     r.zero_grad_to_none = true;
   } else if (name == "bf16_adam_grads_to_none") {
+    r = recipe_of("adam", spec);
     r.precision = results::Precision::kBf16;
-    r.optimizer = results::Optimizer::kAdam;
-    r.lr = 1e-3;
-    r.weight_decay = 1e-4;
     r.zero_grad_to_none = true;
   } else if (name == "bf16_adamw_frozen") {
+    r = recipe_of("adamw", spec);
     r.precision = results::Precision::kBf16;
-    r.optimizer = results::Optimizer::kAdamW;
-    r.lr = 1e-3;
-    r.weight_decay = 1e-2;
     r.train_from = late;
   }
   return r;
