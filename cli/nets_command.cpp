@@ -1,5 +1,5 @@
 // `p4s nets`: the built-in networks. `list` shows the families and the name grammar, `export`
-// writes one network as a NetSpec v1 file, `show` prints its layers with shapes, parameters
+// writes one network as a NetSpec file, `show` prints its layers with shapes, parameters
 // and MACs. `import` turns a TorchScript file into a NetSpec; it needs LibTorch, which p4s does
 // not link, so p4s hands it to p4s-torch, installed beside it when LibTorch was found.
 #include <limits.h>
@@ -40,9 +40,9 @@ constexpr const char* kUsage =
     "       p4s nets import MODEL.pt [--input C,H,W] [--name NAME] [-o FILE]\n"
     "\n"
     "list    the families, their ImageNet parameter counts, and the network name grammar\n"
-    "export  write the network as a NetSpec v1 file (atomically)\n"
+    "export  write the network as a NetSpec file (atomically)\n"
     "show    print the network's layers: op, output shape, parameters, MACs per sample\n"
-    "import  turn a traced or scripted CNN (torch.jit.save) into a NetSpec v1 file, or print it\n"
+    "import  turn a traced or scripted CNN (torch.jit.save) into a NetSpec file, or print it\n"
     "        without -o; the model runs once on a random batch of --input (default 3,224,224;\n"
     "        one size N means 3,N,N); --name sets the NetSpec's name (default: the file's)\n"
     "\n"
@@ -169,9 +169,11 @@ modelgen::NetSpec build(const NetworkId& id) { return modelgen::make_builtin_net
 int run_list(const std::vector<std::string>& args) {
   if (args.size() > 1) throw InputError("list takes no arguments, got \"" + args[1] + "\"");
   std::printf("Built-in networks (parameters at 224x224, 1000 classes):\n");
+  int id_width = 0;  // the longest id's, so that the columns line up
+  for (const modelgen::Family& f : modelgen::families()) id_width = std::max(id_width, static_cast<int>(f.id.size()));
   for (const modelgen::Family& f : modelgen::families()) {
     const int64_t params = modelgen::infer_shapes(modelgen::make_builtin_network(f.id)).params;
-    std::printf("  %-14s %12s  %.*s (torchvision %.*s)\n", std::string(f.id).c_str(), grouped(params).c_str(),
+    std::printf("  %-*s %12s  %.*s (torchvision %.*s)\n", id_width, std::string(f.id).c_str(), grouped(params).c_str(),
                 static_cast<int>(f.description.size()), f.description.data(),
                 static_cast<int>(f.torchvision.size()), f.torchvision.data());
   }

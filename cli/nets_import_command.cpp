@@ -1,4 +1,4 @@
-// `nets import`: a TorchScript file (traced or scripted CNN) as a NetSpec v1 file. Part of
+// `nets import`: a TorchScript file (traced or scripted CNN) as a NetSpec file. Part of
 // p4s-torch, the LibTorch-linked half of the command line.
 #include <cstdint>
 #include <cstdio>

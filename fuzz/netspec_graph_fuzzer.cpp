@@ -88,7 +88,10 @@ class Builder {
     static constexpr Op kOps[] = {Op::kConv2d,    Op::kBatchNorm2d, Op::kLinear,  Op::kRelu,
                                   Op::kRelu6,     Op::kMaxPool2d,   Op::kAvgPool2d,
                                   Op::kAdaptiveAvgPool2d, Op::kAdd, Op::kConcat,
-                                  Op::kFlatten,   Op::kDropout};
+                                  Op::kFlatten,   Op::kDropout,     Op::kSilu,    Op::kHardswish,
+                                  Op::kHardsigmoid, Op::kSigmoid,   Op::kGelu,    Op::kMul,
+                                  Op::kScale,     Op::kLayerNorm2d, Op::kChannelShuffle,
+                                  Op::kSlice,     Op::kDropPath,    Op::kIdentity};
     modelgen::Layer l;
     l.op = in_.PickValueInArray(kOps);
     l.name = std::string(modelgen::op_name(l.op)) + std::to_string(index);
@@ -96,7 +99,7 @@ class Builder {
     const size_t first = pick();
     l.inputs.push_back(names_[first]);
     Shape s = shapes_[first];
-    int extra = l.op == Op::kAdd ? 1 : l.op == Op::kConcat ? in_.ConsumeIntegralInRange(1, 3) : 0;
+    int extra = l.op == Op::kAdd || l.op == Op::kMul ? 1 : l.op == Op::kConcat ? in_.ConsumeIntegralInRange(1, 3) : 0;
     if (in_.ConsumeIntegralInRange(0, 31) == 0) extra = in_.ConsumeIntegralInRange(0, 3) - (extra > 0);
     for (int k = 0; k < extra; ++k) {
       // Add and concat need matching inputs: prefer the same tensor, or one that looks alike.
@@ -133,7 +136,37 @@ class Builder {
       }
       case Op::kRelu:
       case Op::kRelu6:
+      case Op::kSilu:
+      case Op::kHardswish:
+      case Op::kHardsigmoid:
         l.attrs = modelgen::ActivationAttrs{in_.ConsumeBool()};
+        break;
+      case Op::kSigmoid:
+      case Op::kGelu:  // no in-place form: now and then asked for all the same
+        l.attrs = modelgen::ActivationAttrs{in_.ConsumeIntegralInRange(0, 15) == 0};
+        break;
+      case Op::kScale:
+      case Op::kLayerNorm2d:
+        l.attrs = modelgen::ChannelAttrs{in_.ConsumeIntegralInRange(0, 15) == 0 ? size(1, 64) : s.c,
+                                         in_.ConsumeIntegralInRange(0, 15) == 0 ? in_.ConsumeFloatingPoint<double>() : 1e-5};
+        break;
+      case Op::kChannelShuffle:
+        l.attrs = modelgen::ChannelShuffleAttrs{size(1, 4)};
+        break;
+      case Op::kSlice: {
+        const int64_t top = s.c > 1 && s.c <= 4096 ? s.c : 1;  // a plausible channel count
+        const int64_t start = size(0, top - 1);
+        const int64_t lo = start >= 0 && start < top ? start + 1 : 1;
+        const int64_t end = size(lo, top);
+        l.attrs = modelgen::SliceAttrs{start, end};
+        s.c = __builtin_sub_overflow(end, start, &s.c) ? 1 : s.c;
+        break;
+      }
+      case Op::kDropPath:
+        l.attrs = modelgen::DropoutAttrs{in_.ConsumeProbability<double>()};
+        break;
+      case Op::kMul:
+      case Op::kIdentity:
         break;
       case Op::kMaxPool2d:
       case Op::kAvgPool2d: {

@@ -98,7 +98,10 @@ ChannelGroups analyze_channel_groups(const NetSpec& spec) {
       case Op::kLinear:
         segs = {ChannelSegment{prov.make(layer.linear().out_features), 1}};
         break;
-      case Op::kAdd: {
+      case Op::kAdd:
+      case Op::kMul: {
+        // mul's per-channel factor ([C, 1, 1]: squeeze-excitation's scale) holds the same
+        // channels as the tensor it scales, so it joins them as add does.
         const std::vector<ChannelSegment>& second = out.segments_of(shape.inputs[1]);
         if (same_layout(prov, first, second)) {
           for (size_t s = 0; s < first.size(); ++s) prov.join(first[s].group, second[s].group);
@@ -122,13 +125,30 @@ ChannelGroups analyze_channel_groups(const NetSpec& spec) {
           for (ChannelSegment& s : segs) s.per_channel *= in.height * in.width;
         break;
       }
+      case Op::kChannelShuffle:
+      case Op::kSlice:
+        // Interleaving or cutting channels by position: removing one would move the others
+        // between the halves. Neither the input's groups nor the result can be pruned.
+        prov.freeze(first);
+        segs = {ChannelSegment{prov.make(shape.out.channels), 1}};
+        prov.freeze(segs);
+        break;
       case Op::kBatchNorm2d:
       case Op::kRelu:
       case Op::kRelu6:
+      case Op::kSilu:
+      case Op::kHardswish:
+      case Op::kHardsigmoid:
+      case Op::kSigmoid:
+      case Op::kGelu:
       case Op::kMaxPool2d:
       case Op::kAvgPool2d:
       case Op::kAdaptiveAvgPool2d:
       case Op::kDropout:
+      case Op::kDropPath:
+      case Op::kIdentity:
+      case Op::kScale:
+      case Op::kLayerNorm2d:
         segs = first;
         break;
     }

@@ -7,7 +7,12 @@
 // - A conv2d with groups == 1, or a linear layer, makes a new group: its output channels.
 // - A depthwise conv2d (groups == in_channels == out_channels) and every layer that keeps
 //   channels (batchnorm2d, activations, pooling, dropout) pass their input's groups through.
-// - add joins its two inputs' groups into one (residual chains end up as one group).
+// - add joins its two inputs' groups into one (residual chains end up as one group); so does
+//   mul (a squeeze-excitation's [C, 1, 1] scale and the tensor it scales).
+// - scale and layernorm2d (per-channel parameters), the other activations, drop_path and
+//   identity pass their input's groups through.
+// - channel_shuffle and slice move channels by position: their input's groups and their
+//   result cannot be pruned.
 // - concat lists its inputs' groups one after the other; a consumer reads them all. A group
 //   that comes more than once is one run, counted as often (concat(x, x): x's channels twice).
 // - flatten keeps the groups, each channel now worth height x width features, so a linear

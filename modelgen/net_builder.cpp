@@ -53,6 +53,16 @@ Tensor NetBuilder::relu6(const std::string& name, const Tensor& x, bool inplace)
 
 Tensor NetBuilder::maxpool2d(const std::string& name, const Tensor& x, int64_t kernel,
                              int64_t stride, int64_t padding, bool ceil_mode) {
+  return pool2d(Op::kMaxPool2d, name, x, kernel, stride, padding, ceil_mode);
+}
+
+Tensor NetBuilder::avgpool2d(const std::string& name, const Tensor& x, int64_t kernel,
+                             int64_t stride, int64_t padding, bool ceil_mode) {
+  return pool2d(Op::kAvgPool2d, name, x, kernel, stride, padding, ceil_mode);
+}
+
+Tensor NetBuilder::pool2d(Op op, const std::string& name, const Tensor& x, int64_t kernel,
+                          int64_t stride, int64_t padding, bool ceil_mode) {
   Pool2dAttrs a;
   a.kernel = square(kernel);
   a.stride = square(stride);
@@ -61,7 +71,7 @@ Tensor NetBuilder::maxpool2d(const std::string& name, const Tensor& x, int64_t k
   TensorShape out = x.shape;
   out.height = window_output_size(x.shape.height, kernel, stride, padding, 1, ceil_mode);
   out.width = window_output_size(x.shape.width, kernel, stride, padding, 1, ceil_mode);
-  return push(Layer{name, Op::kMaxPool2d, {x.layer}, a}, out);
+  return push(Layer{name, op, {x.layer}, a}, out);
 }
 
 Tensor NetBuilder::adaptive_avgpool2d(const std::string& name, const Tensor& x, int64_t out_h,
@@ -97,6 +107,41 @@ Tensor NetBuilder::dropout(const std::string& name, const Tensor& x, double p) {
 Tensor NetBuilder::linear(const std::string& name, const Tensor& x, int64_t out_features, bool bias) {
   return push(Layer{name, Op::kLinear, {x.layer}, LinearAttrs{x.shape.numel(), out_features, bias}},
               TensorShape{out_features, 1, 1, true});
+}
+
+Tensor NetBuilder::activation(Op op, const std::string& name, const Tensor& x, bool inplace) {
+  return push(Layer{name, op, {x.layer}, ActivationAttrs{inplace}}, x.shape);
+}
+
+Tensor NetBuilder::mul(const std::string& name, const Tensor& a, const Tensor& b) {
+  const TensorShape out = a.shape.height * a.shape.width >= b.shape.height * b.shape.width ? a.shape : b.shape;
+  return push(Layer{name, Op::kMul, {a.layer, b.layer}, std::monostate{}}, out);
+}
+
+Tensor NetBuilder::scale(const std::string& name, const Tensor& x) {
+  return push(Layer{name, Op::kScale, {x.layer}, ChannelAttrs{x.shape.channels, ChannelAttrs{}.eps}}, x.shape);
+}
+
+Tensor NetBuilder::layernorm2d(const std::string& name, const Tensor& x, double eps) {
+  return push(Layer{name, Op::kLayerNorm2d, {x.layer}, ChannelAttrs{x.shape.channels, eps}}, x.shape);
+}
+
+Tensor NetBuilder::channel_shuffle(const std::string& name, const Tensor& x, int64_t groups) {
+  return push(Layer{name, Op::kChannelShuffle, {x.layer}, ChannelShuffleAttrs{groups}}, x.shape);
+}
+
+Tensor NetBuilder::slice(const std::string& name, const Tensor& x, int64_t start, int64_t end) {
+  TensorShape out = x.shape;
+  out.channels = end - start;
+  return push(Layer{name, Op::kSlice, {x.layer}, SliceAttrs{start, end}}, out);
+}
+
+Tensor NetBuilder::drop_path(const std::string& name, const Tensor& x, double p) {
+  return push(Layer{name, Op::kDropPath, {x.layer}, DropoutAttrs{p}}, x.shape);
+}
+
+Tensor NetBuilder::identity(const std::string& name, const Tensor& x) {
+  return push(Layer{name, Op::kIdentity, {x.layer}, std::monostate{}}, x.shape);
 }
 
 NetSpec NetBuilder::finish(const Tensor& output) && {

@@ -33,12 +33,24 @@ class NetBuilder {
   Tensor relu6(const std::string& name, const Tensor& x, bool inplace = true);
   Tensor maxpool2d(const std::string& name, const Tensor& x, int64_t kernel, int64_t stride,
                    int64_t padding = 0, bool ceil_mode = false);
+  Tensor avgpool2d(const std::string& name, const Tensor& x, int64_t kernel, int64_t stride,
+                   int64_t padding = 0, bool ceil_mode = false);
   Tensor adaptive_avgpool2d(const std::string& name, const Tensor& x, int64_t out_h, int64_t out_w);
   Tensor add(const std::string& name, const Tensor& a, const Tensor& b);
   Tensor concat(const std::string& name, const std::vector<Tensor>& parts);
   Tensor flatten(const std::string& name, const Tensor& x);
   Tensor dropout(const std::string& name, const Tensor& x, double p);
   Tensor linear(const std::string& name, const Tensor& x, int64_t out_features, bool bias = true);
+  // NetSpec 1.1. `activation` is one of relu, relu6, silu, hardswish, hardsigmoid, sigmoid,
+  // gelu (inplace only where PyTorch has the form).
+  Tensor activation(Op op, const std::string& name, const Tensor& x, bool inplace);
+  Tensor mul(const std::string& name, const Tensor& a, const Tensor& b);  // b may be [C, 1, 1]
+  Tensor scale(const std::string& name, const Tensor& x);
+  Tensor layernorm2d(const std::string& name, const Tensor& x, double eps);
+  Tensor channel_shuffle(const std::string& name, const Tensor& x, int64_t groups);
+  Tensor slice(const std::string& name, const Tensor& x, int64_t start, int64_t end);
+  Tensor drop_path(const std::string& name, const Tensor& x, double p);
+  Tensor identity(const std::string& name, const Tensor& x);
 
   // The finished network with `output` as its output layer, validated by infer_shapes()
   // (throws InputError naming the network when a family is written wrongly).
@@ -46,6 +58,8 @@ class NetBuilder {
 
  private:
   Tensor push(Layer layer, TensorShape out);
+  Tensor pool2d(Op op, const std::string& name, const Tensor& x, int64_t kernel, int64_t stride,
+                int64_t padding, bool ceil_mode);
 
   NetSpec spec_;
   Tensor input_;

@@ -1,5 +1,6 @@
 #include "modelgen/netspec.hpp"
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <type_traits>
@@ -8,7 +9,7 @@
 namespace p4s::modelgen {
 namespace {
 
-constexpr std::array<std::pair<Op, std::string_view>, 12> kOpNames{{
+constexpr std::array<std::pair<Op, std::string_view>, 24> kOpNames{{
     {Op::kConv2d, "conv2d"},
     {Op::kBatchNorm2d, "batchnorm2d"},
     {Op::kLinear, "linear"},
@@ -21,6 +22,18 @@ constexpr std::array<std::pair<Op, std::string_view>, 12> kOpNames{{
     {Op::kConcat, "concat"},
     {Op::kFlatten, "flatten"},
     {Op::kDropout, "dropout"},
+    {Op::kSilu, "silu"},
+    {Op::kHardswish, "hardswish"},
+    {Op::kHardsigmoid, "hardsigmoid"},
+    {Op::kSigmoid, "sigmoid"},
+    {Op::kGelu, "gelu"},
+    {Op::kMul, "mul"},
+    {Op::kScale, "scale"},
+    {Op::kLayerNorm2d, "layernorm2d"},
+    {Op::kChannelShuffle, "channel_shuffle"},
+    {Op::kSlice, "slice"},
+    {Op::kDropPath, "drop_path"},
+    {Op::kIdentity, "identity"},
 }};
 
 template <typename T, typename V>
@@ -43,20 +56,49 @@ std::optional<Op> op_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+int op_minor_version(Op op) { return static_cast<int>(op) >= static_cast<int>(Op::kSilu) ? 1 : 0; }
+
+bool is_activation(Op op) {
+  switch (op) {
+    case Op::kRelu:
+    case Op::kRelu6:
+    case Op::kSilu:
+    case Op::kHardswish:
+    case Op::kHardsigmoid:
+    case Op::kSigmoid:
+    case Op::kGelu: return true;
+    default: return false;
+  }
+}
+
+bool has_inplace_form(Op op) { return is_activation(op) && op != Op::kSigmoid && op != Op::kGelu; }
+
 LayerAttrs default_attrs(Op op) {
   switch (op) {
     case Op::kConv2d: return Conv2dAttrs{};
     case Op::kBatchNorm2d: return BatchNorm2dAttrs{};
     case Op::kLinear: return LinearAttrs{};
     case Op::kRelu:
-    case Op::kRelu6: return ActivationAttrs{};
+    case Op::kRelu6:
+    case Op::kSilu:
+    case Op::kHardswish:
+    case Op::kHardsigmoid:
+    case Op::kSigmoid:
+    case Op::kGelu: return ActivationAttrs{};
     case Op::kMaxPool2d:
     case Op::kAvgPool2d: return Pool2dAttrs{};
     case Op::kAdaptiveAvgPool2d: return AdaptivePool2dAttrs{};
-    case Op::kDropout: return DropoutAttrs{};
+    case Op::kDropout:
+    case Op::kDropPath: return DropoutAttrs{};
+    case Op::kScale:
+    case Op::kLayerNorm2d: return ChannelAttrs{};
+    case Op::kChannelShuffle: return ChannelShuffleAttrs{};
+    case Op::kSlice: return SliceAttrs{};
     case Op::kAdd:
     case Op::kConcat:
-    case Op::kFlatten: return std::monostate{};
+    case Op::kFlatten:
+    case Op::kMul:
+    case Op::kIdentity: return std::monostate{};
   }
   return std::monostate{};
 }
@@ -76,6 +118,12 @@ const AdaptivePool2dAttrs& Layer::adaptive_pool() const {
 const DropoutAttrs& Layer::dropout() const {
   return attrs_as<const DropoutAttrs>(attrs, name, "dropout");
 }
+const ChannelAttrs& Layer::channel() const { return attrs_as<const ChannelAttrs>(attrs, name, "channel"); }
+const ChannelShuffleAttrs& Layer::shuffle() const {
+  return attrs_as<const ChannelShuffleAttrs>(attrs, name, "channel_shuffle");
+}
+const SliceAttrs& Layer::slice() const { return attrs_as<const SliceAttrs>(attrs, name, "slice"); }
+ChannelAttrs& Layer::channel() { return attrs_as<ChannelAttrs>(attrs, name, "channel"); }
 Conv2dAttrs& Layer::conv() { return attrs_as<Conv2dAttrs>(attrs, name, "conv2d"); }
 BatchNorm2dAttrs& Layer::batchnorm() { return attrs_as<BatchNorm2dAttrs>(attrs, name, "batchnorm2d"); }
 LinearAttrs& Layer::linear() { return attrs_as<LinearAttrs>(attrs, name, "linear"); }
@@ -98,6 +146,9 @@ bool AdaptivePool2dAttrs::operator==(const AdaptivePool2dAttrs& o) const {
   return output_size == o.output_size;
 }
 bool DropoutAttrs::operator==(const DropoutAttrs& o) const { return p == o.p; }
+bool ChannelAttrs::operator==(const ChannelAttrs& o) const { return channels == o.channels && eps == o.eps; }
+bool ChannelShuffleAttrs::operator==(const ChannelShuffleAttrs& o) const { return groups == o.groups; }
+bool SliceAttrs::operator==(const SliceAttrs& o) const { return start == o.start && end == o.end; }
 bool Layer::operator==(const Layer& o) const {
   return name == o.name && op == o.op && inputs == o.inputs && attrs == o.attrs;
 }
@@ -107,6 +158,12 @@ bool InputSpec::operator==(const InputSpec& o) const {
 bool NetSpec::operator==(const NetSpec& o) const {
   return name == o.name && input == o.input && classes == o.classes && layers == o.layers &&
          output == o.output;
+}
+
+int NetSpec::minor_version() const {
+  int v = 0;
+  for (const Layer& l : layers) v = std::max(v, op_minor_version(l.op));
+  return v;
 }
 
 int NetSpec::find_layer(std::string_view layer_name) const {

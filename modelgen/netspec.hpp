@@ -1,5 +1,5 @@
-// NetSpec v1: a CNN as a list of layers in topological order (cli/README.md, "NetSpec v1
-// in short"; modelgen/README.md).
+// NetSpec 1.1: a CNN as a list of layers in topological order (modelgen/NETSPEC.md). Version
+// 1.1 adds ops to v1 and changes nothing of v1's: a file that uses none of them is v1.
 // Plain data: reading, writing and checking live in netspec_io.hpp and shapes.hpp.
 #pragma once
 
@@ -12,7 +12,8 @@
 
 namespace p4s::modelgen {
 
-inline constexpr int kNetSpecVersion = 1;
+inline constexpr int kNetSpecVersion = 1;  // major: files of 1 and 1.1 both say 1 here
+inline constexpr int kNetSpecMinorVersion = 1;  // the newest minor version this code knows
 // The name by which a layer refers to the network's input.
 inline constexpr std::string_view kInputName = "input";
 
@@ -29,7 +30,28 @@ enum class Op {
   kConcat,
   kFlatten,
   kDropout,
+  // NetSpec 1.1
+  kSilu,
+  kHardswish,
+  kHardsigmoid,
+  kSigmoid,
+  kGelu,
+  kMul,
+  kScale,
+  kLayerNorm2d,
+  kChannelShuffle,
+  kSlice,
+  kDropPath,
+  kIdentity,
 };
+
+// The NetSpec minor version that introduced `op` (0: v1, 1: 1.1).
+int op_minor_version(Op op);
+// Element-wise activations (relu, relu6, silu, hardswish, hardsigmoid, sigmoid, gelu): one
+// input, same shape out, ActivationAttrs.
+bool is_activation(Op op);
+// Whether PyTorch has an in-place form of the activation (gelu and sigmoid have none).
+bool has_inplace_form(Op op);
 
 // The op's name as written in NetSpec files ("conv2d", ...).
 std::string_view op_name(Op op);
@@ -68,7 +90,7 @@ struct LinearAttrs {
   bool operator==(const LinearAttrs&) const;
 };
 
-struct ActivationAttrs {  // relu, relu6
+struct ActivationAttrs {  // relu, relu6, silu, hardswish, hardsigmoid; sigmoid and gelu: false
   bool inplace = false;
   bool operator==(const ActivationAttrs&) const;
 };
@@ -86,14 +108,35 @@ struct AdaptivePool2dAttrs {
   bool operator==(const AdaptivePool2dAttrs&) const;
 };
 
-struct DropoutAttrs {
+struct DropoutAttrs {  // dropout; drop_path (stochastic depth: a whole sample dropped)
   double p = 0.5;
   bool operator==(const DropoutAttrs&) const;
 };
 
-// add, concat and flatten have no attributes.
+// scale: a learned per-channel factor (ConvNeXt's layer scale), `channels` parameters.
+// layernorm2d: layer norm over the channels at each position, affine (`features` weights and
+// biases), as ConvNeXt's LayerNorm2d.
+struct ChannelAttrs {
+  int64_t channels = 0;
+  double eps = 1e-5;  // layernorm2d only
+  bool operator==(const ChannelAttrs&) const;
+};
+
+struct ChannelShuffleAttrs {
+  int64_t groups = 0;
+  bool operator==(const ChannelShuffleAttrs&) const;
+};
+
+struct SliceAttrs {  // channels [start, end) of the input: a view
+  int64_t start = 0;
+  int64_t end = 0;
+  bool operator==(const SliceAttrs&) const;
+};
+
+// add, concat, flatten, mul and identity have no attributes.
 using LayerAttrs = std::variant<std::monostate, Conv2dAttrs, BatchNorm2dAttrs, LinearAttrs,
-                                ActivationAttrs, Pool2dAttrs, AdaptivePool2dAttrs, DropoutAttrs>;
+                                ActivationAttrs, Pool2dAttrs, AdaptivePool2dAttrs, DropoutAttrs,
+                                ChannelAttrs, ChannelShuffleAttrs, SliceAttrs>;
 
 struct Layer {
   std::string name;
@@ -108,10 +151,14 @@ struct Layer {
   const ActivationAttrs& activation() const;
   const Pool2dAttrs& pool() const;
   const AdaptivePool2dAttrs& adaptive_pool() const;
-  const DropoutAttrs& dropout() const;
+  const DropoutAttrs& dropout() const;  // dropout and drop_path
+  const ChannelAttrs& channel() const;  // scale and layernorm2d
+  const ChannelShuffleAttrs& shuffle() const;
+  const SliceAttrs& slice() const;
   Conv2dAttrs& conv();
   BatchNorm2dAttrs& batchnorm();
   LinearAttrs& linear();
+  ChannelAttrs& channel();
 
   bool operator==(const Layer&) const;
 };
@@ -133,6 +180,8 @@ struct NetSpec {
   std::vector<Layer> layers;
   std::string output;  // the layer whose output feeds the loss
 
+  // The minor version of the format its ops need (0: v1, 1: 1.1).
+  int minor_version() const;
   // Index of the layer with that name, or -1.
   int find_layer(std::string_view layer_name) const;
   bool operator==(const NetSpec&) const;

@@ -118,7 +118,37 @@ class ObjectReader {
   std::string where_;
 };
 
-Layer parse_layer(const json& j, size_t position, const std::string& source) {
+// The minor version a file declares: "netspec": 1 is v1 (minor 0), "netspec": "1.1" is 1.1.
+int parse_version(const ObjectReader& top) {
+  if (!top.has("netspec")) top.fail("netspec", "is missing: not a NetSpec file");
+  const json& v = top.get("netspec");
+  const std::string newest = std::to_string(kNetSpecVersion) + "." + std::to_string(kNetSpecMinorVersion);
+  if (v.is_number_integer()) {
+    const int64_t major = top.integer("netspec");
+    if (major == kNetSpecVersion) return 0;
+    if (major > kNetSpecVersion)
+      top.fail("netspec", "format version " + std::to_string(major) +
+                              " is newer than this reader understands (" + newest + ")");
+    top.fail("netspec", "unknown format version " + std::to_string(major));
+  }
+  if (!v.is_string())
+    top.fail("netspec", "must be 1 or \"" + newest + "\", got " + type_name(v));
+  const std::string text = v.get<std::string>();
+  const size_t dot = text.find('.');
+  auto number = [&](const std::string& part) -> int64_t {
+    if (part.empty() || part.size() > 6 || part.find_first_not_of("0123456789") != std::string::npos)
+      top.fail("netspec", "\"" + text + "\" is not a version (\"" + newest + "\")");
+    return std::stoll(part);
+  };
+  const int64_t major = number(text.substr(0, dot));
+  const int64_t minor = dot == std::string::npos ? 0 : number(text.substr(dot + 1));
+  if (major > kNetSpecVersion || (major == kNetSpecVersion && minor > kNetSpecMinorVersion))
+    top.fail("netspec", "format version " + text + " is newer than this reader understands (" + newest + ")");
+  if (major != kNetSpecVersion) top.fail("netspec", "unknown format version " + text);
+  return static_cast<int>(minor);
+}
+
+Layer parse_layer(const json& j, size_t position, const std::string& source, int minor) {
   Layer layer;
   std::string where = "layer #" + std::to_string(position);
   {
@@ -131,6 +161,9 @@ Layer parse_layer(const json& j, size_t position, const std::string& source) {
   const std::string op = r.string("op");
   const std::optional<Op> parsed = op_from_name(op);
   if (!parsed) r.fail("op", "unknown op " + in_quotes(op));
+  if (op_minor_version(*parsed) > minor)
+    r.fail("op", "op " + in_quotes(op) + " is NetSpec 1." + std::to_string(op_minor_version(*parsed)) +
+                     ": the file must say \"netspec\": \"1." + std::to_string(op_minor_version(*parsed)) + "\"");
   layer.op = *parsed;
 
   const json& inputs = r.get("inputs");
@@ -167,8 +200,37 @@ Layer parse_layer(const json& j, size_t position, const std::string& source) {
       break;
     case Op::kRelu:
     case Op::kRelu6:
+    case Op::kSilu:
+    case Op::kHardswish:
+    case Op::kHardsigmoid:
       r.only({"name", "op", "inputs", "inplace"}, "attribute of " + op);
       layer.attrs = ActivationAttrs{r.boolean("inplace", false)};
+      break;
+    case Op::kSigmoid:
+    case Op::kGelu:
+      // PyTorch has no in-place form of these modules.
+      r.only({"name", "op", "inputs"}, "attribute of " + op);
+      layer.attrs = ActivationAttrs{};
+      break;
+    case Op::kScale:
+      r.only({"name", "op", "inputs", "channels"}, "attribute of scale");
+      layer.attrs = ChannelAttrs{r.integer("channels"), ChannelAttrs{}.eps};
+      break;
+    case Op::kLayerNorm2d:
+      r.only({"name", "op", "inputs", "channels", "eps"}, "attribute of layernorm2d");
+      layer.attrs = ChannelAttrs{r.integer("channels"), r.number("eps", ChannelAttrs{}.eps)};
+      break;
+    case Op::kChannelShuffle:
+      r.only({"name", "op", "inputs", "groups"}, "attribute of channel_shuffle");
+      layer.attrs = ChannelShuffleAttrs{r.integer("groups")};
+      break;
+    case Op::kSlice:
+      r.only({"name", "op", "inputs", "start", "end"}, "attribute of slice");
+      layer.attrs = SliceAttrs{r.integer("start"), r.integer("end")};
+      break;
+    case Op::kDropPath:
+      r.only({"name", "op", "inputs", "p"}, "attribute of drop_path");
+      layer.attrs = DropoutAttrs{r.number("p", 0.0)};
       break;
     case Op::kMaxPool2d:
     case Op::kAvgPool2d: {
@@ -192,6 +254,8 @@ Layer parse_layer(const json& j, size_t position, const std::string& source) {
     case Op::kAdd:
     case Op::kConcat:
     case Op::kFlatten:
+    case Op::kMul:
+    case Op::kIdentity:
       r.only({"name", "op", "inputs"}, "attribute of " + op);
       layer.attrs = std::monostate{};
       break;
@@ -240,7 +304,25 @@ nlohmann::ordered_json layer_json(const Layer& l) {
       j["bias"] = l.linear().bias;
       break;
     case Op::kRelu:
-    case Op::kRelu6: j["inplace"] = l.activation().inplace; break;
+    case Op::kRelu6:
+    case Op::kSilu:
+    case Op::kHardswish:
+    case Op::kHardsigmoid: j["inplace"] = l.activation().inplace; break;
+    case Op::kScale:
+      j["channels"] = l.channel().channels;
+      // Not scale's attribute: written only where a spec holds one, so that reading refuses it.
+      if (l.channel().eps != ChannelAttrs{}.eps) j["eps"] = l.channel().eps;
+      break;
+    case Op::kLayerNorm2d:
+      j["channels"] = l.channel().channels;
+      j["eps"] = l.channel().eps;
+      break;
+    case Op::kChannelShuffle: j["groups"] = l.shuffle().groups; break;
+    case Op::kSlice:
+      j["start"] = l.slice().start;
+      j["end"] = l.slice().end;
+      break;
+    case Op::kDropPath: j["p"] = l.dropout().p; break;
     case Op::kMaxPool2d:
     case Op::kAvgPool2d:
       j["kernel"] = pair_json(l.pool().kernel);
@@ -250,9 +332,16 @@ nlohmann::ordered_json layer_json(const Layer& l) {
       break;
     case Op::kAdaptiveAvgPool2d: j["output_size"] = pair_json(l.adaptive_pool().output_size); break;
     case Op::kDropout: j["p"] = l.dropout().p; break;
+    case Op::kSigmoid:
+    case Op::kGelu:
+      // No in-place form: written only where a spec asks for one, so that reading refuses it.
+      if (l.activation().inplace) j["inplace"] = true;
+      break;
     case Op::kAdd:
     case Op::kConcat:
-    case Op::kFlatten: break;
+    case Op::kFlatten:
+    case Op::kMul:
+    case Op::kIdentity: break;
   }
   return j;
 }
@@ -282,14 +371,7 @@ NetSpec parse_netspec(const std::string& json_text, const std::string& source) {
     throw InputError(source, "", "not valid JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
   const ObjectReader top(doc, source, "");
-  if (!top.has("netspec")) top.fail("netspec", "is missing: not a NetSpec file");
-  const int64_t version = top.integer("netspec");
-  if (version > kNetSpecVersion)
-    top.fail("netspec", "format version " + std::to_string(version) +
-                            " is newer than this reader understands (" +
-                            std::to_string(kNetSpecVersion) + ")");
-  if (version != kNetSpecVersion)
-    top.fail("netspec", "unknown format version " + std::to_string(version));
+  const int minor = parse_version(top);
   top.only({"netspec", "name", "input", "classes", "layers", "output"}, "field");
 
   NetSpec spec;
@@ -303,7 +385,7 @@ NetSpec parse_netspec(const std::string& json_text, const std::string& source) {
   const json& layers = top.get("layers");
   if (!layers.is_array()) top.fail("layers", "must be a list, got " + type_name(layers));
   spec.layers.reserve(layers.size());
-  for (size_t i = 0; i < layers.size(); ++i) spec.layers.push_back(parse_layer(layers[i], i, source));
+  for (size_t i = 0; i < layers.size(); ++i) spec.layers.push_back(parse_layer(layers[i], i, source, minor));
   spec.output = top.string("output");
   infer_shapes(spec, source);
   return spec;
@@ -326,7 +408,11 @@ NetSpec read_netspec(const std::string& path) {
 std::string netspec_to_json(const NetSpec& spec) {
   // ordered_json keeps the reading order of a hand-written file: header, layers, output.
   nlohmann::ordered_json j;
-  j["netspec"] = kNetSpecVersion;
+  // A file is v1 unless it uses an op of a later minor version.
+  if (const int minor = spec.minor_version(); minor == 0)
+    j["netspec"] = kNetSpecVersion;
+  else
+    j["netspec"] = std::to_string(kNetSpecVersion) + "." + std::to_string(minor);
   j["name"] = spec.name;
   j["input"] = {{"channels", spec.input.channels},
                 {"height", spec.input.height},

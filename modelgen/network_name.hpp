@@ -21,7 +21,7 @@
 namespace p4s::modelgen {
 
 inline constexpr int kMaxPrunePercent = 95;
-// Longer than any built-in network's name (at most 55 characters today); longer text is
+// Longer than any built-in network's name (at most 58 characters today); longer text is
 // refused before it is split, so absurd input costs nothing.
 inline constexpr size_t kMaxNetworkNameLength = 96;
 

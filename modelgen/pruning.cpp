@@ -30,7 +30,7 @@ RandomChannelPruner::RandomChannelPruner(NetSpec base)
     } else if (layer.op == Op::kLinear) {
       t.bias = layer.linear().bias;
       t.out_group = groups_.outputs[i].front().group;
-    } else if (layer.op != Op::kBatchNorm2d) {
+    } else if (layer.op != Op::kBatchNorm2d && layer.op != Op::kLayerNorm2d && layer.op != Op::kScale) {
       continue;  // no parameters
     }
     const int index = static_cast<int>(terms_.size());
@@ -74,7 +74,9 @@ int64_t RandomChannelPruner::in_size(const std::vector<ChannelSegment>& in,
 int64_t RandomChannelPruner::term_params(const Term& t, const std::vector<int64_t>& channels) const {
   const int64_t in = in_size(t.in, channels);
   switch (t.op) {
-    case Op::kBatchNorm2d: return 2 * in;
+    case Op::kBatchNorm2d:
+    case Op::kLayerNorm2d: return 2 * in;
+    case Op::kScale: return in;
     case Op::kLinear: {
       const int64_t out = channels[static_cast<size_t>(t.out_group)];
       return in * out + (t.bias ? out : 0);
@@ -94,6 +96,11 @@ int64_t RandomChannelPruner::min_params() const {
   int64_t total = 0;
   for (const Term& t : terms_) total += term_params(t, channels);
   return total;
+}
+
+int RandomChannelPruner::highest_level() const {
+  if (params_ == 0) return 0;
+  return static_cast<int>(std::min<int64_t>(kMaxPrunePercent, 100 * (params_ - min_params()) / params_));
 }
 
 NetSpec RandomChannelPruner::with_channels(const std::vector<int64_t>& channels, std::string name) const {
@@ -118,6 +125,8 @@ NetSpec RandomChannelPruner::with_channels(const std::vector<int64_t>& channels,
       if (depthwise) a.groups = a.in_channels;
     } else if (layer.op == Op::kBatchNorm2d) {
       layer.batchnorm().features = in_size(in, channels);
+    } else if (layer.op == Op::kLayerNorm2d || layer.op == Op::kScale) {
+      layer.channel().channels = in_size(in, channels);
     } else if (layer.op == Op::kLinear) {
       layer.linear().in_features = in_size(in, channels);
       layer.linear().out_features = in_size(own, channels);

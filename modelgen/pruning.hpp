@@ -59,6 +59,9 @@ class RandomChannelPruner {
   int64_t params() const { return params_; }
   // Parameters left when every prunable group is down to kMinChannels.
   int64_t min_params() const;
+  // The highest level (at most kMaxPrunePercent) prune() reaches: frozen channel groups
+  // (grouped convolutions, channel shuffles and slices) keep their parameters.
+  int highest_level() const;
 
   // The network with at least `level_percent` (0..95) of its parameters removed, named `name`.
   // Level 0 gives the unpruned network. Throws PruneError when the level cannot be reached (a

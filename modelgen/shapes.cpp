@@ -122,12 +122,77 @@ LayerShape infer_layer(const Checker& c, const Layer& layer, const std::vector<T
     }
     case Op::kRelu:
     case Op::kRelu6:
+    case Op::kSilu:
+    case Op::kHardswish:
+    case Op::kHardsigmoid:
+    case Op::kSigmoid:
+    case Op::kGelu:
+    case Op::kIdentity:
+      if (is_activation(layer.op) && layer.activation().inplace && !has_inplace_form(layer.op))
+        c.fail("op " + std::string(op_name(layer.op)) + " has no in-place form");
       s.out = in;
       break;
-    case Op::kDropout: {
+    case Op::kDropout:
+    case Op::kDropPath: {
       const double p = layer.dropout().p;
       if (!(p >= 0.0 && p <= 1.0)) c.fail("p must be within [0, 1], got " + std::to_string(p));
       s.out = in;
+      break;
+    }
+    case Op::kMul: {
+      if (ins.size() != 2) c.fail("mul takes two inputs, got " + std::to_string(ins.size()));
+      // Same shapes, or a per-channel [C, 1, 1] factor broadcast over [C, H, W]
+      // (squeeze-excitation's scale), either way round.
+      const TensorShape& a = ins[0];
+      const TensorShape& b = ins[1];
+      auto per_channel_of = [](const TensorShape& f, const TensorShape& x) {
+        return !f.flat && !x.flat && f.height == 1 && f.width == 1 && f.channels == x.channels;
+      };
+      if (a == b || per_channel_of(b, a)) {
+        s.out = a;
+      } else if (per_channel_of(a, b)) {
+        s.out = b;
+      } else {
+        c.fail("mul needs inputs of one shape or a [C, 1, 1] factor of a [C, H, W] input, got " +
+               a.str() + " and " + b.str());
+      }
+      break;
+    }
+    case Op::kScale:
+    case Op::kLayerNorm2d: {
+      const ChannelAttrs& a = layer.channel();
+      c.spatial_input(in);
+      c.positive("channels", a.channels);
+      if (a.channels != in.channels)
+        c.fail("channels " + std::to_string(a.channels) + " does not match its input's " +
+               std::to_string(in.channels) + " channels");
+      if (layer.op == Op::kLayerNorm2d && !(a.eps > 0.0))
+        c.fail("eps must be positive, got " + std::to_string(a.eps));
+      s.out = in;
+      s.params = layer.op == Op::kScale ? a.channels : 2 * a.channels;
+      break;
+    }
+    case Op::kChannelShuffle: {
+      const int64_t g = layer.shuffle().groups;
+      c.spatial_input(in);
+      c.positive("groups", g);
+      if (in.channels % g != 0)
+        c.fail("groups " + std::to_string(g) + " does not divide its input's " +
+               std::to_string(in.channels) + " channels");
+      s.out = in;
+      break;
+    }
+    case Op::kSlice: {
+      const SliceAttrs& a = layer.slice();
+      c.spatial_input(in);
+      c.non_negative("start", a.start);
+      c.positive("end", a.end);
+      if (a.start >= a.end || a.end > in.channels)
+        c.fail("channels [" + std::to_string(a.start) + ", " + std::to_string(a.end) +
+               ") are not a non-empty range of its input's " + std::to_string(in.channels) +
+               " channels");
+      s.out = in;
+      s.out.channels = a.end - a.start;
       break;
     }
     case Op::kMaxPool2d:
@@ -177,7 +242,7 @@ LayerShape infer_layer(const Checker& c, const Layer& layer, const std::vector<T
       s.out = TensorShape{in.numel(), 1, 1, true};
       break;
   }
-  if (layer.op != Op::kAdd && layer.op != Op::kConcat && ins.size() != 1)
+  if (layer.op != Op::kAdd && layer.op != Op::kConcat && layer.op != Op::kMul && ins.size() != 1)
     c.fail(std::string(op_name(layer.op)) + " takes one input, got " + std::to_string(ins.size()));
   return s;
 }

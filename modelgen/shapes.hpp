@@ -1,4 +1,4 @@
-// Validation and shape inference of a NetSpec. Shapes are per sample: every op in NetSpec v1
+// Validation and shape inference of a NetSpec. Shapes are per sample: every op of NetSpec 1.1
 // treats samples independently, so a batch of N multiplies every tensor by N.
 #pragma once
 
@@ -54,7 +54,7 @@ struct ShapedNet {
   int64_t training_flops(int64_t batch) const;
 };
 
-// Checks every rule of NetSpec v1 and infers shapes. Throws InputError naming `source`,
+// Checks every rule of NetSpec 1.1 and infers shapes. Throws InputError naming `source`,
 // the layer or field, and the problem. Size limits keep every product inside int64.
 ShapedNet infer_shapes(const NetSpec& spec, const std::string& source = "<netspec>");
 

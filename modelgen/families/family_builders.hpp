@@ -42,5 +42,20 @@ NetSpec build_vgg11bn(const FamilySpec& spec);
 NetSpec build_vgg16(const FamilySpec& spec);
 NetSpec build_vgg16bn(const FamilySpec& spec);
 NetSpec build_mnasnet1_0(const FamilySpec& spec);
+NetSpec build_mobilenetv3small(const FamilySpec& spec);
+NetSpec build_mobilenetv3large(const FamilySpec& spec);
+NetSpec build_efficientnetb0(const FamilySpec& spec);
+NetSpec build_efficientnetb1(const FamilySpec& spec);
+NetSpec build_efficientnetb2(const FamilySpec& spec);
+NetSpec build_efficientnetb3(const FamilySpec& spec);
+NetSpec build_shufflenetv2x0_5(const FamilySpec& spec);
+NetSpec build_shufflenetv2x1_0(const FamilySpec& spec);
+NetSpec build_shufflenetv2x1_5(const FamilySpec& spec);
+NetSpec build_shufflenetv2x2_0(const FamilySpec& spec);
+NetSpec build_regnety400mf(const FamilySpec& spec);
+NetSpec build_regnety800mf(const FamilySpec& spec);
+NetSpec build_regnety1_6gf(const FamilySpec& spec);
+NetSpec build_convnexttiny(const FamilySpec& spec);
+NetSpec build_densenet121(const FamilySpec& spec);
 
 }  // namespace p4s::modelgen

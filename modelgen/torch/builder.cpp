@@ -4,12 +4,20 @@
 #include <ATen/ops/avg_pool2d.h>
 #include <ATen/ops/cat.h>
 #include <ATen/ops/dropout.h>
+#include <ATen/ops/gelu.h>
+#include <ATen/ops/hardsigmoid.h>
+#include <ATen/ops/hardswish.h>
 #include <ATen/ops/hardtanh.h>
+#include <ATen/ops/layer_norm.h>
 #include <ATen/ops/max_pool2d.h>
 #include <ATen/ops/relu.h>
+#include <ATen/ops/sigmoid.h>
+#include <ATen/ops/silu.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/csrc/autograd/custom_function.h>
+#include <torch/types.h>
 
 #include <set>
 #include <utility>
@@ -33,6 +41,64 @@ std::string module_name(const std::string& layer_name, size_t index, std::set<st
   }
   return name;
 }
+
+// An element-wise activation, in place on its input when asked (a second handle on the same
+// tensor, as PyTorch's inplace=True modules return it).
+template <typename OutOfPlace, typename InPlace>
+std::function<torch::Tensor(const std::vector<torch::Tensor>&, bool)> activation(bool inplace, OutOfPlace f,
+                                                                                 InPlace f_) {
+  if (inplace)
+    return [f_](const std::vector<torch::Tensor>& in, bool) {
+      torch::Tensor x = in[0];
+      f_(x);
+      return x;
+    };
+  return [f](const std::vector<torch::Tensor>& in, bool) { return f(in[0]); };
+}
+
+// ConvNeXt's layer scale: a learned factor per channel, [C, 1, 1], initialised as ConvNeXt
+// does (1e-6), multiplied in front of its input.
+class ScaleImpl : public torch::nn::Module {
+ public:
+  explicit ScaleImpl(int64_t channels)
+      : weight_(register_parameter("weight", torch::full({channels, 1, 1}, 1e-6))) {}
+  torch::Tensor forward(const torch::Tensor& x) { return weight_ * x; }
+
+ private:
+  torch::Tensor weight_;
+};
+
+// The identity, whose backward makes the gradient contiguous: layer norm over channels
+// computes its input's gradient channels-last, which every op before it would otherwise
+// receive in that layout and copy (or take other kernels) in its own way.
+struct ContiguousGrad : public torch::autograd::Function<ContiguousGrad> {
+  static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& x) { return x; }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext*,
+                                                 torch::autograd::variable_list grads) {
+    return {grads[0].contiguous()};
+  }
+};
+
+// Layer norm over the channels at each position (ConvNeXt's LayerNorm2d: permute to NHWC,
+// layer_norm over the last dimension, permute back), its result made contiguous again so
+// that the layers after it see NCHW tensors as everywhere else, and its input's gradient too.
+class LayerNorm2dImpl : public torch::nn::Module {
+ public:
+  LayerNorm2dImpl(int64_t channels, double eps)
+      : eps_(eps),
+        weight_(register_parameter("weight", torch::ones({channels}))),
+        bias_(register_parameter("bias", torch::zeros({channels}))) {}
+  torch::Tensor forward(const torch::Tensor& x) {
+    const torch::Tensor y =
+        at::layer_norm(ContiguousGrad::apply(x).permute({0, 2, 3, 1}), {weight_.size(0)}, weight_, bias_, eps_);
+    return y.permute({0, 3, 1, 2}).contiguous();
+  }
+
+ private:
+  double eps_;
+  torch::Tensor weight_;
+  torch::Tensor bias_;
+};
 
 }  // namespace
 
@@ -87,6 +153,75 @@ LayerRunner::LayerRunner(const modelgen::Layer& layer) : op_(layer.op) {
         };
       else
         run_ = [](const std::vector<torch::Tensor>& in, bool) { return at::hardtanh(in[0], 0, 6); };
+      break;
+    case Op::kSilu:
+      run_ = activation(layer.activation().inplace, [](const torch::Tensor& x) { return at::silu(x); },
+                        [](torch::Tensor& x) { at::silu_(x); });
+      break;
+    case Op::kHardswish:
+      run_ = activation(layer.activation().inplace, [](const torch::Tensor& x) { return at::hardswish(x); },
+                        [](torch::Tensor& x) { at::hardswish_(x); });
+      break;
+    case Op::kHardsigmoid:
+      run_ = activation(layer.activation().inplace, [](const torch::Tensor& x) { return at::hardsigmoid(x); },
+                        [](torch::Tensor& x) { at::hardsigmoid_(x); });
+      break;
+    case Op::kSigmoid:
+      run_ = [](const std::vector<torch::Tensor>& in, bool) { return at::sigmoid(in[0]); };
+      break;
+    case Op::kGelu:
+      run_ = [](const std::vector<torch::Tensor>& in, bool) { return at::gelu(in[0]); };
+      break;
+    case Op::kMul:
+      // Broadcasting a [N, C, 1, 1] factor as squeeze-excitation does.
+      run_ = [](const std::vector<torch::Tensor>& in, bool) { return in[0].mul(in[1]); };
+      break;
+    case Op::kScale: {
+      auto scale = std::make_shared<ScaleImpl>(layer.channel().channels);
+      module_ = scale;
+      run_ = [scale](const std::vector<torch::Tensor>& in, bool) { return scale->forward(in[0]); };
+      break;
+    }
+    case Op::kLayerNorm2d: {
+      auto norm = std::make_shared<LayerNorm2dImpl>(layer.channel().channels, layer.channel().eps);
+      module_ = norm;
+      run_ = [norm](const std::vector<torch::Tensor>& in, bool) { return norm->forward(in[0]); };
+      break;
+    }
+    case Op::kChannelShuffle: {
+      // ShuffleNetV2's channel_shuffle: view as [N, g, C/g, H, W], swap the two channel
+      // dimensions into a contiguous copy, view as [N, C, H, W] again. (reshape: the same
+      // view, and a copy first where the input is a slice, which cannot be viewed so.)
+      const int64_t g = layer.shuffle().groups;
+      run_ = [g](const std::vector<torch::Tensor>& in, bool) {
+        const torch::Tensor& x = in[0];
+        const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+        return x.reshape({n, g, c / g, h, w}).transpose(1, 2).contiguous().view({n, c, h, w});
+      };
+      break;
+    }
+    case Op::kSlice: {
+      const modelgen::SliceAttrs a = layer.slice();
+      run_ = [a](const std::vector<torch::Tensor>& in, bool) { return in[0].narrow(1, a.start, a.end - a.start); };
+      break;
+    }
+    case Op::kDropPath: {
+      // torchvision's stochastic_depth(mode="row"): each sample kept with 1 - p, scaled by
+      // 1 / (1 - p); nothing in eval mode or with p = 0.
+      const double p = layer.dropout().p;
+      run_ = [p](const std::vector<torch::Tensor>& in, bool training) {
+        const torch::Tensor& x = in[0];
+        if (!training || p == 0.0) return x;
+        std::vector<int64_t> size(static_cast<size_t>(x.dim()), 1);
+        size[0] = x.size(0);
+        torch::Tensor noise = torch::empty(size, x.options()).bernoulli_(1.0 - p);
+        if (p < 1.0) noise.div_(1.0 - p);
+        return x * noise;
+      };
+      break;
+    }
+    case Op::kIdentity:
+      run_ = [](const std::vector<torch::Tensor>& in, bool) { return in[0]; };
       break;
     case Op::kMaxPool2d: {
       const modelgen::Pool2dAttrs a = layer.pool();

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -25,6 +26,19 @@
 
 namespace p4s::modelgen_torch {
 namespace {
+
+// The p of stochastic depth from the survival rate 1 - p it draws with. 1 - s does not give p
+// back exactly (1 - (1 - 0.2) is 0.19999999999999996): the shortest decimal whose survival
+// rate is s, which is p itself for the p people write; any other p is off by an ulp or so.
+double drop_probability(double survival) {
+  for (int digits = 1; digits <= 17; ++digits) {
+    const double scale = std::pow(10.0, digits);
+    const double p = std::round((1.0 - survival) * scale) / scale;
+    if (1.0 - p == survival) return p;
+  }
+  return 1.0 - survival;
+}
+
 
 using c10::IValue;
 using modelgen::Hw;
@@ -63,11 +77,43 @@ std::string location(const Node* n, const std::string& module_path) {
   return where;
 }
 
+// How an activation's dimensions stand, for the op sequences that NetSpec says as one layer
+// (ConvNeXt's channels-last stretch between two permutes; ShuffleNet's view, transpose, view).
+enum class Layout {
+  kNchw,      // [N, C, H, W] or flat [N, F]: what NetSpec's layers give
+  kNhwc,      // [N, H, W, C]: permute(0, 2, 3, 1) of a kNchw activation
+  kGrouped,   // [N, g, C/g, H, W]: a channel shuffle's first view
+  kShuffled,  // [N, C/g, g, H, W]: a kGrouped one with its two channel dimensions swapped
+};
+
 // What the walk knows of a tensor of the network's activations.
 struct Activation {
   int layer = -1;         // the layer that made it; -1: the network's input
-  bool poisoned = false;  // made by (or from) an op outside NetSpec v1
+  bool poisoned = false;  // made by (or from) an op outside NetSpec
+  Layout layout = Layout::kNchw;
+  int64_t groups = 0;  // g of kGrouped and kShuffled
 };
+
+// Why an op cannot take an activation laid out as `layout`.
+std::string layout_problem(Layout layout) {
+  if (layout == Layout::kNhwc)
+    return "an op on a channels-last (permuted) activation, where NetSpec says layer norm, linear, activations, "
+           "dropout and scale";
+  return "an op on a channel-grouped 5-d view other than a channel shuffle's transpose(1, 2) and view back";
+}
+
+// The integers of an int list or of a tuple of ints (TorchScript keeps a module's tuple
+// attributes, e.g. LayerNorm's normalized_shape, as tuples).
+std::optional<std::vector<int64_t>> ints_of(const IValue& v) {
+  if (v.isIntList()) return v.toIntVector();
+  if (!v.isTuple()) return std::nullopt;
+  std::vector<int64_t> out;
+  for (const IValue& e : v.toTupleRef().elements()) {
+    if (!e.isInt()) return std::nullopt;
+    out.push_back(e.toInt());
+  }
+  return out;
+}
 
 // A layer of the imported network and the real tensor it gave, for the final check.
 struct ImportedLayer {
@@ -75,7 +121,7 @@ struct ImportedLayer {
   std::optional<std::vector<int64_t>> real_sizes;  // absent for layers without a tensor of their own
 };
 
-// An op on activations that NetSpec v1 cannot say; `reason` adds why, when the op itself is
+// An op on activations that NetSpec cannot say; `reason` adds why, when the op itself is
 // known (e.g. a batch norm without affine parameters).
 struct Unsupported {
   std::string reason;
@@ -166,7 +212,9 @@ class Importer {
 
     if (!unsupported_.empty()) {
       std::string msg = std::to_string(unsupported_.size()) +
-                        (unsupported_.size() == 1 ? " op is" : " ops are") + " outside NetSpec v1: ";
+                        (unsupported_.size() == 1 ? " op is" : " ops are") + " outside NetSpec " +
+                        std::to_string(modelgen::kNetSpecVersion) + "." +
+                        std::to_string(modelgen::kNetSpecMinorVersion) + ": ";
       for (size_t i = 0; i < unsupported_.size(); ++i) msg += (i ? "; " : "") + unsupported_[i];
       fail(msg);
     }
@@ -207,7 +255,7 @@ class Importer {
     }
   }
   // Marks every tensor inside v as `a`: only those that are not activations yet, or, with
-  // `overwrite`, all of them (an op outside NetSpec v1 that changed its input in place).
+  // `overwrite`, all of them (an op outside NetSpec that changed its input in place).
   void mark(const IValue& v, Activation a, bool overwrite = false) {
     if (v.isTensor()) {
       if (v.toTensor().defined() && (overwrite || !act_of(v))) keep(v.toTensor(), a);
@@ -247,12 +295,32 @@ class Importer {
     return f.leaf ? f.module_path : f.module_path + "." + op_base;
   }
 
+  // Marks every tensor inside v as downstream of an op outside NetSpec, keeping what its
+  // mapper said of its layout.
+  void poison(const IValue& v) {
+    if (v.isTensor()) {
+      if (!v.toTensor().defined()) return;
+      const auto it = acts_.find(v.toTensor().unsafeGetTensorImpl());
+      if (it != acts_.end())
+        it->second.poisoned = true;
+      else
+        keep(v.toTensor(), Activation{-1, true});
+    } else if (v.isTensorList()) {
+      for (const at::Tensor& t : v.toTensorVector()) poison(IValue(t));
+    } else if (v.isList()) {
+      for (const IValue& e : v.toListRef()) poison(e);
+    } else if (v.isTuple()) {
+      for (const IValue& e : v.toTupleRef().elements()) poison(e);
+    }
+  }
+
   // Adds a layer made from `inputs` whose output is `out` (null when no tensor of its own
-  // exists); returns its index. In a dry run, only marks `out` as made outside NetSpec v1.
+  // exists), laid out as `layout` (a layer on a channels-last activation gives one too);
+  // returns its index. In a dry run, only marks `out` as made outside NetSpec.
   int add_layer(Op op, LayerAttrs attrs, const std::vector<int>& inputs, std::string name,
-                const at::Tensor* out) {
+                const at::Tensor* out, Layout layout = Layout::kNchw) {
     if (dry_run_) {
-      if (out) mark(IValue(*out), Activation{-1, true});
+      if (out) mark(IValue(*out), Activation{-1, true, layout});
       return -1;
     }
     ImportedLayer l;
@@ -261,11 +329,17 @@ class Importer {
     l.layer.attrs = std::move(attrs);
     for (int i : inputs)
       l.layer.inputs.push_back(i < 0 ? std::string(modelgen::kInputName) : layers_[static_cast<size_t>(i)].layer.name);
-    if (out) l.real_sizes = out->sizes().vec();
+    if (out) {
+      l.real_sizes = out->sizes().vec();
+      if (layout == Layout::kNhwc && out->dim() == 4) {  // checked against NetSpec's NCHW shapes
+        const std::vector<int64_t>& s = *l.real_sizes;
+        l.real_sizes = std::vector<int64_t>{s[0], s[3], s[1], s[2]};
+      }
+    }
     layers_.push_back(std::move(l));
     const int index = static_cast<int>(layers_.size()) - 1;
     if (out) {
-      acts_[out->unsafeGetTensorImpl()] = Activation{index, false};
+      acts_[out->unsafeGetTensorImpl()] = Activation{index, false, layout};
       alive_.push_back(*out);
     }
     return index;
@@ -444,6 +518,7 @@ class Importer {
     const std::vector<IValue> out = execute(n, f, in);
     bind_outputs(n, f, out);
     if (acts.empty()) {
+      track_noise(kind, in, out);
       // Not on activations: parameter bookkeeping, or a parameter reshaped for use (W.t()),
       // which keeps the parameter's path for naming the layer that uses it.
       for (const IValue& v : in)
@@ -467,30 +542,51 @@ class Importer {
         for (const IValue& o : out) mark(o, *acts.front());
       return;
     }
-    // Downstream of an op outside NetSpec v1, an op is still checked (so that the error lists
+    // Downstream of an op outside NetSpec, an op is still checked (so that the error lists
     // every such op), but makes no layer.
     dry_run_ = poisoned;
-    const std::optional<Unsupported> problem = map_op(f, kind, in, out);
+    const std::optional<Unsupported> problem = map_op(f, kind, in, out, acts);
     dry_run_ = false;
-    if (problem)
+    if (problem) {
       unsupported_.push_back(kind + location(n, f.module_path) +
                              (problem->reason.empty() ? "" : " (" + problem->reason + ")"));
-    if (problem || poisoned)
       for (const IValue& o : out) mark(o, Activation{-1, true}, /*overwrite=*/true);
+    } else if (poisoned) {
+      for (const IValue& o : out) poison(o);
+    }
   }
 
-  // ---- the ops of NetSpec v1 ----
+  // Stochastic depth's noise, which touches no activation until it multiplies one:
+  // bernoulli(_) with probability 1 - p of keeping a sample, then perhaps div(_) by it.
+  void track_noise(const std::string& kind, const std::vector<IValue>& in, const std::vector<IValue>& out) {
+    if (out.empty() || !out[0].isTensor() || !out[0].toTensor().defined() || in.size() < 2) return;
+    const at::Tensor& result = out[0].toTensor();
+    if ((kind == "aten::bernoulli_" || kind == "aten::bernoulli") && in[1].isDouble()) {
+      noise_[result.unsafeGetTensorImpl()] = in[1].toDouble();
+      alive_.push_back(result);
+    } else if ((kind == "aten::div_" || kind == "aten::div") && in[0].isTensor()) {
+      const auto it = noise_.find(in[0].toTensor().unsafeGetTensorImpl());
+      if (it == noise_.end()) return;
+      noise_[result.unsafeGetTensorImpl()] = it->second;
+      alive_.push_back(result);
+    }
+  }
+
+  // ---- the ops of NetSpec ----
 
   // The layer behind an activation argument, or nullopt when the argument is not one. In a
-  // dry run, an activation made by an op outside NetSpec v1 stands for a layer (-1).
+  // dry run, an activation made by an op outside NetSpec stands for a layer (-1).
   std::optional<int> layer_of(const IValue& v) const {
     const Activation* a = act_of(v);
     if (!a) return std::nullopt;
     if (a->poisoned) return dry_run_ ? std::optional<int>(-1) : std::nullopt;
     return a->layer;
   }
-  // The op's output is its input, unchanged (a flatten of what is flat already).
-  void alias(const IValue& out, int layer) { mark(out, Activation{layer, dry_run_}); }
+  // The op's output is its input, unchanged (a flatten of what is flat already), perhaps
+  // laid out otherwise (a permute).
+  void alias(const IValue& out, int layer, Layout layout = Layout::kNchw, int64_t groups = 0) {
+    mark(out, Activation{layer, dry_run_, layout, groups});
+  }
   static bool is_weight(const IValue& v) { return v.isTensor() && v.toTensor().defined(); }
 
   // One op on activations, as the mappers of its family see it.
@@ -504,52 +600,88 @@ class Importer {
     bool has_x;
     int x;
     int64_t x_dim;  // -1 when the first argument is not an activation
+    Layout x_layout;
+    int64_t x_groups;
   };
   using OpMapper = std::optional<Unsupported> (Importer::*)(const OpCall&);
+  struct MapperEntry {
+    OpMapper map;
+    bool any_layout;  // the mapper itself checks how its activations are laid out
+  };
 
-  // The mapper of each op kind NetSpec v1 can say, by family.
-  static const std::unordered_map<std::string_view, OpMapper>& op_mappers() {
-    static const std::unordered_map<std::string_view, OpMapper> mappers = {
+  // The mapper of each op kind NetSpec can say, by family; `true`: it takes activations in
+  // any layout (and checks them itself), else only NCHW ones.
+  static const std::unordered_map<std::string_view, MapperEntry>& op_mappers() {
+    static const std::unordered_map<std::string_view, MapperEntry> mappers = {
         // convolution and normalisation
-        {"aten::_convolution", &Importer::map_convolution},
-        {"aten::convolution", &Importer::map_convolution},
-        {"aten::conv2d", &Importer::map_convolution},
-        {"aten::batch_norm", &Importer::map_batch_norm},
+        {"aten::_convolution", {&Importer::map_convolution, false}},
+        {"aten::convolution", {&Importer::map_convolution, false}},
+        {"aten::conv2d", {&Importer::map_convolution, false}},
+        {"aten::batch_norm", {&Importer::map_batch_norm, false}},
+        {"aten::layer_norm", {&Importer::map_layer_norm, true}},
         // matrix products
-        {"aten::linear", &Importer::map_linear},
-        {"aten::addmm", &Importer::map_linear},
-        {"aten::matmul", &Importer::map_linear},
-        {"aten::mm", &Importer::map_linear},
+        {"aten::linear", {&Importer::map_linear, true}},
+        {"aten::addmm", {&Importer::map_linear, false}},
+        {"aten::matmul", {&Importer::map_linear, false}},
+        {"aten::mm", {&Importer::map_linear, false}},
         // activations and dropout
-        {"aten::relu", &Importer::map_relu},
-        {"aten::relu_", &Importer::map_relu},
-        {"aten::relu6", &Importer::map_relu6},
-        {"aten::relu6_", &Importer::map_relu6},
-        {"aten::hardtanh", &Importer::map_relu6},
-        {"aten::hardtanh_", &Importer::map_relu6},
-        {"aten::dropout", &Importer::map_dropout},
-        {"aten::dropout_", &Importer::map_dropout},
+        {"aten::relu", {&Importer::map_activation, true}},
+        {"aten::relu_", {&Importer::map_activation, true}},
+        {"aten::relu6", {&Importer::map_activation, true}},
+        {"aten::relu6_", {&Importer::map_activation, true}},
+        {"aten::hardtanh", {&Importer::map_activation, true}},
+        {"aten::hardtanh_", {&Importer::map_activation, true}},
+        {"aten::silu", {&Importer::map_activation, true}},
+        {"aten::silu_", {&Importer::map_activation, true}},
+        {"aten::hardswish", {&Importer::map_activation, true}},
+        {"aten::hardswish_", {&Importer::map_activation, true}},
+        {"aten::hardsigmoid", {&Importer::map_activation, true}},
+        {"aten::hardsigmoid_", {&Importer::map_activation, true}},
+        {"aten::sigmoid", {&Importer::map_activation, true}},
+        {"aten::sigmoid_", {&Importer::map_activation, true}},
+        {"aten::gelu", {&Importer::map_activation, true}},
+        {"aten::gelu_", {&Importer::map_activation, true}},
+        {"aten::dropout", {&Importer::map_dropout, true}},
+        {"aten::dropout_", {&Importer::map_dropout, true}},
         // pooling
-        {"aten::max_pool2d", &Importer::map_pool},
-        {"aten::avg_pool2d", &Importer::map_pool},
-        {"aten::adaptive_avg_pool2d", &Importer::map_adaptive_pool},
-        {"aten::mean", &Importer::map_mean},
-        // merging branches
-        {"aten::add", &Importer::map_add},
-        {"aten::add_", &Importer::map_add},
-        {"aten::cat", &Importer::map_cat},
+        {"aten::max_pool2d", {&Importer::map_pool, false}},
+        {"aten::avg_pool2d", {&Importer::map_pool, false}},
+        {"aten::adaptive_avg_pool2d", {&Importer::map_adaptive_pool, false}},
+        {"aten::mean", {&Importer::map_mean, false}},
+        // merging branches and products
+        {"aten::add", {&Importer::map_add, false}},
+        {"aten::add_", {&Importer::map_add, false}},
+        {"aten::cat", {&Importer::map_cat, false}},
+        {"aten::mul", {&Importer::map_mul, true}},
+        // channel ranges
+        {"aten::slice", {&Importer::map_slice, false}},
+        {"aten::narrow", {&Importer::map_slice, false}},
+        {"aten::chunk", {&Importer::map_slice, false}},
+        {"aten::unsafe_chunk", {&Importer::map_slice, false}},
+        {"aten::split", {&Importer::map_slice, false}},
+        {"aten::unsafe_split", {&Importer::map_slice, false}},
+        {"aten::split_with_sizes", {&Importer::map_slice, false}},
+        {"aten::unsafe_split_with_sizes", {&Importer::map_slice, false}},
         // shape ops
-        {"aten::flatten", &Importer::map_flatten},
-        {"aten::view", &Importer::map_flatten},
-        {"aten::reshape", &Importer::map_flatten},
+        {"aten::flatten", {&Importer::map_flatten, false}},
+        {"aten::view", {&Importer::map_view, true}},
+        {"aten::reshape", {&Importer::map_view, true}},
+        {"aten::view_as", {&Importer::map_view, true}},
+        {"aten::reshape_as", {&Importer::map_view, true}},
+        {"aten::permute", {&Importer::map_permute, true}},
+        {"aten::transpose", {&Importer::map_transpose, true}},
+        {"aten::channel_shuffle", {&Importer::map_channel_shuffle, false}},
+        {"aten::native_channel_shuffle", {&Importer::map_channel_shuffle, false}},
     };
     return mappers;
   }
 
-  // Maps one op on activations to layers; returns why it cannot be, if it cannot.
+  // Maps one op on activations (`acts`: those among its arguments) to layers; returns why it
+  // cannot be, if it cannot.
   std::optional<Unsupported> map_op(const Frame& f, const std::string& kind, const std::vector<IValue>& in,
-                                    const std::vector<IValue>& out) {
+                                    const std::vector<IValue>& out, const std::vector<const Activation*>& acts) {
     const std::optional<int> first = !in.empty() ? layer_of(in[0]) : std::nullopt;
+    const Activation* first_act = first ? act_of(in[0]) : nullptr;
     const OpCall op{f,
                     kind,
                     in,
@@ -557,13 +689,19 @@ class Importer {
                     !out.empty() && out[0].isTensor() ? &out[0].toTensor() : nullptr,
                     first.has_value(),
                     first.value_or(-1),
-                    first ? in[0].toTensor().dim() : -1};
-    // Every op but these takes an activation first.
-    const bool on_x = kind != "aten::addmm" && kind != "aten::cat" && kind != "aten::add" && kind != "aten::add_";
+                    first ? in[0].toTensor().dim() : -1,
+                    first_act ? first_act->layout : Layout::kNchw,
+                    first_act ? first_act->groups : 0};
+    // Every op but these takes an activation first (a layer scale's parameter may come first).
+    const bool on_x = kind != "aten::addmm" && kind != "aten::cat" && kind != "aten::add" && kind != "aten::add_" &&
+                      kind != "aten::mul";
     if (on_x && !op.has_x) return unsupported("its first argument is not an activation");
     const auto mapper = op_mappers().find(kind);
     if (mapper == op_mappers().end()) return unsupported("");
-    return (this->*mapper->second)(op);
+    if (!mapper->second.any_layout)
+      for (const Activation* a : acts)
+        if (a->layout != Layout::kNchw) return unsupported(layout_problem(a->layout));
+    return (this->*mapper->second.map)(op);
   }
 
   // ---- convolution and normalisation ----
@@ -628,6 +766,23 @@ class Importer {
     return std::nullopt;
   }
 
+  // layer_norm over the channels of a channels-last activation, with affine parameters:
+  // ConvNeXt's LayerNorm2d and its blocks' norm, between two permutes.
+  std::optional<Unsupported> map_layer_norm(const OpCall& op) {
+    const std::vector<IValue>& in = op.in;
+    const std::optional<std::vector<int64_t>> shape = ints_of(in.at(1));
+    if (op.x_layout != Layout::kNhwc || op.x_dim != 4 || !shape || shape->size() != 1)
+      return unsupported("a layer norm other than over the channels of a permuted (channels-last) activation");
+    const int64_t c = in[0].toTensor().size(3);
+    if ((*shape)[0] != c) return unsupported("a layer norm other than over the channels");
+    for (size_t i : {2, 3})
+      if (!is_weight(in.at(i)) || act_of(in[i]) || in[i].toTensor().numel() != c)
+        return unsupported("a layer norm without affine parameters");
+    add_layer(Op::kLayerNorm2d, modelgen::ChannelAttrs{c, in.at(4).toDouble()}, {op.x},
+              layer_name(op.f, "layer_norm", &in[2]), op.result, Layout::kNhwc);
+    return std::nullopt;
+  }
+
   // ---- matrix products ----
 
   // linear, addmm, matmul and mm of a flat activation and a 2-d parameter: a linear layer.
@@ -635,6 +790,8 @@ class Importer {
     const std::vector<IValue>& in = op.in;
     // linear(x, W, b): W [out, in]; addmm(b, x, Wt, beta, alpha) and matmul(x, Wt): Wt [in, out].
     const bool addmm = op.kind == "aten::addmm";
+    if (op.kind == "aten::linear" && op.x_layout == Layout::kNhwc) return map_channels_last_linear(op);
+    if (op.has_x && op.x_layout != Layout::kNchw) return unsupported(layout_problem(op.x_layout));
     const size_t xi = addmm ? 1 : 0, wi = addmm ? 2 : 1;
     const std::optional<int> xl = layer_of(in.at(xi));
     if (!xl || in[xi].toTensor().dim() != 2) return unsupported("a matrix product whose input is not a flat activation");
@@ -661,29 +818,62 @@ class Importer {
     return std::nullopt;
   }
 
+  // linear on a channels-last [N, H, W, C] activation: at each position the same product as
+  // a 1x1 convolution of [N, C, H, W] with the same weight [out, C] and bias (ConvNeXt's
+  // pointwise layers).
+  std::optional<Unsupported> map_channels_last_linear(const OpCall& op) {
+    const std::vector<IValue>& in = op.in;
+    if (op.x_dim != 4) return unsupported("a linear layer on a channels-last activation that is not 4-d");
+    if (!is_weight(in.at(1)) || act_of(in[1]) || in[1].toTensor().dim() != 2)
+      return unsupported("a matrix product with something other than a 2-d parameter");
+    const at::Tensor& w = in[1].toTensor();
+    modelgen::Conv2dAttrs a;
+    a.in_channels = w.size(1);
+    a.out_channels = w.size(0);
+    a.kernel = Hw{1, 1};
+    a.bias = is_weight(in.at(2));
+    if (a.bias && act_of(in[2])) return unsupported("a bias computed from activations");
+    add_layer(Op::kConv2d, a, {op.x}, layer_name(op.f, "linear", &in[1]), op.result, Layout::kNhwc);
+    return std::nullopt;
+  }
+
   // ---- activations and dropout ----
 
-  // relu and relu_.
-  std::optional<Unsupported> map_relu(const OpCall& op) {
-    add_layer(Op::kRelu, modelgen::ActivationAttrs{op.kind == "aten::relu_"}, {op.x}, layer_name(op.f, "relu", nullptr),
-              op.result);
-    return std::nullopt;
-  }
-
-  // relu6, and hardtanh over [0, 6], in place or not.
-  std::optional<Unsupported> map_relu6(const OpCall& op) {
-    if (op.kind == "aten::hardtanh" || op.kind == "aten::hardtanh_")
+  // The element-wise activations: relu(_); relu6(_) and hardtanh(_) over [0, 6]; silu(_),
+  // hardswish(_), hardsigmoid(_) (`_`: in place); sigmoid and exact gelu, which NetSpec has
+  // out of place only. On NCHW or channels-last activations alike.
+  std::optional<Unsupported> map_activation(const OpCall& op) {
+    struct Kind {
+      Op op;
+      const char* base;  // names the layer
+    };
+    static const std::unordered_map<std::string_view, Kind> kinds = {
+        {"relu", {Op::kRelu, "relu"}},           {"relu6", {Op::kRelu6, "relu6"}},
+        {"hardtanh", {Op::kRelu6, "relu6"}},     {"silu", {Op::kSilu, "silu"}},
+        {"hardswish", {Op::kHardswish, "hardswish"}}, {"hardsigmoid", {Op::kHardsigmoid, "hardsigmoid"}},
+        {"sigmoid", {Op::kSigmoid, "sigmoid"}},  {"gelu", {Op::kGelu, "gelu"}},
+    };
+    if (op.x_layout != Layout::kNchw && op.x_layout != Layout::kNhwc) return unsupported(layout_problem(op.x_layout));
+    const bool inplace = op.kind.back() == '_';
+    const std::string name = op.kind.substr(6, op.kind.size() - 6 - (inplace ? 1 : 0));  // past "aten::"
+    const Kind& k = kinds.at(name);
+    if (inplace && !modelgen::has_inplace_form(k.op))
+      return unsupported("in place, where NetSpec's " + std::string(modelgen::op_name(k.op)) + " is out of place only");
+    if (name == "hardtanh")
       if (op.in.at(1).toScalar().toDouble() != 0.0 || op.in.at(2).toScalar().toDouble() != 6.0)
         return unsupported("hardtanh over a range other than [0, 6]");
-    const bool inplace = op.kind.back() == '_';
-    add_layer(Op::kRelu6, modelgen::ActivationAttrs{inplace}, {op.x}, layer_name(op.f, "relu6", nullptr), op.result);
+    if (name == "gelu" && op.in.size() > 1 && op.in[1].isString() && op.in[1].toStringRef() != "none")
+      return unsupported("gelu with the \"" + op.in[1].toStringRef() + "\" approximation");
+    add_layer(k.op, modelgen::ActivationAttrs{inplace}, {op.x}, layer_name(op.f, k.base, nullptr), op.result,
+              op.x_layout);
     return std::nullopt;
   }
 
-  // dropout and dropout_.
+  // dropout and dropout_, on NCHW or channels-last activations.
   std::optional<Unsupported> map_dropout(const OpCall& op) {
+    if (op.x_layout != Layout::kNchw && op.x_layout != Layout::kNhwc) return unsupported(layout_problem(op.x_layout));
     add_layer(Op::kDropout, modelgen::DropoutAttrs{op.in.at(1).toDouble()}, {op.x},
-              layer_name(op.f, "dropout", nullptr), op.result);
+              layer_name(op.f, "dropout", nullptr), op.result, op.x_layout);
     return std::nullopt;
   }
 
@@ -794,7 +984,196 @@ class Importer {
     return std::nullopt;
   }
 
+  // mul of two activations (one shape, or squeeze-excitation's [N, C, 1, 1] factor and
+  // [N, C, H, W]); of an activation and a per-channel parameter (layer scale); of an activation
+  // and stochastic depth's noise (drop_path).
+  std::optional<Unsupported> map_mul(const OpCall& op) {
+    const std::vector<IValue>& in = op.in;
+    if (in.size() < 2 || !in[1].isTensor()) return unsupported("a mul by a number");
+    const std::optional<int> a = layer_of(in[0]), b = layer_of(in[1]);
+    if (a && b) {
+      for (size_t i : {0, 1})
+        if (const Layout l = act_of(in[i])->layout; l != Layout::kNchw) return unsupported(layout_problem(l));
+      const at::Tensor& ta = in[0].toTensor();
+      const at::Tensor& tb = in[1].toTensor();
+      auto per_channel_of = [](const at::Tensor& f, const at::Tensor& x) {
+        return f.dim() == 4 && x.dim() == 4 && f.size(0) == x.size(0) && f.size(1) == x.size(1) && f.size(2) == 1 &&
+               f.size(3) == 1;
+      };
+      if (ta.sizes() != tb.sizes() && !per_channel_of(ta, tb) && !per_channel_of(tb, ta))
+        return unsupported("a mul of " + batch_sizes_str(ta.sizes()) + " and " + batch_sizes_str(tb.sizes()) +
+                           "; NetSpec multiplies one shape, or a [N, C, 1, 1] factor and [N, C, H, W]");
+      add_layer(Op::kMul, std::monostate{}, {*a, *b}, layer_name(op.f, "mul", nullptr), op.result);
+      return std::nullopt;
+    }
+    if (!a && !b) return unsupported("a mul of tensors that are not activations");
+    const IValue& x = a ? in[0] : in[1];
+    const IValue& other = a ? in[1] : in[0];
+    const int xl = a ? *a : *b;
+    const Activation& xa = *act_of(x);
+    const at::Tensor& xt = x.toTensor();
+    const at::Tensor& t = other.toTensor();
+    if (const auto noise = noise_.find(t.unsafeGetTensorImpl()); noise != noise_.end()) {
+      if (xa.layout != Layout::kNchw) return unsupported(layout_problem(xa.layout));
+      bool per_sample = t.dim() == xt.dim() && t.size(0) == xt.size(0);
+      for (int64_t d = 1; per_sample && d < t.dim(); ++d) per_sample = t.size(d) == 1;
+      if (!per_sample) return unsupported("stochastic depth other than per sample (mode \"row\")");
+      const double p = drop_probability(noise->second);
+      add_layer(Op::kDropPath, modelgen::DropoutAttrs{p}, {xl}, layer_name(op.f, "drop_path", nullptr), op.result);
+      return std::nullopt;
+    }
+    if (!param_paths_.count(t.unsafeGetTensorImpl()))
+      return unsupported("a mul by a tensor that is neither an activation, a parameter nor stochastic depth's noise");
+    // A [C, 1, 1] (or [1, C, 1, 1]) parameter on [N, C, H, W]; a [C] one on [N, H, W, C].
+    const int64_t c = xt.dim() == 4 ? xt.size(xa.layout == Layout::kNhwc ? 3 : 1) : -1;
+    const bool scale = xa.layout == Layout::kNhwc
+                           ? t.dim() == 1 && t.size(0) == c
+                           : xa.layout == Layout::kNchw && t.numel() == c && t.dim() >= 3 && t.dim() <= 4 &&
+                                 t.size(-3) == c;
+    if (!scale)
+      return unsupported("a mul of " + batch_sizes_str(xt.sizes()) + " by a parameter of " + sizes_str(t.sizes()) +
+                         "; NetSpec scales by one factor per channel");
+    // Named after its module when the factor is that module's weight (modelgen's scale), else
+    // after the parameter itself (ConvNeXt's features.1.0.layer_scale, beside the block's
+    // submodules).
+    std::string name = layer_name(op.f, "mul", &other);
+    const std::string& path = param_paths_.at(t.unsafeGetTensorImpl());
+    if (path.size() < 7 || path.compare(path.size() - 7, 7, ".weight") != 0) name = path;
+    add_layer(Op::kScale, modelgen::ChannelAttrs{c, modelgen::ChannelAttrs{}.eps}, {xl}, name, op.result, xa.layout);
+    return std::nullopt;
+  }
+
+  // ---- channel ranges ----
+
+  // slice and narrow (one view), chunk and split (a list of views) of a 4-d activation: each
+  // view that is a range of its channels (step 1) is a slice layer, one that is all of the
+  // input is the input itself; a view along another dimension must keep all of it (x[:, a:b]
+  // also slices the batch from 0 to the end).
+  std::optional<Unsupported> map_slice(const OpCall& op) {
+    const std::vector<IValue>& in = op.in;
+    const at::Tensor& t = in[0].toTensor();
+    std::vector<at::Tensor> pieces;
+    if (op.out.at(0).isTensor())
+      pieces.push_back(op.out[0].toTensor());
+    else if (op.out[0].isTensorList())
+      pieces = op.out[0].toTensorVector();
+    else
+      return unsupported("");
+    // Where each piece lies: [start, end) along the one dimension it narrows, if it is a view
+    // of the input with step 1.
+    struct Range {
+      int64_t dim = -1, start = 0, end = 0;
+    };
+    std::vector<Range> ranges;
+    for (const at::Tensor& p : pieces) {
+      if (p.dim() != t.dim() || !p.is_alias_of(t)) return unsupported("a slice that is not a view of its input");
+      Range r;
+      for (int64_t d = 0; d < t.dim(); ++d) {
+        if (p.size(d) == t.size(d)) continue;
+        if (r.dim >= 0) return unsupported("a slice along two dimensions");
+        r.dim = d;
+      }
+      if (r.dim < 0) {
+        if (p.storage_offset() != t.storage_offset()) return unsupported("a slice that is not a view of its input");
+        ranges.push_back(r);  // all of the input
+        continue;
+      }
+      const int64_t stride = t.stride(r.dim), offset = p.storage_offset() - t.storage_offset();
+      if (stride <= 0 || offset % stride != 0 || (p.size(r.dim) > 1 && p.stride(r.dim) != stride))
+        return unsupported("a slice with a step other than 1");
+      r.start = offset / stride;
+      r.end = r.start + p.size(r.dim);
+      if (r.dim != 1) return unsupported("a slice along a dimension other than the channels");
+      if (t.dim() != 4) return unsupported("a slice of a flat activation");
+      ranges.push_back(r);
+    }
+    const std::string base = op.kind.substr(6);  // past "aten::"
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      if (ranges[i].dim < 0) {
+        alias(IValue(pieces[i]), op.x);
+        continue;
+      }
+      add_layer(Op::kSlice, modelgen::SliceAttrs{ranges[i].start, ranges[i].end}, {op.x},
+                layer_name(op.f, base, nullptr), &pieces[i]);
+    }
+    return std::nullopt;
+  }
+
   // ---- shape ops ----
+
+  // view and reshape (and their _as forms): a step of a channel shuffle (to [N, g, C/g, H, W]; from its transpose
+  // back to [N, C, H, W]: the channel_shuffle layer), to the same sizes (nothing), else a
+  // flatten.
+  std::optional<Unsupported> map_view(const OpCall& op) {
+    const at::Tensor* result = op.result;
+    if (!result) return unsupported("");
+    const at::Tensor& t = op.in[0].toTensor();
+    const c10::IntArrayRef r = result->sizes();
+    const bool back_to_4d = t.dim() == 5 && r.size() == 4 && r[0] == t.size(0) && r[1] == t.size(1) * t.size(2) &&
+                            r[2] == t.size(3) && r[3] == t.size(4);
+    switch (op.x_layout) {
+      case Layout::kNchw:
+        if (r == t.sizes()) {
+          alias(op.out[0], op.x);
+          return std::nullopt;
+        }
+        if (t.dim() == 4 && r.size() == 5 && r[0] == t.size(0) && r[1] * r[2] == t.size(1) && r[3] == t.size(2) &&
+            r[4] == t.size(3)) {
+          alias(op.out[0], op.x, Layout::kGrouped, r[1]);
+          return std::nullopt;
+        }
+        return map_flatten(op);
+      case Layout::kGrouped:
+        if (!back_to_4d) break;
+        alias(op.out[0], op.x);  // viewed back without a shuffle: the input itself
+        return std::nullopt;
+      case Layout::kShuffled:
+        if (!back_to_4d) break;
+        add_layer(Op::kChannelShuffle, modelgen::ChannelShuffleAttrs{op.x_groups}, {op.x},
+                  layer_name(op.f, "channel_shuffle", nullptr), result);
+        return std::nullopt;
+      case Layout::kNhwc:
+        break;
+    }
+    return unsupported(layout_problem(op.x_layout));
+  }
+
+  // permute(0, 2, 3, 1) of NCHW to channels-last and permute(0, 3, 1, 2) back: no layer.
+  std::optional<Unsupported> map_permute(const OpCall& op) {
+    std::optional<std::vector<int64_t>> dims = ints_of(op.in.at(1));
+    if (!dims || op.x_dim != 4 || dims->size() != 4) return unsupported("a permute other than to or from channels-last");
+    for (int64_t& d : *dims)
+      if (d < 0) d += 4;
+    if (*dims == std::vector<int64_t>{0, 1, 2, 3}) {
+      alias(op.out[0], op.x, op.x_layout, op.x_groups);
+    } else if (op.x_layout == Layout::kNchw && *dims == std::vector<int64_t>{0, 2, 3, 1}) {
+      alias(op.out[0], op.x, Layout::kNhwc);
+    } else if (op.x_layout == Layout::kNhwc && *dims == std::vector<int64_t>{0, 3, 1, 2}) {
+      alias(op.out[0], op.x, Layout::kNchw);
+    } else {
+      return unsupported("a permute other than permute(0, 2, 3, 1) of an activation and permute(0, 3, 1, 2) back");
+    }
+    return std::nullopt;
+  }
+
+  // transpose(1, 2) of a channel shuffle's [N, g, C/g, H, W] view: no layer yet.
+  std::optional<Unsupported> map_transpose(const OpCall& op) {
+    int64_t d0 = op.in.at(1).toInt(), d1 = op.in.at(2).toInt();
+    if (d0 < 0) d0 += op.x_dim;
+    if (d1 < 0) d1 += op.x_dim;
+    if (op.x_layout != Layout::kGrouped || std::min(d0, d1) != 1 || std::max(d0, d1) != 2)
+      return unsupported("a transpose other than a channel shuffle's");
+    alias(op.out[0], op.x, Layout::kShuffled, op.x_groups);
+    return std::nullopt;
+  }
+
+  // channel_shuffle(x, groups), as nn.ChannelShuffle runs it.
+  std::optional<Unsupported> map_channel_shuffle(const OpCall& op) {
+    if (op.x_dim != 4) return unsupported("a channel shuffle whose input is not a 4-d activation");
+    add_layer(Op::kChannelShuffle, modelgen::ChannelShuffleAttrs{op.in.at(1).toInt()}, {op.x},
+              layer_name(op.f, "channel_shuffle", nullptr), op.result);
+    return std::nullopt;
+  }
 
   // flatten, view and reshape to [N, -1]; of what is flat already, nothing.
   std::optional<Unsupported> map_flatten(const OpCall& op) {
@@ -810,7 +1189,7 @@ class Importer {
     }
     if (!to_flat)
       return unsupported("a reshape of " + batch_sizes_str(t.sizes()) + " to " + batch_sizes_str(result->sizes()) +
-                         "; NetSpec v1 flattens to [N, -1] only");
+                         "; NetSpec flattens to [N, -1] only");
     if (op.x_dim == 2) {
       alias(op.out[0], op.x);  // already flat: nothing happens
       return std::nullopt;
@@ -874,6 +1253,7 @@ class Importer {
   std::unordered_map<const c10::TensorImpl*, Activation> acts_;
   std::unordered_map<const c10::TensorImpl*, std::string> param_paths_;
   std::unordered_map<const c10::ivalue::Object*, std::string> object_paths_;
+  std::unordered_map<const c10::TensorImpl*, double> noise_;  // stochastic depth's: the survival rate
   std::vector<at::Tensor> alive_;
   std::vector<ImportedLayer> layers_;
   std::set<std::string> used_names_;

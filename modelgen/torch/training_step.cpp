@@ -7,6 +7,7 @@
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
 
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -126,8 +127,43 @@ void TrainingStep::run() {
 LayerTrainingStep::LayerTrainingStep(const modelgen::Layer& layer,
                                      const modelgen::TensorShape& input, int64_t batch,
                                      torch::Device device, const results::Recipe& recipe)
-    : root_(std::make_shared<torch::nn::Module>("Layer")), layer_(layer), loop_(recipe, device) {
-  if (layer_.module()) root_->register_module("layer", layer_.module());
+    : LayerTrainingStep(std::vector<modelgen::Layer>{layer}, input, batch, device, recipe) {}
+
+LayerTrainingStep::LayerTrainingStep(const std::vector<modelgen::Layer>& layers,
+                                     const modelgen::TensorShape& input, int64_t batch,
+                                     torch::Device device, const results::Recipe& recipe)
+    : root_(std::make_shared<torch::nn::Module>("Layer")), loop_(recipe, device) {
+  if (layers.empty()) throw std::invalid_argument("LayerTrainingStep: no layers");
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const modelgen::Layer& l = layers[i];
+    // One layer takes the input whatever its `inputs` say (its one input, by precondition).
+    std::vector<int> producers;
+    if (layers.size() == 1) producers.push_back(-1);
+    for (const std::string& in : layers.size() == 1 ? std::vector<std::string>{} : l.inputs) {
+      int p = -1;
+      if (in != modelgen::kInputName) {
+        for (size_t j = 0; j < i && p < 0; ++j)
+          if (layers[j].name == in) p = static_cast<int>(j);
+        if (p < 0)
+          throw std::invalid_argument("LayerTrainingStep: layer \"" + l.name + "\" takes \"" + in +
+                                      "\", neither the input nor an earlier layer");
+      }
+      producers.push_back(p);
+    }
+    layers_.emplace_back(l);
+    producers_.push_back(std::move(producers));
+    // One layer keeps the child name it always had; a block's are its layers' names.
+    std::string child = layers.size() == 1 ? std::string("layer") : l.name;
+    for (char& c : child)
+      if (c == '.') c = '_';  // LibTorch refuses dots in module names
+    if (layers_.back().module()) root_->register_module(child, layers_.back().module());
+  }
+  last_use_.resize(layers_.size());
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    last_use_[i] = i;
+    for (int p : producers_[i])
+      if (p >= 0) last_use_[static_cast<size_t>(p)] = i;
+  }
   root_->to(device);
   root_->train();
   optimizer_ = make_optimizer(recipe, root_->parameters());
@@ -140,11 +176,28 @@ LayerTrainingStep::LayerTrainingStep(const modelgen::Layer& layer,
   input_.set_requires_grad(true);
 }
 
+torch::Tensor LayerTrainingStep::forward() {
+  const bool training = root_->is_training();
+  if (layers_.size() == 1) return layers_[0].run({input_}, training);
+  const size_t output = layers_.size() - 1;
+  std::vector<torch::Tensor> outs(layers_.size());
+  std::vector<torch::Tensor> ins;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    ins.clear();
+    for (int p : producers_[i]) ins.push_back(p < 0 ? input_ : outs[static_cast<size_t>(p)]);
+    outs[i] = layers_[i].run(ins, training);
+    ins.clear();
+    for (int p : producers_[i])
+      if (p >= 0 && last_use_[static_cast<size_t>(p)] == i) outs[static_cast<size_t>(p)].reset();
+    if (last_use_[i] == i && i != output) outs[i].reset();  // nothing consumes it
+  }
+  return outs[output];
+}
+
 void LayerTrainingStep::run() {
   input_.mutable_grad().reset();
   loss_.reset();
-  const torch::Tensor loss =
-      loop_.step(*optimizer_, [this] { return layer_.run({input_}, root_->is_training()).mean(); });
+  const torch::Tensor loss = loop_.step(*optimizer_, [this] { return forward().mean(); });
   loss_ = loss.detach();
 }
 

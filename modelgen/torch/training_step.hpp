@@ -17,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "modelgen/netspec.hpp"
 #include "modelgen/shapes.hpp"
@@ -105,13 +106,20 @@ class TrainingStep {
 
 // One layer's training step alone: forward on a random float32 input that requires a
 // gradient (the layer sits inside a network, so backward also computes the input's gradient),
-// the scalar loss out.mean(), zero_grad, backward, and the same SGD step.
+// the scalar loss out.mean(), zero_grad, backward, and the same SGD step. Also a small block
+// of layers (a squeeze-excitation block) run the same way, as one case.
 class LayerTrainingStep {
  public:
   // input: one sample's shape (flat for linear). Throws c10::Error when the input does not
   // fit the layer or LibTorch cannot allocate. Preconditions: the layer's op takes one input
   // (not add or concat); batch >= 1.
   LayerTrainingStep(const modelgen::Layer& layer, const modelgen::TensorShape& input,
+                    int64_t batch, torch::Device device, const results::Recipe& recipe = results::default_recipe());
+  // A block: `layers` run in order, each on its `inputs` (modelgen::kInputName or earlier
+  // layers of the block, by name), the last one's output the block's; each intermediate
+  // tensor is dropped after its last consumer, as in a network's forward pass. Throws
+  // std::invalid_argument for an input that names neither, or an empty block.
+  LayerTrainingStep(const std::vector<modelgen::Layer>& layers, const modelgen::TensorShape& input,
                     int64_t batch, torch::Device device, const results::Recipe& recipe = results::default_recipe());
 
   // One step; the input's gradient is dropped first so that each step allocates its own.
@@ -123,8 +131,12 @@ class LayerTrainingStep {
   const torch::Tensor& last_loss() const { return loss_; }
 
  private:
-  std::shared_ptr<torch::nn::Module> root_;  // holds the layer's module, if it has one
-  LayerRunner layer_;
+  torch::Tensor forward();
+
+  std::shared_ptr<torch::nn::Module> root_;  // holds the layers' modules, where they have one
+  std::vector<LayerRunner> layers_;
+  std::vector<std::vector<int>> producers_;  // per layer: its inputs' layers, -1 the input
+  std::vector<size_t> last_use_;             // per layer: its last consumer (itself if none)
   RecipeLoop loop_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   torch::Tensor input_;

@@ -35,8 +35,8 @@ TEST(NetsCli, ListShowsEveryFamilyWithItsParametersAndTheGrammar) {
     const std::string line = r.out.substr(at, r.out.find('\n', at) - at);
     EXPECT_NE(line.find(std::string(f.description)), std::string::npos) << line;
   }
-  EXPECT_NE(r.out.find("resnet18         11,689,512"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("vgg16bn         138,365,992"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("resnet18           11,689,512"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("vgg16bn           138,365,992"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("<family>[_cifar10|_cifar100][_w<width>][_p<level>_s<seed>]"), std::string::npos);
 }
 

@@ -66,7 +66,7 @@ TEST_F(NetsImportCli, WithoutAnOutputFilePrintsTheNetSpec) {
 TEST_F(NetsImportCli, BadInputExitsWith2OnOneLineAndWritesNothing) {
   torch::jit::Module odd = ts::new_module("Odd");
   odd.register_parameter("w", at::randn({4, 3, 3, 3}), false);
-  odd.define("def forward(self, x):\n    return torch.sigmoid(torch.conv2d(x, self.w)).flatten(1)\n");
+  odd.define("def forward(self, x):\n    return torch.tanh(torch.conv2d(x, self.w)).flatten(1)\n");
   const std::string odd_path = temp_path("odd.pt");
   odd.save(odd_path);
   const std::string out = temp_path("never.json");
@@ -81,7 +81,7 @@ TEST_F(NetsImportCli, BadInputExitsWith2OnOneLineAndWritesNothing) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_FALSE(exists(out));
   };
-  expect_bad({odd_path, "--input", "3,16,16", "-o", out}, odd_path + ": 1 op is outside NetSpec v1: aten::sigmoid at ");
+  expect_bad({odd_path, "--input", "3,16,16", "-o", out}, odd_path + ": 1 op is outside NetSpec 1.1: aten::tanh at ");
   // A CIFAR classifier that flattens 4 x 4 features cannot run at the default 224 x 224.
   const std::string alexnet = temp_path("alexnet.pt");
   ts::trace_network(modelgen::make_builtin_network("alexnet_cifar10_w0.5")).save(alexnet);

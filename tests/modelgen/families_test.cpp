@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "modelgen/builtin.hpp"
 #include "modelgen/families.hpp"
@@ -23,6 +24,12 @@ const Count kTorchvisionParams[] = {
     {"googlenet", 6'624'904},     {"alexnet", 61'100'840},       {"vgg11", 132'863'336},
     {"vgg11bn", 132'868'840},     {"vgg16", 138'357'544},        {"vgg16bn", 138'365'992},
     {"mnasnet1.0", 4'383'312},
+    // NetSpec 1.1 families: torchvision 0.29's models, counted (sum of parameter numels).
+    {"mobilenetv3small", 2'542'856}, {"mobilenetv3large", 5'483'032}, {"efficientnetb0", 5'288'548},
+    {"efficientnetb1", 7'794'184},   {"efficientnetb2", 9'109'994},   {"efficientnetb3", 12'233'232},
+    {"shufflenetv2x0.5", 1'366'792}, {"shufflenetv2x1.0", 2'278'604}, {"shufflenetv2x1.5", 3'503'624},
+    {"shufflenetv2x2.0", 7'393'996}, {"regnety400mf", 4'344'144},     {"regnety800mf", 6'432'512},
+    {"regnety1.6gf", 11'202'430},    {"convnexttiny", 28'589'128},    {"densenet121", 7'978'856},
 };
 
 NetSpec imagenet(const char* family) { return make_builtin_network(std::string(family)); }
@@ -87,6 +94,46 @@ const NamedLayer kNamedLayers[] = {
     {"mnasnet1.0", "layers_13_0_layers_7", Op::kBatchNorm2d},
     {"mnasnet1.0", "layers_14", Op::kConv2d},
     {"mnasnet1.0", "classifier_1", Op::kLinear},
+    {"mobilenetv3small", "features_0_2", Op::kHardswish},
+    {"mobilenetv3small", "features_1_block_1_fc2", Op::kConv2d},
+    {"mobilenetv3small", "features_1_block_1_scale_activation", Op::kHardsigmoid},
+    {"mobilenetv3small", "features_1_block_1_mul", Op::kMul},
+    {"mobilenetv3small", "features_11_add", Op::kAdd},
+    {"mobilenetv3small", "features_12_0", Op::kConv2d},
+    {"mobilenetv3small", "classifier_3", Op::kLinear},
+    {"mobilenetv3large", "features_1_block_0_0", Op::kConv2d},  // no expansion: depthwise first
+    {"mobilenetv3large", "features_15_block_2_activation", Op::kRelu},
+    {"mobilenetv3large", "classifier_1", Op::kHardswish},
+    {"efficientnetb0", "features_1_0_block_1_activation", Op::kSilu},
+    {"efficientnetb0", "features_1_0_block_1_scale_activation", Op::kSigmoid},
+    {"efficientnetb0", "features_2_1_stochastic_depth", Op::kDropPath},
+    {"efficientnetb0", "features_7_0_block_3_1", Op::kBatchNorm2d},
+    {"efficientnetb0", "features_8_0", Op::kConv2d},
+    {"efficientnetb3", "features_6_5_add", Op::kAdd},
+    {"shufflenetv2x1.0", "stage2_0_branch1_2", Op::kConv2d},
+    {"shufflenetv2x1.0", "stage2_1_chunk_1", Op::kSlice},
+    {"shufflenetv2x1.0", "stage3_7_cat", Op::kConcat},
+    {"shufflenetv2x1.0", "stage4_3_channel_shuffle", Op::kChannelShuffle},
+    {"shufflenetv2x1.0", "conv5_0", Op::kConv2d},
+    {"shufflenetv2x1.0", "fc", Op::kLinear},
+    {"regnety400mf", "stem_0", Op::kConv2d},
+    {"regnety400mf", "trunk_output_block1_block1-0_proj_0", Op::kConv2d},
+    {"regnety400mf", "trunk_output_block3_block3-5_f_se_fc1", Op::kConv2d},
+    {"regnety400mf", "trunk_output_block4_block4-5_activation", Op::kRelu},
+    {"regnety1.6gf", "trunk_output_block3_block3-16_f_c_1", Op::kBatchNorm2d},
+    {"convnexttiny", "features_0_1", Op::kLayerNorm2d},
+    {"convnexttiny", "features_1_0_block_3", Op::kConv2d},
+    {"convnexttiny", "features_1_0_block_4", Op::kGelu},
+    {"convnexttiny", "features_5_8_layer_scale", Op::kScale},
+    {"convnexttiny", "features_7_2_stochastic_depth", Op::kDropPath},
+    {"convnexttiny", "features_6_1", Op::kConv2d},
+    {"convnexttiny", "classifier_2", Op::kLinear},
+    {"densenet121", "features_denseblock1_denselayer2_cat", Op::kConcat},
+    {"densenet121", "features_denseblock3_denselayer24_conv2", Op::kConv2d},
+    {"densenet121", "features_denseblock4_cat", Op::kConcat},
+    {"densenet121", "features_transition3_pool", Op::kAvgPool2d},
+    {"densenet121", "features_norm5", Op::kBatchNorm2d},
+    {"densenet121", "classifier", Op::kLinear},
 };
 
 TEST(Families, LayerNamesFollowTorchvisionModules) {
@@ -126,6 +173,55 @@ TEST(Families, DropoutAsInTorchvision) {
   EXPECT_EQ(dropouts(imagenet("googlenet")), (std::vector<double>{0.2}));
   EXPECT_EQ(dropouts(imagenet("squeezenet1.1")), (std::vector<double>{0.5}));
   EXPECT_TRUE(dropouts(imagenet("resnet50")).empty());
+  EXPECT_EQ(dropouts(imagenet("mobilenetv3small")), (std::vector<double>{0.2}));
+  EXPECT_EQ(dropouts(imagenet("efficientnetb1")), (std::vector<double>{0.2}));
+  EXPECT_EQ(dropouts(imagenet("efficientnetb2")), (std::vector<double>{0.3}));
+  EXPECT_EQ(dropouts(imagenet("efficientnetb3")), (std::vector<double>{0.3}));
+  EXPECT_TRUE(dropouts(imagenet("convnexttiny")).empty());
+  EXPECT_TRUE(dropouts(imagenet("densenet121")).empty());
+}
+
+std::vector<double> drop_paths(const NetSpec& spec) {
+  std::vector<double> p;
+  for (const Layer& l : spec.layers)
+    if (l.op == Op::kDropPath) p.push_back(l.dropout().p);
+  return p;
+}
+
+TEST(Families, StochasticDepthAsInTorchvision) {
+  // EfficientNet-B0: 0.2 x block / 16 over all 16 blocks; only the 9 residual blocks call it.
+  const std::vector<double> b0 = drop_paths(imagenet("efficientnetb0"));
+  const int residual_blocks[] = {2, 4, 6, 7, 9, 10, 12, 13, 14};
+  ASSERT_EQ(b0.size(), std::size(residual_blocks));
+  for (size_t i = 0; i < b0.size(); ++i) EXPECT_DOUBLE_EQ(b0[i], 0.2 * residual_blocks[i] / 16) << i;
+  EXPECT_EQ(drop_paths(imagenet("efficientnetb3")).size(), 19u);
+  // ConvNeXt-T: 0.1 x block / 17, the first block's p = 0 kept.
+  const std::vector<double> cn = drop_paths(imagenet("convnexttiny"));
+  ASSERT_EQ(cn.size(), 18u);
+  EXPECT_EQ(cn.front(), 0.0);
+  EXPECT_DOUBLE_EQ(cn[5], 0.1 * 5 / 17.0);
+  EXPECT_DOUBLE_EQ(cn.back(), 0.1);
+}
+
+// In-place where torchvision's modules are: Conv2dNormActivation's and the blocks' activations;
+// squeeze-excitation's are not, but EfficientNet's SiLU is (torchvision passes inplace=True).
+TEST(Families, ActivationsInPlaceAsInTorchvision) {
+  auto inplace = [](const NetSpec& spec, const char* name) {
+    return spec.layers[static_cast<size_t>(spec.find_layer(name))].activation().inplace;
+  };
+  const NetSpec v3 = imagenet("mobilenetv3large");
+  EXPECT_TRUE(inplace(v3, "features_0_2"));
+  EXPECT_TRUE(inplace(v3, "features_4_block_0_2"));
+  EXPECT_FALSE(inplace(v3, "features_4_block_2_activation"));
+  EXPECT_FALSE(inplace(v3, "features_4_block_2_scale_activation"));
+  EXPECT_TRUE(inplace(v3, "classifier_1"));
+  const NetSpec eff = imagenet("efficientnetb0");
+  EXPECT_TRUE(inplace(eff, "features_2_0_block_2_activation"));
+  EXPECT_FALSE(inplace(eff, "features_2_0_block_2_scale_activation"));
+  const NetSpec reg = imagenet("regnety400mf");
+  EXPECT_FALSE(inplace(reg, "trunk_output_block2_block2-0_f_se_activation"));
+  EXPECT_TRUE(inplace(reg, "trunk_output_block2_block2-0_activation"));
+  EXPECT_FALSE(inplace(imagenet("convnexttiny"), "features_3_0_block_4"));  // GELU has no in-place form
 }
 
 // The shape that reaches global pooling (or the flatten, where there is none).
@@ -167,6 +263,37 @@ TEST(Families, CifarStemsAsDocumented) {
   EXPECT_EQ(last_feature_map(make_builtin_network("squeezenet1.1_cifar10")), (TensorShape{10, 4, 4, false}));
   EXPECT_EQ(last_feature_map(make_builtin_network("alexnet_cifar10")), (TensorShape{256, 4, 4, false}));
   EXPECT_EQ(last_feature_map(make_builtin_network("vgg16bn_cifar10")), (TensorShape{512, 1, 1, false}));
+}
+
+// The shape that reaches the head's global pooling (the last adaptive pool: squeeze-excitation
+// pools come earlier).
+TensorShape head_feature_map(const NetSpec& spec) {
+  const ShapedNet net = infer_shapes(spec);
+  TensorShape last;
+  for (size_t i = 0; i < spec.layers.size(); ++i)
+    if (spec.layers[i].op == Op::kAdaptiveAvgPool2d) last = net.shape_of(net.layers[i].inputs.front());
+  return last;
+}
+
+TEST(Families, NetSpec11CifarVariantsEndAtFourPixels) {
+  EXPECT_EQ(head_feature_map(make_builtin_network("mobilenetv3small_cifar10")), (TensorShape{576, 4, 4, false}));
+  EXPECT_EQ(head_feature_map(make_builtin_network("mobilenetv3large_cifar10")), (TensorShape{960, 4, 4, false}));
+  EXPECT_EQ(head_feature_map(make_builtin_network("efficientnetb0_cifar10")), (TensorShape{1280, 4, 4, false}));
+  EXPECT_EQ(head_feature_map(make_builtin_network("efficientnetb3_cifar100")), (TensorShape{1536, 4, 4, false}));
+  EXPECT_EQ(head_feature_map(make_builtin_network("shufflenetv2x1.0_cifar10")), (TensorShape{1024, 4, 4, false}));
+  EXPECT_EQ(head_feature_map(make_builtin_network("regnety400mf_cifar10")), (TensorShape{440, 4, 4, false}));
+  EXPECT_EQ(head_feature_map(make_builtin_network("convnexttiny_cifar10")), (TensorShape{768, 4, 4, false}));
+  EXPECT_EQ(head_feature_map(make_builtin_network("densenet121_cifar10")), (TensorShape{1024, 4, 4, false}));
+  // ImageNet ends at 7x7.
+  EXPECT_EQ(head_feature_map(imagenet("regnety1.6gf")), (TensorShape{888, 7, 7, false}));
+  EXPECT_EQ(head_feature_map(imagenet("densenet121")), (TensorShape{1024, 7, 7, false}));
+  // ConvNeXt's CIFAR stem: 3x3 stride 1 with its bias; ShuffleNet and DenseNet lose the max pool.
+  const NetSpec cn = make_builtin_network("convnexttiny_cifar10");
+  EXPECT_EQ(cn.layers[0].conv().kernel, (Hw{3, 3}));
+  EXPECT_EQ(cn.layers[0].conv().stride, (Hw{1, 1}));
+  EXPECT_TRUE(cn.layers[0].conv().bias);
+  EXPECT_LT(make_builtin_network("shufflenetv2x0.5_cifar10").find_layer("maxpool"), 0);
+  EXPECT_LT(make_builtin_network("densenet121_cifar10").find_layer("features_pool0"), 0);
 }
 
 TEST(Families, CifarParameterCounts) {
@@ -213,6 +340,39 @@ TEST(Families, MobileNetV2WidthRoundsToEightAsTorchvision) {
   // _make_divisible never rounds down by more than 10%: 0.35 * 16 = 5.6 -> 8.
   const NetSpec narrow = make_builtin_network("mobilenetv2_w0.35");
   EXPECT_EQ(narrow.layers[static_cast<size_t>(narrow.find_layer("features_1_conv_1"))].conv().out_channels, 8);
+}
+
+// Counted with torchvision 0.29: mobilenet_v3_*(width_mult=w); EfficientNet(
+// _efficientnet_conf(width_mult=family x w)); RegNet(BlockParams) and ShuffleNetV2, DenseNet,
+// ConvNeXt built with the widths the README's rules give.
+TEST(Families, NetSpec11WidthsHaveTorchvisionParameterCounts) {
+  const Count counts[] = {
+      {"mobilenetv3large_w0.75", 3'377'576}, {"mobilenetv3small_w0.5", 917'264},
+      {"mobilenetv3small_w1.3", 3'928'192},  {"efficientnetb0_w0.5", 1'712'522},
+      {"efficientnetb2_w1.5", 19'677'708},   {"regnety400mf_w0.5", 1'317'312},
+      {"regnety1.6gf_w0.75", 7'219'552},     {"shufflenetv2x1.0_w0.5", 836'143},
+      {"densenet121_w0.5", 2'274'728},       {"convnexttiny_w0.5", 7'438'360},
+  };
+  for (const Count& c : counts) EXPECT_EQ(infer_shapes(make_builtin_network(c.family)).params, c.params) << c.family;
+}
+
+TEST(Families, RegNetWidthsStayMultiplesOfTheGroupWidth) {
+  // 0.5 x 104 = 52 -> _make_divisible(52, 8) = 56: 7 groups of 8.
+  const NetSpec r = make_builtin_network("regnety400mf_w0.5");
+  const Conv2dAttrs& b = r.layers[static_cast<size_t>(r.find_layer("trunk_output_block2_block2-0_f_b_0"))].conv();
+  EXPECT_EQ(b.out_channels, 56);
+  EXPECT_EQ(b.groups, 7);
+  // SE squeezes to round(0.25 x the block input): 0.25 x 24 (the first stage's width).
+  const NetSpec full = imagenet("regnety400mf");
+  EXPECT_EQ(full.layers[static_cast<size_t>(full.find_layer("trunk_output_block2_block2-0_f_se_fc1"))].conv().out_channels, 12);
+  EXPECT_EQ(full.layers[static_cast<size_t>(full.find_layer("trunk_output_block2_block2-1_f_se_fc1"))].conv().out_channels, 26);
+}
+
+TEST(Families, ShuffleNetWidthsKeepUnitsEven) {
+  // 0.3 x 58 = 17.4 -> 17 per branch, 34 per stage-2 unit; slices halve it.
+  const NetSpec s = make_builtin_network("shufflenetv2x1.0_w0.3");
+  EXPECT_EQ(s.layers[static_cast<size_t>(s.find_layer("stage2_1_chunk_1"))].slice().start, 17);
+  EXPECT_EQ(s.layers[static_cast<size_t>(s.find_layer("stage2_1_chunk_1"))].slice().end, 34);
 }
 
 TEST(Families, OtherFamiliesScaleChannelsAndRoundHalfUp) {

@@ -181,7 +181,7 @@ const Broken kBroken[] = {
     {"fractional size", [](json& j) { set(j, 0, "out_channels", 8.5); }, "layer \"conv\": field \"out_channels\"", "must be an integer"},
     {"no layers", [](json& j) { j["layers"] = json::array(); }, "field \"layers\"", "at least one layer"},
     {"layers not a list", [](json& j) { j["layers"] = json::object(); }, "field \"layers\"", "must be a list"},
-    {"unknown op", [](json& j) { set(j, 2, "op", "gelu"); }, "layer \"relu\": field \"op\"", "unknown op \"gelu\""},
+    {"unknown op", [](json& j) { set(j, 2, "op", "swish7"); }, "layer \"relu\": field \"op\"", "unknown op \"swish7\""},
     {"unknown attribute", [](json& j) { set(j, 1, "momentum", 0.1); }, "layer \"bn\": field \"momentum\"", "unknown attribute"},
     {"missing attribute", [](json& j) { j["layers"][0].erase("kernel"); }, "layer \"conv\": field \"kernel\"", "is missing"},
     {"malformed pair", [](json& j) { set(j, 0, "kernel", json::array({3, 3, 3})); }, "layer \"conv\": field \"kernel\"", "[h, w]"},
@@ -212,7 +212,7 @@ const Broken kBroken[] = {
     {"output not classes", [](json& j) { j["classes"] = 5; }, "field \"output\"", "needs [5]"},
     {"layer not an object", [](json& j) { j["layers"][1] = 3; }, "layer #1", "must be a JSON object"},
     // Found by fuzzing: a name holding a newline broke the message in two.
-    {"newline in a layer name", [](json& j) { set(j, 2, "name", "re\nlu\r"); set(j, 2, "op", "gelu"); },
+    {"newline in a layer name", [](json& j) { set(j, 2, "name", "re\nlu\r"); set(j, 2, "op", "swish7"); },
      "layer \"re\\x0alu\\x0d\"", "unknown op"},
 };
 

@@ -42,7 +42,24 @@ TEST(NetworkName, CanonicalNamesRoundTrip) {
             EXPECT_EQ(network_name(parse_network_name(name)), name);
             ++checked;
           }
-  EXPECT_EQ(checked, 13 * 3 * 9 * 10);
+  EXPECT_EQ(checked, static_cast<int>(families().size()) * 3 * 9 * 10);
+}
+
+// The NetSpec 1.1 families' ids hold digits and dots but no '_', so the name splits as before.
+TEST(NetworkName, NetSpec11FamilyIdsParse) {
+  for (const char* id : {"mobilenetv3small", "mobilenetv3large", "efficientnetb0", "efficientnetb1",
+                         "efficientnetb2", "efficientnetb3", "shufflenetv2x0.5", "shufflenetv2x1.0",
+                         "shufflenetv2x1.5", "shufflenetv2x2.0", "regnety400mf", "regnety800mf",
+                         "regnety1.6gf", "convnexttiny", "densenet121"}) {
+    SCOPED_TRACE(id);
+    EXPECT_EQ(parse_network_name(id).family, id);
+    const std::string name = std::string(id) + "_cifar10_w0.5_p30_s7";
+    const NetworkId parsed = parse_network_name(name);
+    EXPECT_EQ(parsed, (NetworkId{id, Dataset::kCifar10, 500, 30, 7}));
+    EXPECT_EQ(network_name(parsed), name);
+  }
+  EXPECT_THROW(parse_network_name("shufflenet_v2_x1_0"), NetworkNameError);  // torchvision's name
+  EXPECT_THROW(parse_network_name("regnety1.6gf_w0.50"), NetworkNameError);
 }
 
 TEST(NetworkName, CanonicalNameLeavesOutDefaults) {
@@ -144,7 +161,7 @@ TEST(NetworkName, ErrorsAreOneLineAndAbsurdNamesCostNothing) {
   } catch (const NetworkNameError& e) {
     EXPECT_EQ(e.problem(), "unknown part \"_\\x0a\": expected _cifar10, _cifar100, _w<width>, or _p<level>_s<seed>");
   }
-  const std::string longest = "squeezenet1.0_cifar100_w0.125_p95_s18446744073709551615";
+  const std::string longest = "shufflenetv2x0.5_cifar100_w0.125_p95_s18446744073709551615";
   EXPECT_EQ(network_name(parse_network_name(longest)), longest);
   ASSERT_LE(longest.size(), kMaxNetworkNameLength);
   const std::string absurd = "resnet18" + std::string(10'000'000, '_');

@@ -31,6 +31,8 @@ int group_of(const NetSpec& spec, const ChannelGroups& g, const char* name) {
   return g.outputs[static_cast<size_t>(spec.find_layer(name))].front().group;
 }
 
+int highest_level(const RandomChannelPruner& pruner) { return pruner.highest_level(); }
+
 TEST(ChannelGroups, ResidualChainsAreOneGroup) {
   const NetSpec spec = make_builtin_network("resnet18");
   const ChannelGroups g = analyze_channel_groups(spec);
@@ -173,7 +175,8 @@ TEST(Pruning, PrunedLayersAgreeAcrossGroups) {
 
 TEST(Pruning, EveryLayerKeepsTwoFiltersAtTheHighestLevel) {
   for (const Family& f : families()) {
-    const std::string name = std::string(f.id) + "_p95_s1";
+    const int level = highest_level(RandomChannelPruner(make_builtin_network(std::string(f.id))));
+    const std::string name = std::string(f.id) + "_p" + std::to_string(level) + "_s1";
     SCOPED_TRACE(name);
     const NetSpec spec = make_builtin_network(name);
     for (const Layer& l : spec.layers) {
@@ -284,7 +287,8 @@ TEST(Pruning, LevelZeroIsTheUnprunedNetwork) {
 }
 
 // The sweep: every family, ImageNet and CIFAR, levels 0..90 in steps of 5, several seeds. Each
-// result validates and removes between `level` and `level + 2` percent of the parameters.
+// result validates and removes between `level` and `level + 2` percent of the parameters; a
+// level beyond the network's reach (RegNetY's and ShuffleNetV2's frozen groups) is refused.
 TEST(Pruning, EveryFamilyLandsWithinTwoPointsOfEveryLevel) {
   const auto start = std::chrono::steady_clock::now();
   double worst = 0.0;
@@ -297,11 +301,16 @@ TEST(Pruning, EveryFamilyLandsWithinTwoPointsOfEveryLevel) {
       const std::vector<uint64_t> seeds = d == Dataset::kImageNet  ? std::vector<uint64_t>{1, 2, 3, 4, 5}
                                           : d == Dataset::kCifar10 ? std::vector<uint64_t>{1, 2}
                                                                    : std::vector<uint64_t>{1};
+      const int reach = highest_level(pruner);
       for (int level = 0; level <= 90; level += 5) {
         for (uint64_t seed : seeds) {
           id.prune_percent = level;
           id.seed = level == 0 ? 0 : seed;
           const std::string name = network_name(id);
+          if (level > reach) {
+            EXPECT_THROW(pruner.prune(level, pruning_rng_seed(id), name), PruneError) << name;
+            continue;
+          }
           const PruneResult r = pruner.prune(level, pruning_rng_seed(id), name);
           const ShapedNet net = infer_shapes(r.spec, name);  // valid
           ASSERT_EQ(net.params, r.params_after) << name;
@@ -329,7 +338,7 @@ TEST(Pruning, NarrowNetworksLandWithinOnePoint) {
   for (const Family& f : families()) {
     NetworkId id{std::string(f.id), Dataset::kCifar10, 100, 0, 0};
     const RandomChannelPruner pruner(make_builtin_network(id));
-    for (int level = 5; level <= 90; level += 5) {
+    for (int level = 5; level <= std::min(90, highest_level(pruner)); level += 5) {
       id.prune_percent = level;
       id.seed = 1;
       const PruneResult r = pruner.prune(level, pruning_rng_seed(id), network_name(id));
@@ -337,6 +346,92 @@ TEST(Pruning, NarrowNetworksLandWithinOnePoint) {
       EXPECT_LE(r.reduction_percent(), level + 1.0) << r.spec.name;
     }
   }
+}
+
+// The NetSpec 1.1 families reach 30% and 50% within two points, ImageNet and CIFAR. How far
+// each can go is pinned: RegNetY's grouped 3x3 convolutions and ShuffleNetV2's channel
+// shuffles and slices freeze their channel groups (channel_groups.hpp).
+TEST(Pruning, NetSpec11FamiliesReachThirtyAndFifty) {
+  struct Reach {
+    const char* family;
+    int imagenet, cifar;  // highest level
+  };
+  const Reach reach[] = {
+      {"mobilenetv3small", 95, 95}, {"mobilenetv3large", 95, 95}, {"efficientnetb0", 95, 95},
+      {"efficientnetb1", 95, 95},   {"efficientnetb2", 95, 95},   {"efficientnetb3", 95, 95},
+      {"shufflenetv2x0.5", 95, 94}, {"shufflenetv2x1.0", 95, 93}, {"shufflenetv2x1.5", 94, 92},
+      {"shufflenetv2x2.0", 95, 93}, {"regnety400mf", 91, 90},     {"regnety800mf", 88, 87},
+      {"regnety1.6gf", 82, 81},     {"convnexttiny", 95, 95},     {"densenet121", 95, 95},
+  };
+  for (const Reach& r : reach) {
+    for (Dataset d : {Dataset::kImageNet, Dataset::kCifar10}) {
+      NetworkId id{r.family, d, kDefaultWidthPermille, 0, 0};
+      const RandomChannelPruner pruner(make_builtin_network(id));
+      EXPECT_EQ(highest_level(pruner), d == Dataset::kImageNet ? r.imagenet : r.cifar) << network_name(id);
+      for (int level : {30, 50}) {
+        id.prune_percent = level;
+        id.seed = 1;
+        const std::string name = network_name(id);
+        const PruneResult result = pruner.prune(level, pruning_rng_seed(id), name);
+        EXPECT_GE(result.reduction_percent(), level) << name;
+        EXPECT_LE(result.reduction_percent(), level + 2.0) << name;
+      }
+    }
+  }
+}
+
+// Squeeze-excitation: the expand conv (fc2) makes the factor that mul applies to the block's
+// expanded tensor, so it is one group with the expansion conv and the depthwise conv; the
+// squeeze (fc1) is a group of its own.
+TEST(ChannelGroups, SqueezeExcitationExpandJoinsTheTensorItScales) {
+  for (const char* family : {"mobilenetv3large", "efficientnetb0"}) {
+    SCOPED_TRACE(family);
+    const NetSpec spec = make_builtin_network(std::string(family));
+    const ChannelGroups g = analyze_channel_groups(spec);
+    const bool v3 = std::string(family) == "mobilenetv3large";
+    const char* expand = v3 ? "features_4_block_0_0" : "features_2_0_block_0_0";
+    const char* fc1 = v3 ? "features_4_block_2_fc1" : "features_2_0_block_2_fc1";
+    const char* fc2 = v3 ? "features_4_block_2_fc2" : "features_2_0_block_2_fc2";
+    const char* mul = v3 ? "features_4_block_2_mul" : "features_2_0_block_2_mul";
+    EXPECT_EQ(group_of(spec, g, fc2), group_of(spec, g, expand));
+    EXPECT_EQ(group_of(spec, g, mul), group_of(spec, g, expand));
+    EXPECT_NE(group_of(spec, g, fc1), group_of(spec, g, expand));
+    EXPECT_TRUE(g.groups[static_cast<size_t>(group_of(spec, g, expand))].prunable);
+    EXPECT_TRUE(g.groups[static_cast<size_t>(group_of(spec, g, fc1))].prunable);
+    // Pruned, fc2 still makes exactly the channels it scales.
+    const NetSpec pruned = make_builtin_network(std::string(family) + "_p50_s3");
+    EXPECT_EQ(layer(pruned, fc2).conv().out_channels, layer(pruned, expand).conv().out_channels);
+    EXPECT_EQ(layer(pruned, fc1).conv().in_channels, layer(pruned, expand).conv().out_channels);
+    EXPECT_LT(layer(pruned, fc2).conv().out_channels, layer(spec, fc2).conv().out_channels);
+  }
+}
+
+TEST(ChannelGroups, ShuffleAndSliceFreezeTheirGroupsButNotTheBranchInside) {
+  const NetSpec spec = make_builtin_network("shufflenetv2x1.0");
+  const ChannelGroups g = analyze_channel_groups(spec);
+  auto prunable = [&](const char* name) { return g.groups[static_cast<size_t>(group_of(spec, g, name))].prunable; };
+  EXPECT_FALSE(prunable("stage2_1_chunk_1"));
+  EXPECT_FALSE(prunable("stage2_1_channel_shuffle"));
+  EXPECT_FALSE(prunable("stage2_1_branch2_5"));    // feeds the concat that is shuffled
+  EXPECT_TRUE(prunable("stage2_1_branch2_0"));     // inside the branch
+  EXPECT_TRUE(prunable("conv5_0"));
+  const NetSpec pruned = make_builtin_network("shufflenetv2x1.0_p50_s1");
+  EXPECT_EQ(layer(pruned, "stage2_1_chunk_1").slice().end, 116);
+  EXPECT_LT(layer(pruned, "stage2_1_branch2_0").conv().out_channels, 58);
+}
+
+TEST(ChannelGroups, RegNetGroupedConvolutionsAreFrozenAndTheResidualChainsPruned) {
+  const NetSpec spec = make_builtin_network("regnety400mf");
+  const ChannelGroups g = analyze_channel_groups(spec);
+  auto prunable = [&](const char* name) { return g.groups[static_cast<size_t>(group_of(spec, g, name))].prunable; };
+  EXPECT_FALSE(prunable("trunk_output_block2_block2-0_f_a_0"));   // read by the grouped conv
+  EXPECT_FALSE(prunable("trunk_output_block2_block2-0_f_b_0"));   // grouped
+  EXPECT_FALSE(prunable("trunk_output_block2_block2-0_f_se_fc2"));  // scales f_b's output
+  EXPECT_TRUE(prunable("trunk_output_block2_block2-0_f_se_fc1"));
+  EXPECT_TRUE(prunable("trunk_output_block2_block2-0_f_c_0"));
+  EXPECT_EQ(group_of(spec, g, "trunk_output_block2_block2-0_f_c_0"),
+            group_of(spec, g, "trunk_output_block2_block2-0_proj_0"));
+  EXPECT_NO_THROW(infer_shapes(make_builtin_network("regnety400mf_p80_s1")));
 }
 
 // The generic path (make_builtin_network) agrees with the prepared pruner and with widths.

@@ -2,15 +2,16 @@
 // module with the spec's parameter count and trains one step: every parameter gets a gradient
 // (and so a momentum buffer) and the loss is finite.
 //
-// Budget: one step per network at batch 1. CIFAR size for all 13 families x 19 levels (the
-// seed cycles through 1, 2, 3 with the level); ImageNet size, where one step of the larger
-// families takes seconds and a VGG holds 1.6 GB of weights, gradients and momentum, for the
-// families up to ResNet-34's size at three levels. One test per family and size, so that ctest
-// can spread them over cores.
+// Budget: one step per network at batch 1. CIFAR size for every family x 19 levels (the
+// seed cycles through 1, 2, 3 with the level; fewer where pruning cannot go so far); ImageNet
+// size, where one step of the larger families takes seconds and a VGG holds 1.6 GB of
+// weights, gradients and momentum, for the families up to ResNet-34's size at three levels.
+// One test per family and size, so that ctest can spread them over cores.
 #include <gtest/gtest.h>
 
 #include <c10/core/Device.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include "modelgen/builtin.hpp"
 #include "modelgen/families.hpp"
 #include "modelgen/network_name.hpp"
+#include "modelgen/pruning.hpp"
 #include "modelgen/shapes.hpp"
 #include "modelgen/torch/builder.hpp"
 #include "modelgen/torch/training_step.hpp"
@@ -54,7 +56,12 @@ NetworkId network(std::string_view family, Dataset dataset, int level) {
 class FamilyTraining : public ::testing::TestWithParam<std::string_view> {};
 
 TEST_P(FamilyTraining, EveryLevelAtCifarSizeTrainsOneStep) {
-  for (int level = 0; level <= 90; level += 5) expect_one_training_step(network(GetParam(), Dataset::kCifar10, level));
+  // Up to the level pruning reaches (frozen channel groups keep RegNetY's below 90).
+  const int reach = modelgen::RandomChannelPruner(
+                        modelgen::make_builtin_network(network(GetParam(), Dataset::kCifar10, 0)))
+                        .highest_level();
+  for (int level = 0; level <= std::min(90, reach); level += 5)
+    expect_one_training_step(network(GetParam(), Dataset::kCifar10, level));
 }
 
 // A CIFAR-100 classifier too, once per family: the classes change only the last layer.
