@@ -28,12 +28,13 @@ results::Recipe layer_recipe(results::Recipe r) {
 
 // One family per shape (its batch sizes are the family's argument sets): Google Benchmark
 // warns about families of more than 100 argument sets, and names do not depend on families.
+// The shape says its kind (the activations' shapes share one type).
 template <typename Shape>
-void register_layer_kind(LayerKind kind, const std::vector<Shape>& shapes, const Sweep& sweep,
-                         const RunSettings& settings) {
+void register_layer_kind(const std::vector<Shape>& shapes, const Sweep& sweep, const RunSettings& settings) {
   if (sweep.layer_batches.empty()) return;
-  const std::string name(layer_kind_name(kind));
   for (const Shape& shape : shapes) {
+    const LayerKind kind = results::kind_of(shape);
+    const std::string name(layer_kind_name(kind));
     auto* b = benchmark::RegisterBenchmark(name.c_str(), [kind, settings](benchmark::State& state) {
       run_case(state, [&state, kind, device = settings.device, recipe = layer_recipe(settings.recipe)] {
         std::vector<int64_t> args(layer_arg_names(kind).size());
@@ -44,7 +45,7 @@ void register_layer_kind(LayerKind kind, const std::vector<Shape>& shapes, const
         p.flops = c.flops;
         p.name = layer_case_name(kind, args);
         p.build = [c, device, recipe]() -> Step {
-          auto step = std::make_shared<modelgen_torch::LayerTrainingStep>(c.layer, c.input, c.batch, device, recipe);
+          auto step = std::make_shared<modelgen_torch::LayerTrainingStep>(c.layers, c.input, c.batch, device, recipe);
           return [step] { step->run(); };
         };
         return p;
@@ -97,9 +98,13 @@ void register_sweep_recipes(const Sweep& sweep, const std::vector<BenchNet>& net
 
 void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
                     const std::vector<int64_t>& net_batches, const RunSettings& settings) {
-  register_layer_kind(LayerKind::kConv2d, sweep.conv2d, sweep, settings);
-  register_layer_kind(LayerKind::kLinear, sweep.linear, sweep, settings);
-  register_layer_kind(LayerKind::kBatchNorm2d, sweep.batchnorm2d, sweep, settings);
+  register_layer_kind(sweep.conv2d, sweep, settings);
+  register_layer_kind(sweep.linear, sweep, settings);
+  register_layer_kind(sweep.batchnorm2d, sweep, settings);
+  register_layer_kind(sweep.activation, sweep, settings);
+  register_layer_kind(sweep.layernorm2d, sweep, settings);
+  register_layer_kind(sweep.channel_shuffle, sweep, settings);
+  register_layer_kind(sweep.squeeze_excitation, sweep, settings);
 
   for (const BenchNet& net : nets) {
     auto shared = std::make_shared<const BenchNet>(net);

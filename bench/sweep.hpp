@@ -41,6 +41,10 @@ struct Sweep {
   std::vector<Conv2dShape> conv2d;
   std::vector<LinearShape> linear;
   std::vector<BatchNorm2dShape> batchnorm2d;
+  std::vector<ActivationShape> activation;  // SiLU, Hardswish, Hardsigmoid, Sigmoid, GELU
+  std::vector<LayerNorm2dShape> layernorm2d;
+  std::vector<ChannelShuffleShape> channel_shuffle;
+  std::vector<SqueezeExcitationShape> squeeze_excitation;
   std::vector<int64_t> layer_batches;  // every layer shape runs at each
   std::vector<SweepNetwork> networks;  // built-in networks, each at its own batch sizes
   std::vector<int64_t> net_batches;    // NetSpec files and --p4s_net networks run at each

@@ -1,6 +1,7 @@
 #include "sim/cost_terms.hpp"
 
 #include <cmath>
+#include <utility>
 
 #include "sim/memory_sim.hpp"
 
@@ -95,8 +96,50 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
       break;
     case Op::kRelu:
     case Op::kRelu6:
+    case Op::kSilu:
+    case Op::kHardswish:
+    case Op::kHardsigmoid:
+    case Op::kSigmoid:
+    case Op::kGelu:
       c.ops = 1 + back;
       c.bytes = in * 2 + back * in * 3;
+      // SiLU's forward and backward each take an exp per element; sigmoid's backward reuses
+      // its result; GELU's forward takes an erf, its backward an erf and an exp.
+      if (l.op == Op::kSilu) c.transcendental = input.numel() * (1 + back);
+      if (l.op == Op::kSigmoid) c.transcendental = input.numel();
+      if (l.op == Op::kGelu) c.transcendental = input.numel() * (1 + 2 * back);
+      break;
+    case Op::kMul:
+      // Forward reads both and writes the product; backward multiplies the gradient by each
+      // input (a broadcast factor's gradient summed over the positions).
+      c.ops = 1 + 2 * back;
+      c.bytes = o * 3 + back * o * 6;
+      break;
+    case Op::kScale:
+      if (bw.weight_grad) param_tensors += 1;
+      c.ops = 1 + 2 * back;
+      c.bytes = in * 2 + back * in * 5;
+      break;
+    case Op::kLayerNorm2d:
+      // Forward: the channels-last copy, the normalisation, the copy back; backward: copies of
+      // the input and the gradient, the normalisation's backward, the weight gradients.
+      if (bw.weight_grad) param_tensors += 2;
+      c.ops = 3 + back * 4;
+      c.bytes = in * 6 + back * in * 9;
+      break;
+    case Op::kChannelShuffle:
+      c.ops = 1 + back;
+      c.bytes = in * 2 + back * in * 2;
+      break;
+    case Op::kSlice:
+      // A view; its backward writes zeros over the whole input, then the slice's gradient.
+      c.ops = 2 * back;
+      c.bytes = back * (in + o * 2);
+      break;
+    case Op::kDropPath:
+      if (l.dropout().p == 0.0) break;  // the input itself
+      c.ops = 3 + back;  // the per-sample noise (tiny), its scaling, the product
+      c.bytes = in * 2 + back * in * 2;
       break;
     case Op::kMaxPool2d:
     case Op::kAvgPool2d:
@@ -117,6 +160,7 @@ LayerCost cost_of(const modelgen::Layer& l, const modelgen::TensorShape& input, 
       c.bytes = in * 2 + back * in * 2;
       break;
     case Op::kFlatten:
+    case Op::kIdentity:
       break;
   }
   return c;
@@ -197,7 +241,7 @@ std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen
     for (int p : s.inputs) needs |= p >= 0 && node[static_cast<size_t>(p)];
     node[i] = needs;
     if (i >= first) params += static_cast<double>(s.params);
-    if (l.op == Op::kFlatten) continue;  // a view: no kernel
+    if (l.op == Op::kFlatten || l.op == Op::kIdentity) continue;  // a view: no kernel
     Backward bw;
     bw.runs = node[i];
     bw.weight_grad = i >= first;
@@ -213,6 +257,49 @@ std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen
   return out;
 }
 
+namespace {
+
+// One layer of a layer case with its per-sample input and output (a squeeze-excitation case
+// has several).
+struct CaseLayer {
+  modelgen::Layer layer;
+  modelgen::TensorShape in, out;
+};
+
+// The trainable parameter elements of a layer case's layer.
+double case_layer_params(const modelgen::Layer& l) {
+  switch (l.op) {
+    case Op::kConv2d: {
+      const modelgen::Conv2dAttrs& a = l.conv();
+      return static_cast<double>(a.out_channels) * (a.in_channels / a.groups) * a.kernel.h * a.kernel.w +
+             (a.bias ? static_cast<double>(a.out_channels) : 0.0);
+    }
+    case Op::kLinear: return static_cast<double>(l.linear().in_features + (l.linear().bias ? 1 : 0)) * l.linear().out_features;
+    case Op::kBatchNorm2d: return 2.0 * l.batchnorm().features;
+    case Op::kLayerNorm2d: return 2.0 * l.channel().channels;
+    default: return 0;
+  }
+}
+
+// The activation op of an activation case's kind (bench/README.md), or nullopt.
+std::optional<Op> case_activation(const std::string& kind) {
+  if (kind == "SiLU") return Op::kSilu;
+  if (kind == "Hardswish") return Op::kHardswish;
+  if (kind == "Hardsigmoid") return Op::kHardsigmoid;
+  if (kind == "Sigmoid") return Op::kSigmoid;
+  if (kind == "GELU") return Op::kGelu;
+  return std::nullopt;
+}
+
+modelgen::Layer case_layer(Op op, modelgen::LayerAttrs attrs) {
+  modelgen::Layer l;
+  l.op = op;
+  l.attrs = std::move(attrs);
+  return l;
+}
+
+}  // namespace
+
 std::optional<std::vector<LayerCost>> layer_case_costs(const std::string& kind,
                                                        const std::map<std::string, int64_t>& args,
                                                        const CostOptions& options, const results::Recipe& recipe) {
@@ -222,6 +309,7 @@ std::optional<std::vector<LayerCost>> layer_case_costs(const std::string& kind,
   };
   modelgen::Layer l;
   modelgen::TensorShape in, out;
+  std::vector<CaseLayer> block;  // several layers: the squeeze-excitation block
   if (kind == "Conv2d") {
     modelgen::Conv2dAttrs a;
     a.in_channels = arg("cin");
@@ -252,15 +340,54 @@ std::optional<std::vector<LayerCost>> layer_case_costs(const std::string& kind,
     l.op = Op::kBatchNorm2d;
     l.attrs = modelgen::BatchNorm2dAttrs{c};
     in = out = {c, hw, hw, false};
+  } else if (const std::optional<Op> act = case_activation(kind)) {
+    const int64_t c = arg("c"), hw = arg("hw");
+    if (c <= 0 || hw <= 0) return std::nullopt;
+    l = case_layer(*act, modelgen::ActivationAttrs{false});  // the bench's are not in place
+    in = out = {c, hw, hw, false};
+  } else if (kind == "LayerNorm2d") {
+    const int64_t c = arg("c"), hw = arg("hw");
+    if (c <= 0 || hw <= 0) return std::nullopt;
+    l = case_layer(Op::kLayerNorm2d, modelgen::ChannelAttrs{c, 1e-6});
+    in = out = {c, hw, hw, false};
+  } else if (kind == "ChannelShuffle") {
+    const int64_t c = arg("c"), g = arg("g"), hw = arg("hw");
+    if (c <= 0 || g <= 0 || hw <= 0 || c % g != 0) return std::nullopt;
+    l = case_layer(Op::kChannelShuffle, modelgen::ChannelShuffleAttrs{g});
+    in = out = {c, hw, hw, false};
+  } else if (kind == "SqueezeExcitation") {
+    // Pool, conv c -> r, ReLU, conv r -> c (both 1x1 with bias), Hardsigmoid, times the input.
+    const int64_t c = arg("c"), r = arg("r"), hw = arg("hw");
+    if (c <= 0 || r <= 0 || hw <= 0) return std::nullopt;
+    auto conv1x1 = [](int64_t cin, int64_t cout) {
+      modelgen::Conv2dAttrs a;
+      a.in_channels = cin;
+      a.out_channels = cout;
+      a.kernel = {1, 1};
+      a.bias = true;
+      return case_layer(Op::kConv2d, a);
+    };
+    const modelgen::TensorShape x{c, hw, hw, false}, pooled{c, 1, 1, false}, squeezed{r, 1, 1, false};
+    block = {
+        {case_layer(Op::kAdaptiveAvgPool2d, modelgen::AdaptivePool2dAttrs{{1, 1}}), x, pooled},
+        {conv1x1(c, r), pooled, squeezed},
+        {case_layer(Op::kRelu, modelgen::ActivationAttrs{false}), squeezed, squeezed},
+        {conv1x1(r, c), squeezed, pooled},
+        {case_layer(Op::kHardsigmoid, modelgen::ActivationAttrs{false}), pooled, pooled},
+        {case_layer(Op::kMul, std::monostate{}), pooled, x},
+    };
   } else {
     return std::nullopt;
   }
-  double param_tensors = 0;
-  std::vector<LayerCost> costs{cost_of(l, in, out, Backward{}, param_tensors, options)};
-  double params = 0;
-  if (l.op == Op::kConv2d) params = static_cast<double>(l.conv().out_channels) * (l.conv().in_channels / l.conv().groups) * l.conv().kernel.h * l.conv().kernel.w;
-  if (l.op == Op::kLinear) params = static_cast<double>(l.linear().in_features + 1) * l.linear().out_features;
-  if (l.op == Op::kBatchNorm2d) params = 2.0 * l.batchnorm().features;
+  if (block.empty()) block.push_back({l, in, out});
+  // Every layer's input needs a gradient (the case's input does) and every layer trains.
+  double param_tensors = 0, params = 0;
+  std::vector<LayerCost> costs;
+  for (const CaseLayer& b : block) {
+    costs.push_back(cost_of(b.layer, b.in, b.out, Backward{}, param_tensors, options));
+    params += case_layer_params(b.layer);
+  }
+  out = block.back().out;
   costs.push_back(optimizer_cost(param_tensors, params, recipe));
   // The loss out.mean(): a reduction forward, a broadcast gradient backward.
   LayerCost loss;

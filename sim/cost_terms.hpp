@@ -47,6 +47,9 @@ struct LayerCost {
   // CPU path), costing as linear layers do; 0: never.
   int64_t blas_below_batch = 0;
   double blas_flops = 0;  // per sample: the convolution's FLOPs as the BLAS GEMM does them, unpadded
+  // per sample: elements through an exp or erf (SiLU, sigmoid, GELU, forward and backward),
+  // work that their bytes do not say.
+  double transcendental = 0;
 };
 
 // Where the step runs, as far as kernel paths are concerned.
@@ -65,9 +68,12 @@ std::vector<LayerCost> layer_costs(const modelgen::NetSpec& spec, const modelgen
                                    const CostOptions& options = {},
                                    const results::Recipe& recipe = results::default_recipe());
 
-// The costs of a bench layer case (`Conv2d`, `Linear`, `BatchNorm2d` with their arguments,
-// bench/README.md): the layer, whose input needs a gradient, the scalar loss out.mean(), and
-// the optimizer over the layer's parameters. nullopt for a kind or arguments it does not know.
+// The costs of a bench layer case (`Conv2d`, `Linear`, `BatchNorm2d`, the activations `SiLU`,
+// `Hardswish`, `Hardsigmoid`, `Sigmoid`, `GELU`, `LayerNorm2d`, `ChannelShuffle`,
+// `SqueezeExcitation` with their arguments, bench/README.md): the layer (the block's layers,
+// one entry each), whose input needs a gradient, the optimizer over the parameters, and the
+// scalar loss out.mean(); each layer as layer_costs costs it inside a network. nullopt for a
+// kind or arguments it does not know.
 std::optional<std::vector<LayerCost>> layer_case_costs(const std::string& kind,
                                                        const std::map<std::string, int64_t>& args,
                                                        const CostOptions& options = {},

@@ -49,6 +49,14 @@ class LibTorchCpuBackend : public MemoryBackend {
           k.result(0);
         }
         return;
+      case Op::kDropPath:
+        // noise = empty([N, 1, 1, 1]).bernoulli_(1 - p).div_(1 - p); out = x * noise.
+        if (c.results.size() == 2) {
+          k.result(0);
+          if (c.layer->dropout().p < 1.0) with_wrapped_number(k, c.elem_bytes, [] {});
+          k.result(1);
+        }
+        return;
       default:
         break;
     }
@@ -164,6 +172,22 @@ class LibTorchCpuBackend : public MemoryBackend {
       k.result(r++);
       k.release(gi);
     }
+    if (gemm_weight_gradient(c)) {
+      // oneDNN's GEMM path: the weight and bias gradients in plain layout and a scratchpad of
+      // four times the weights, one sample's im2col columns and 256 bytes, as measured on AVX2
+      // for channels in whole blocks (VGG-11-BN, one and two threads). Other widths take a
+      // scratchpad this does not know yet, which grows with the threads.
+      const int64_t plain = weight_tmp(c, false);
+      const int gw = k.temp(plain);
+      const int gb = a.bias ? k.temp(a.out_channels * c.elem_bytes) : -1;
+      const int64_t columns = (a.in_channels / a.groups) * a.kernel.h * a.kernel.w * spatial(out) * c.elem_bytes;
+      k.release(k.temp(4 * plain + columns + 256));
+      if (a.bias) k.result(r + 1);
+      k.result(r);
+      k.release(gw);
+      if (gb >= 0) k.release(gb);
+      return;
+    }
     // Backward weights: blocked grad output and source; a source of very few channels stays
     // plain, one of fewer than a block is padded to half a block.
     const int go = k.temp(grad_out_blocked);
@@ -177,13 +201,32 @@ class LibTorchCpuBackend : public MemoryBackend {
       pad_in = false;
     }
     const int gw = k.temp(pad_in ? weight_tmp_half(c) : weight_tmp(c, false));
-    const int gb = a.bias ? k.temp(pad(a.out_channels) * c.elem_bytes) : -1;
+    // The bias gradient's buffer. With AVX2's 8-wide blocks, for channels that fill no whole
+    // block oneDNN first reduces into a padded one of 32 elements beyond the blocks, then
+    // keeps the plain one; with AVX-512's 16-wide blocks its measured steps show one buffer
+    // of whole blocks.
+    int gb = -1;
+    if (a.bias && block_ == 8) {
+      const int padded = a.out_channels % block_ != 0 ? k.temp((pad(a.out_channels) + 32) * c.elem_bytes) : -1;
+      gb = k.temp(a.out_channels * c.elem_bytes);
+      if (padded >= 0) k.release(padded);
+    } else if (a.bias) {
+      gb = k.temp(pad(a.out_channels) * c.elem_bytes);
+    }
     if (src >= 0) k.release(src);
     k.release(go);
     if (a.bias) k.result(r + 1);
     k.result(r);
     k.release(gw);
     if (gb >= 0) k.release(gb);
+  }
+
+  // oneDNN 2.6 on AVX2 computes the weight gradient of a dense convolution whose output is
+  // narrower than its kernel (a 3x3 at 2x2 or 1x1: VGG's last stages on CIFAR) with a GEMM
+  // instead of its jit kernel; on AVX-512 the measured steps show the jit kernel's buffers.
+  bool gemm_weight_gradient(const OpCall& c) const {
+    const auto& a = c.layer->conv();
+    return block_ == 8 && a.groups == 1 && c.shape->out.width < a.kernel.w && c.elem_bytes == kFloatBytes;
   }
 
   // Weight gradient in oneDNN's layout: input channels padded like the source above.

@@ -2,7 +2,8 @@
 // evaluate. Every tensor of a step is either independent of the batch or proportional to it,
 // so the live bytes after each allocation are a line in the batch size, and the peak is the
 // upper envelope of those lines. Two simulations per range of batch sizes in which the
-// backend runs the same kernels (MemoryBackend::batch_breakpoints) give all the lines.
+// backend runs the same kernels (MemoryBackend::batch_breakpoints), and a single sample apart,
+// give all the lines.
 #pragma once
 
 #include <cstdint>

@@ -146,6 +146,10 @@ std::vector<int64_t> param_tensors(const Layer& l) {
     }
     case Op::kBatchNorm2d:
       return {l.batchnorm().features * kFloatBytes, l.batchnorm().features * kFloatBytes};
+    case Op::kLayerNorm2d:
+      return {l.channel().channels * kFloatBytes, l.channel().channels * kFloatBytes};
+    case Op::kScale:
+      return {l.channel().channels * kFloatBytes};
     default:
       return {};
   }
@@ -154,10 +158,16 @@ std::vector<int64_t> param_tensors(const Layer& l) {
 // Whether an op's output is a new allocation (false: a view of, or in place on, its input).
 bool allocates_output(const Layer& l) {
   switch (l.op) {
-    case Op::kFlatten: return false;
+    case Op::kFlatten:
+    case Op::kSlice:
+    case Op::kIdentity: return false;
     case Op::kRelu:
-    case Op::kRelu6: return !l.activation().inplace;
-    case Op::kDropout: return l.dropout().p > 0.0;
+    case Op::kRelu6:
+    case Op::kSilu:
+    case Op::kHardswish:
+    case Op::kHardsigmoid: return !l.activation().inplace;
+    case Op::kDropout:
+    case Op::kDropPath: return l.dropout().p > 0.0;
     default: return true;
   }
 }
@@ -235,6 +245,21 @@ class StepSimulation {
     return autocast_ && (spec_.layers[i].op == Op::kConv2d || spec_.layers[i].op == Op::kLinear);
   }
   bool has_node(int layer) const { return layer >= 0 && node_[static_cast<size_t>(layer)]; }
+  // Whether layer i's (first) input is a strided view: a slice of some of a batch's channels.
+  bool strided_input(size_t i) const {
+    const int p = net_.layers[i].inputs[0];
+    return p >= 0 && strided_out_[static_cast<size_t>(p)];
+  }
+  // An in-place activation whose backward needs the input it overwrote saves a copy of it.
+  bool inplace_saves_input_copy(Op op) const {
+    switch (op) {
+      case Op::kRelu6: return options_.relu6_inplace_copies_input;
+      case Op::kSilu:
+      case Op::kHardswish:
+      case Op::kHardsigmoid: return true;
+      default: return false;
+    }
+  }
 
   // The model, its training state when `warm` (gradients and the optimizer's state of the
   // parameters that train), the batch.
@@ -280,6 +305,7 @@ class StepSimulation {
   void forward() {
     const size_t n = spec_.layers.size();
     out_storage_.assign(n, -1);
+    strided_out_.assign(n, false);
     input_cast_.assign(n, false);
     cache_.clear();
     uses_.assign(n, 0);
@@ -324,7 +350,7 @@ class StepSimulation {
       const bool alloc_out = allocates_output(l);
       if (alloc_out) c.results.push_back(out_bytes(i));
       // An in-place op whose backward needs its original input saves a clone of it first.
-      const bool clones_input = node && l.op == Op::kRelu6 && !alloc_out && options_.relu6_inplace_copies_input;
+      const bool clones_input = node && !alloc_out && inplace_saves_input_copy(l.op);
       if (clones_input) c.results.push_back(bytes_of(c.inputs[0]));
       const int64_t out_numel = net_.layers[i].out.numel() * batch_;
       if (l.op == Op::kMaxPool2d) c.results.push_back(out_numel * kIndexBytes);
@@ -335,9 +361,32 @@ class StepSimulation {
         c.results.push_back(stat);
       }
       if (l.op == Op::kDropout && alloc_out) c.results.push_back(out_numel * backend_.dropout_mask_bytes(elem_[i]));
+      if (l.op == Op::kDropPath && alloc_out) c.results.insert(c.results.begin(), batch_ * elem_[i]);  // noise first
+      // Layer norm over channels runs on a channels-last view: layer_norm's own contiguous
+      // copy of it, its result, mean and rstd per position; then the contiguous NCHW copy of
+      // the result. Where a sample is one position, both views are contiguous: no copies.
+      const bool ln_copies = l.op == Op::kLayerNorm2d && net_.layers[i].out.height * net_.layers[i].out.width > 1;
+      if (l.op == Op::kLayerNorm2d) {
+        const int64_t positions = batch_ * net_.layers[i].out.height * net_.layers[i].out.width;
+        c.results.push_back(positions * kFloatBytes);
+        c.results.push_back(positions * kFloatBytes);
+      }
+      const int ln_input_copy = ln_copies ? t_.allocate(bytes_of(c.inputs[0], elem_[i])) : -1;
+      // A convolution makes a contiguous copy of a strided input (a slice of channels) for the
+      // call; autograd saves the view.
+      const bool copies_input = l.op == Op::kConv2d && input_cast < 0 && strided_input(i);
+      const int input_copy = copies_input ? t_.allocate(bytes_of(c.inputs[0], elem_of(net_.layers[i].inputs[0]))) : -1;
       t_.expect_results(c.results);
       backend_.forward(t_, c);
       std::vector<int> res = t_.take_results();
+      if (input_copy >= 0) t_.unref(input_copy);
+      if (l.op == Op::kDropPath && alloc_out) std::rotate(res.begin(), res.begin() + 1, res.end());  // output first
+      if (ln_copies) {
+        t_.unref(ln_input_copy);
+        const int nchw = t_.allocate(out_bytes(i));
+        t_.unref(res[0]);
+        res[0] = nchw;
+      }
 
       // The output storage, held by the forward variable until its last consumer ran.
       int out;
@@ -348,6 +397,11 @@ class StepSimulation {
         t_.ref(out);
       }
       out_storage_[i] = out;
+      // A slice of some of the channels of a batch is a strided view; identity passes it on.
+      if (l.op == Op::kSlice)
+        strided_out_[i] = batch_ > 1 && net_.layers[i].out.channels < c.inputs[0].channels;
+      else if (l.op == Op::kIdentity && net_.layers[i].inputs[0] >= 0)
+        strided_out_[i] = strided_out_[static_cast<size_t>(net_.layers[i].inputs[0])];
 
       // What autograd saves for backward (only when a gradient will flow).
       std::vector<int>& saved = saved_[i];
@@ -383,6 +437,10 @@ class StepSimulation {
             save(out);  // threshold_backward uses the result, in place or not
             break;
           case Op::kRelu6:
+          case Op::kSilu:
+          case Op::kHardswish:
+          case Op::kHardsigmoid:
+          case Op::kGelu:
             if (clones_input) {
               saved.push_back(res[0]);  // the clone: its creator's reference passes to autograd
               res.erase(res.begin());
@@ -390,12 +448,34 @@ class StepSimulation {
               save(l.activation().inplace ? out : ins[0]);  // hardtanh_ keeps its result
             }
             break;
+          case Op::kSigmoid:
+            save(out);  // sigmoid_backward uses the result
+            break;
           case Op::kDropout:
-            if (alloc_out) save(res[1]);  // the mask
+          case Op::kDropPath:
+            if (alloc_out) save(res[1]);  // the mask, or the per-sample noise
+            break;
+          case Op::kMul: {
+            // MulBackward keeps each factor for the other's gradient.
+            const std::vector<int>& p = net_.layers[i].inputs;
+            if (has_node(p[1])) save(ins[0]);
+            if (has_node(p[0])) save(ins[1]);
+            break;
+          }
+          case Op::kScale:
+            if (trains_[i]) save(ins[0]);  // for the weight's gradient
+            break;
+          case Op::kLayerNorm2d:
+            save(ins[0]);  // the input (its channels-last view), mean, rstd
+            save(res[1]);
+            save(res[2]);
             break;
           case Op::kAdd:
           case Op::kConcat:
           case Op::kFlatten:
+          case Op::kChannelShuffle:
+          case Op::kSlice:
+          case Op::kIdentity:
             break;
         }
       }
@@ -406,6 +486,7 @@ class StepSimulation {
 
       for (int p : net_.layers[i].inputs)
         if (p >= 0 && --uses_[static_cast<size_t>(p)] == 0) t_.unref(out_storage_[static_cast<size_t>(p)]);
+      if (uses_[i] == 0) t_.unref(out); // nothing reads it: dropped at once
     }
   }
 
@@ -437,7 +518,9 @@ class StepSimulation {
     }
   }
 
-  void deliver(int producer, int grad) {
+  // Hands a gradient to its producer's input buffer; `strided`: a view of part of a larger
+  // gradient's channels (concat's backward), which a sum replaces with a contiguous tensor.
+  void deliver(int producer, int grad, bool strided = false) {
     if (!has_node(producer)) {
       t_.unref(grad);
       return;
@@ -445,6 +528,7 @@ class StepSimulation {
     const size_t p = static_cast<size_t>(producer);
     if (buffer_[p] < 0) {
       buffer_[p] = grad;
+      strided_grad_[p] = strided;
     } else if (options_.inplace_grad_accumulation && t_.refs(buffer_[p]) == 1) {
       t_.unref(grad);  // added into the buffer, which nothing else shares
     } else {
@@ -452,6 +536,7 @@ class StepSimulation {
       t_.unref(buffer_[p]);
       t_.unref(grad);
       buffer_[p] = sum;
+      strided_grad_[p] = false;
     }
     if (--pending_[p] == 0) ready_.push(producer);
   }
@@ -459,9 +544,18 @@ class StepSimulation {
   void backward() {
     const size_t n = spec_.layers.size();
     buffer_.assign(n, -1);
+    strided_grad_.assign(n, false);
     pending_.assign(n, 0);
+    // Only consumers on a path to the loss send a gradient (a layer whose output nothing
+    // reads is no part of the graph the backward pass walks).
+    std::vector<bool> reaches_loss(n, false);
+    reaches_loss[static_cast<size_t>(net_.output)] = true;
+    for (size_t i = n; i-- > 0;)
+      if (reaches_loss[i])
+        for (int p : net_.layers[i].inputs)
+          if (p >= 0) reaches_loss[static_cast<size_t>(p)] = true;
     for (size_t i = 0; i < n; ++i) {
-      if (!has_node(static_cast<int>(i))) continue;
+      if (!has_node(static_cast<int>(i)) || !reaches_loss[i]) continue;
       for (int p : net_.layers[i].inputs)
         if (has_node(p)) ++pending_[static_cast<size_t>(p)];
     }
@@ -500,6 +594,7 @@ class StepSimulation {
     const Layer& l = spec_.layers[i];
     const LayerShape& s = net_.layers[i];
     const int grad_out = buffer_[i];
+    const bool grad_strided = strided_grad_[i];
     buffer_[i] = -1;
 
     OpCall c = call_for(i);
@@ -509,17 +604,80 @@ class StepSimulation {
     std::vector<std::pair<int, int>> outs;
     const std::vector<int64_t> params = param_tensors(l);
     switch (l.op) {
+      case Op::kMul:
+      case Op::kScale: {
+        // Each factor's gradient is the incoming one times the other factor, at the product's
+        // size (the first factor's first: a scale's weight); the engine then sums a broadcast
+        // factor's down to its shape. A scale's weight gradient goes to its .grad.
+        const bool scale = l.op == Op::kScale;
+        std::vector<std::pair<int, int>> factors;  // (producer or -2 for the weight, storage)
+        if (scale ? trains_[i] : has_node(s.inputs[0])) factors.emplace_back(scale ? -2 : s.inputs[0], t_.allocate(out_bytes(i)));
+        const int second = scale ? s.inputs[0] : s.inputs[1];
+        if (has_node(second)) factors.emplace_back(second, t_.allocate(out_bytes(i)));
+        for (auto& [producer, grad] : factors) {
+          const TensorShape& shape = producer == -2 ? TensorShape{l.channel().channels, 1, 1, false} : net_.shape_of(producer);
+          if (shape == s.out) continue;
+          const int64_t bytes = producer == -2 ? params[0] : bytes_of(shape, elem_[i]);
+          const int reduced = t_.allocate(bytes);
+          t_.unref(grad);
+          grad = reduced;
+        }
+        t_.unref(grad_out);
+        for (int saved : saved_[i]) t_.unref(saved);
+        saved_[i].clear();
+        for (const auto& [producer, grad] : factors) {
+          if (producer == -2)
+            accumulate(i, 0, grad);
+          else
+            deliver(producer, grad);
+        }
+        return;
+      }
+      case Op::kLayerNorm2d: {
+        // layer_norm's backward on channels-last views: a contiguous copy of the input, the
+        // input gradient, the weight and bias gradients, a contiguous copy of the gradient.
+        const bool copies = s.out.height * s.out.width > 1;
+        const int x_copy = copies ? t_.allocate(bytes_of(c.inputs[0], elem_[i])) : -1;
+        const int dx = in_grad ? t_.allocate(out_bytes(i)) : -1;
+        const int dgamma = trains_[i] ? t_.allocate(params[0]) : -1;
+        const int dbeta = trains_[i] ? t_.allocate(params[1]) : -1;
+        const int dy_copy = copies ? t_.allocate(out_bytes(i)) : -1;
+        if (dy_copy >= 0) t_.unref(dy_copy);
+        if (x_copy >= 0) t_.unref(x_copy);
+        t_.unref(grad_out);
+        for (int saved : saved_[i]) t_.unref(saved);
+        saved_[i].clear();
+        if (dgamma >= 0) {
+          accumulate(i, 0, dgamma);
+          accumulate(i, 1, dbeta);
+        }
+        if (dx >= 0 && copies) {
+          // The input gradient, channels-last, made contiguous (modelgen_torch's LayerNorm2d).
+          const int contiguous = t_.allocate(out_bytes(i));
+          t_.unref(dx);
+          deliver(s.inputs[0], contiguous);
+        } else if (dx >= 0) {
+          deliver(s.inputs[0], dx);
+        }
+        return;
+      }
       case Op::kAdd:
       case Op::kConcat:
       case Op::kFlatten:
+      case Op::kIdentity:
         // The incoming gradient itself (add) or views of it (concat slices, flatten).
         for (int p : s.inputs) {
           t_.ref(grad_out);
           outs.emplace_back(p, grad_out);
         }
         t_.unref(grad_out);
-        break;
+        for (int saved : saved_[i]) t_.unref(saved);
+        saved_[i].clear();
+        for (const auto& [producer, grad] : outs)
+          deliver(producer, grad, l.op == Op::kConcat ? batch_ > 1 : grad_strided);
+        return;
       case Op::kDropout:
+      case Op::kDropPath:
         if (!allocates_output(l)) {
           outs.emplace_back(s.inputs[0], grad_out);
           break;
@@ -531,9 +689,18 @@ class StepSimulation {
         if (in_grad) c.results.push_back(bytes_of(c.inputs[0], input_cast_[i] ? kHalfBytes : elem_of(s.inputs[0])));
         if (trains_[i])
           for (int64_t p : params) c.results.push_back(half_params ? p / kFloatBytes * kHalfBytes : p);
+        // A convolution's backward makes contiguous copies of a strided gradient and of a
+        // strided (sliced) input it saved, for the call.
+        std::vector<int> copies;
+        if (l.op == Op::kConv2d) {
+          if (grad_strided) copies.push_back(t_.allocate(out_bytes(i)));
+          if (strided_input(i) && !input_cast_[i])
+            copies.push_back(t_.allocate(bytes_of(c.inputs[0], elem_of(s.inputs[0]))));
+        }
         t_.expect_results(c.results);
         backend_.backward(t_, c);
         std::vector<int> res = t_.take_results();
+        for (int copy : copies) t_.unref(copy);
         size_t r = 0;
         if (in_grad) outs.emplace_back(s.inputs[0], res[r++]);
         t_.unref(grad_out);
@@ -608,6 +775,8 @@ class StepSimulation {
   std::vector<int64_t> params_;
   std::vector<std::vector<int>> grads_;  // per layer, per parameter: its .grad's storage, or -1
   std::vector<int> out_storage_;
+  std::vector<bool> strided_out_;   // per layer: its output is a strided view (a slice)
+  std::vector<bool> strided_grad_;  // per layer: its gradient buffer is a strided view
   std::vector<int> uses_;
   std::vector<std::vector<int>> saved_;
   std::vector<int> buffer_;

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,9 @@ const std::regex kConv(R"(^Conv2d/cin:(\d+)/cout:(\d+)/k:(\d+)/s:(\d+)/g:(\d+)/h
 const std::regex kLinear(R"(^Linear/in:(\d+)/out:(\d+)/bs:(\d+)(/.*)?$)");
 const std::regex kBatchNorm(R"(^BatchNorm2d/c:(\d+)/hw:(\d+)/bs:(\d+)(/.*)?$)");
 const std::regex kNet(R"(^Net/([^/ ]+)/bs:(\d+)(/.*)?$)");
+// The NetSpec 1.1 kinds: the activations, layer norm, channel shuffle, squeeze-excitation.
+const std::regex kNewKind(
+    R"(^((SiLU|Hardswish|Hardsigmoid|Sigmoid|GELU|LayerNorm2d)/c:(\d+)/hw:(\d+)|ChannelShuffle/c:(\d+)/g:(\d+)/hw:(\d+)|SqueezeExcitation/c:(\d+)/r:(\d+)/hw:(\d+))/bs:(\d+)(/.*)?$)");
 
 // The listed cases; picks the Conv2d case with the fewest multiply-accumulates.
 std::string cheapest_conv(const std::string& listing) {
@@ -130,18 +134,24 @@ TEST_F(BenchBinary, ListedNamesFollowTheGrammar) {
   std::istringstream lines(r.out);
   std::string line;
   int conv = 0, linear = 0, bn = 0, net = 0;
+  std::set<std::string> new_kinds;
   while (std::getline(lines, line)) {
     conv += std::regex_match(line, kConv);
     linear += std::regex_match(line, kLinear);
     bn += std::regex_match(line, kBatchNorm);
     net += std::regex_match(line, kNet);
+    if (std::regex_match(line, kNewKind)) new_kinds.insert(line.substr(0, line.find('/')));
     EXPECT_TRUE(std::regex_match(line, kConv) || std::regex_match(line, kLinear) ||
-                std::regex_match(line, kBatchNorm) || std::regex_match(line, kNet))
+                std::regex_match(line, kBatchNorm) || std::regex_match(line, kNet) ||
+                std::regex_match(line, kNewKind))
         << line;
   }
   EXPECT_GT(conv, 0);
   EXPECT_GT(linear, 0);
   EXPECT_GT(bn, 0);
+  // quick covers every kind.
+  EXPECT_EQ(new_kinds, (std::set<std::string>{"SiLU", "Hardswish", "Hardsigmoid", "Sigmoid", "GELU", "LayerNorm2d",
+                                              "ChannelShuffle", "SqueezeExcitation"}));
   // The file's network first, at the two batch sizes; then the quick sweep's built-in networks,
   // at the same batch sizes (--p4s_batch replaces their own).
   std::vector<std::string> nets;

@@ -1,6 +1,7 @@
 // Latency cost terms per layer: the quantities each kernel path costs on a CPU and a GPU.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -189,6 +190,71 @@ TEST(CostTerms, EachOptimizerCostsItsOwnKernels) {
   EXPECT_EQ(optimizer_ops(r), 10);
   // Adam moves more than SGD per parameter.
   EXPECT_GT(layer_costs(spec, net, {}, r)[3].fixed_bytes, layer_costs(spec, net)[3].fixed_bytes);
+}
+
+// The NetSpec 1.1 layer cases: element-wise kinds cost bytes and two kernels (forward and
+// backward) and no FLOPs; the squeeze-excitation block costs its six layers, its two 1x1
+// convolutions' FLOPs among them; the optimizer updates what trains. Bad arguments: nullopt.
+// The exp and erf of SiLU, sigmoid and GELU per element, forward and backward: SiLU one each
+// way, sigmoid's backward none (it reuses its result), GELU's backward two; the piecewise-linear
+// activations none.
+TEST(CostTerms, TranscendentalActivationsCountTheirExpAndErf) {
+  const double n = 96.0 * 14 * 14;  // one sample's elements
+  const std::map<std::string, double> per_element{
+      {"SiLU", 2}, {"Sigmoid", 1}, {"GELU", 3}, {"Hardswish", 0}, {"Hardsigmoid", 0}, {"LayerNorm2d", 0}};
+  for (const auto& [kind, count] : per_element) {
+    const auto costs = layer_case_costs(kind, {{"c", 96}, {"hw", 14}, {"bs", 8}});
+    ASSERT_TRUE(costs) << kind;
+    EXPECT_DOUBLE_EQ(costs->front().transcendental, count * n) << kind;
+  }
+  // A convolution has none.
+  EXPECT_EQ(layer_case_costs("Conv2d", {{"cin", 8}, {"cout", 8}, {"k", 3}, {"s", 1}, {"g", 1}, {"hw", 8}, {"bs", 2}})
+                ->front()
+                .transcendental,
+            0);
+}
+
+TEST(CostTerms, NetSpec11LayerCasesCostTheirLayers) {
+  const double x = 4.0 * 96 * 14 * 14;  // one sample's input bytes
+  for (const char* kind : {"SiLU", "Hardswish", "Hardsigmoid", "Sigmoid", "GELU", "LayerNorm2d"}) {
+    const auto costs = layer_case_costs(kind, {{"c", 96}, {"hw", 14}, {"bs", 8}});
+    ASSERT_TRUE(costs) << kind;
+    ASSERT_EQ(costs->size(), 3u) << kind;  // the layer, the optimizer, the loss
+    const LayerCost& l = costs->front();
+    EXPECT_GE(l.ops, 2) << kind;
+    EXPECT_GE(l.bytes, 2 * x) << kind;
+    EXPECT_EQ(l.tile_flops + l.linear_flops + l.grouped_flops + l.depthwise_flops, 0) << kind;
+    const bool norm = std::string(kind) == "LayerNorm2d";
+    EXPECT_EQ((*costs)[1].fixed_bytes > 0, norm) << kind;  // only layer norm has parameters
+    EXPECT_GT((*costs)[2].bytes, 0) << kind;
+  }
+  // An activation costs as the same op does in a network (cost_of's activation case).
+  EXPECT_DOUBLE_EQ(layer_case_costs("SiLU", {{"c", 96}, {"hw", 14}, {"bs", 8}})->front().bytes, x * 2 + x * 3);
+
+  const auto shuffle = layer_case_costs("ChannelShuffle", {{"c", 116}, {"g", 2}, {"hw", 28}, {"bs", 4}});
+  ASSERT_TRUE(shuffle);
+  EXPECT_DOUBLE_EQ(shuffle->front().bytes, 4.0 * 116 * 28 * 28 * 4);  // a copy each way
+  EXPECT_FALSE(layer_case_costs("ChannelShuffle", {{"c", 116}, {"g", 3}, {"hw", 28}, {"bs", 4}}));
+
+  const auto se = layer_case_costs("SqueezeExcitation", {{"c", 96}, {"r", 24}, {"hw", 14}, {"bs", 4}});
+  ASSERT_TRUE(se);
+  ASSERT_EQ(se->size(), 8u);  // pool, fc1, relu, fc2, hardsigmoid, mul; the optimizer, the loss
+  double flops = 0, ops = 0;
+  for (size_t i = 0; i < 6; ++i) {
+    EXPECT_GT((*se)[i].ops, 0) << i;
+    flops += (*se)[i].tile_flops;
+    ops += (*se)[i].ops;
+  }
+  // Both 1x1 convolutions on [c, 1, 1], three passes, channels padded to tiles of 32.
+  EXPECT_DOUBLE_EQ(flops, 2 * (2.0 * 96 * 32 * 3));
+  EXPECT_DOUBLE_EQ((*se)[5].bytes, x * 3 + x * 6);  // the product, as mul costs in a network
+  EXPECT_DOUBLE_EQ((*se)[6].ops, 5.0 * 4);           // the default SGD's five kernels a tensor, 4 tensors
+  EXPECT_GT((*se)[6].fixed_bytes, 0);
+  EXPECT_GT(ops, 12);
+
+  EXPECT_FALSE(layer_case_costs("SqueezeExcitation", {{"c", 96}, {"hw", 14}, {"bs", 4}}));
+  EXPECT_FALSE(layer_case_costs("GELU", {{"c", 0}, {"hw", 14}, {"bs", 4}}));
+  EXPECT_FALSE(layer_case_costs("Gelu", {{"c", 96}, {"hw", 14}, {"bs", 4}}));
 }
 
 }  // namespace

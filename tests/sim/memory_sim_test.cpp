@@ -153,6 +153,59 @@ TEST(MemorySim, HandComputedAutocastChain) {
   EXPECT_EQ(r.peak_phase, Phase::kBackward);
 }
 
+// input [2, 4, 4] -> conv 3x3 (2 -> 4) -> `op` -> conv 1x1 (4 -> 4) -> pool -> flatten -> linear.
+NetSpec with_op(const nlohmann::json& op) {
+  nlohmann::json j = nlohmann::json::parse(R"({
+    "netspec": "1.1", "name": "with_op", "input": {"channels": 2, "height": 4, "width": 4}, "classes": 3,
+    "layers": [
+      {"name": "conv", "op": "conv2d", "inputs": ["input"], "in_channels": 2, "out_channels": 4, "kernel": 3, "padding": 1},
+      {"name": "conv2", "op": "conv2d", "inputs": ["op"], "in_channels": 4, "out_channels": 4, "kernel": 1},
+      {"name": "gap", "op": "adaptive_avgpool2d", "inputs": ["conv2"], "output_size": 1},
+      {"name": "flat", "op": "flatten", "inputs": ["gap"]},
+      {"name": "fc", "op": "linear", "inputs": ["flat"], "in_features": 4, "out_features": 3}],
+    "output": "fc"})");
+  nlohmann::json layer = op;
+  layer["name"] = "op";
+  layer["inputs"] = {"conv"};
+  j["layers"].insert(j["layers"].begin() + 1, layer);
+  return modelgen::parse_netspec(j.dump(), "with_op.json");
+}
+
+int64_t end_of_forward(const nlohmann::json& op, int64_t batch = 2) {
+  const NetSpec spec = with_op(op);
+  const auto plain = make_plain_backend();
+  return simulate_training_step(spec, modelgen::infer_shapes(spec), batch, *plain).end_of_forward_bytes;
+}
+
+TEST(MemorySim, ViewsAllocateNothing) {
+  const int64_t base = end_of_forward({{"op", "identity"}});
+  EXPECT_EQ(end_of_forward({{"op", "drop_path"}, {"p", 0.0}}), base);
+  // A slice of all four channels: a view too.
+  EXPECT_EQ(end_of_forward({{"op", "slice"}, {"start", 0}, {"end", 4}}), base);
+}
+
+TEST(MemorySim, WhatEachActivationSavesForBackward) {
+  const int64_t activation = 2 * 4 * 4 * 4 * 4;  // batch 2, [4, 4, 4] floats
+  // sigmoid keeps its result, which conv2 saves anyway: conv's output goes after the op.
+  const int64_t sigmoid = end_of_forward({{"op", "sigmoid"}});
+  // silu, gelu, hardswish and hardsigmoid keep their input as well: one activation more.
+  for (const char* op : {"silu", "gelu", "hardswish", "hardsigmoid"})
+    EXPECT_EQ(end_of_forward({{"op", op}}), sigmoid + activation) << op;
+  // In place, the result overwrites the input, and the copy of the input they keep for
+  // backward takes its place.
+  for (const char* op : {"silu", "hardswish", "hardsigmoid"})
+    EXPECT_EQ(end_of_forward({{"op", op}, {"inplace", true}}), sigmoid + activation) << op;
+  // identity: conv's output is conv2's input, saved once.
+  EXPECT_EQ(end_of_forward({{"op", "identity"}}), sigmoid);
+}
+
+TEST(MemorySim, DropPathKeepsAPerSampleNoise) {
+  const int64_t activation = 2 * 4 * 4 * 4 * 4;
+  const int64_t identity = end_of_forward({{"op", "identity"}});
+  // Its output (saved by conv2), conv's output no longer read, the noise of 2 floats kept.
+  EXPECT_EQ(end_of_forward({{"op", "drop_path"}, {"p", 0.2}}), identity + activation - activation + 2 * 4);
+}
+
 TEST(MemorySim, InPlaceReluSharesItsInputStorage) {
   const auto plain = make_plain_backend();
   const NetSpec a = chain(false), b = chain(true);
