@@ -103,10 +103,7 @@ bool only_the_default_recipe(const std::vector<results::Recipe>& recipes) {
 
 }  // namespace
 
-ModelFormatVersion format_for(const ModelFile& m) {
-  if (only_the_default_recipe(m.recipes)) return ModelFormatVersion{2, 0};
-  return ModelFormatVersion{2, 1};
-}
+ModelFormatVersion format_for(const ModelFile&) { return current_model_format(); }
 
 std::string data_digest(const std::vector<Observation>& observations) {
   std::vector<std::string> lines;

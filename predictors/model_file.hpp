@@ -37,7 +37,8 @@ struct ModelFile {
 // NetSpecs of their networks: equal data gives equal digests on every platform.
 std::string data_digest(const std::vector<Observation>& observations);
 
-// The format version a model is written in: the oldest that holds all it says.
+// The format version a model is written in: the current one (every p4s model lists all the
+// latency coefficients of its version).
 ModelFormatVersion format_for(const ModelFile& model);
 
 // Throws std::runtime_error naming the field ("field \"model.capacity.bytes\": not a finite number

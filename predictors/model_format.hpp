@@ -10,8 +10,10 @@
 //   2.0   the same fields, the twelve latency coefficients of latency_coefficient_names()
 //         listed in full.
 //   2.1   fitted_on.recipes: the training recipes of the data, where any is not the default
-//         one (a file without it was fitted on default-recipe steps only). A model fitted on
-//         default-recipe data alone is still written as 2.0.
+//         one (a file without it was fitted on default-recipe steps only).
+//   2.2   a thirteenth latency coefficient, per_transcendental_ms (the exp and erf of SiLU,
+//         sigmoid and GELU); a file of 2.0 or 2.1 lacks it and predicts as written (0). Every
+//         file is written as 2.2.
 #pragma once
 
 #include <optional>
@@ -29,7 +31,7 @@ struct ModelFormatVersion {
 
 // What this build writes, and the newest it reads.
 inline constexpr int kModelFormatMajor = 2;
-inline constexpr int kModelFormatMinor = 1;
+inline constexpr int kModelFormatMinor = 2;
 ModelFormatVersion current_model_format();
 
 }  // namespace p4s::predictors

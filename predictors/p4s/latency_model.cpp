@@ -37,7 +37,8 @@ const std::vector<std::string>& latency_coefficient_names() {
                                            "per_depthwise_gemm_flop_ms",
                                            "per_grouped_flop_ms",
                                            "per_small_batch_flop_ms",
-                                           "per_generic_depthwise_flop_ms"};
+                                           "per_generic_depthwise_flop_ms",
+                                           "per_transcendental_ms"};
   static_assert(std::size(kNames) == latency_terms::kLatencyCoefficients, "a name for each coefficient");
   static const std::vector<std::string> names(std::begin(kNames), std::end(kNames));
   return names;

@@ -22,6 +22,7 @@ namespace p4s::predictors {
 //     + per_depthwise_flop * depthwise_flops * batch
 //     + per_depthwise_gemm_flop * depthwise_gemm_flops * batch
 //     + per_generic_depthwise_flop * generic_depthwise_flops * batch
+//     + per_transcendental * transcendental * batch
 //     + per_small_batch_flop * tile_flops * batch where batch < small_batch_below).
 // A convolution on the CPU's BLAS path (batch below blas_below_batch) costs
 // per_linear_flop * blas_flops * batch in place of its tile FLOPs: a GEMM does not pad channels

@@ -29,6 +29,7 @@ enum Coefficient : size_t {
   kPerGroupedFlop,
   kPerSmallBatchFlop,
   kPerGenericDepthwiseFlop,
+  kPerTranscendental,
   kLatencyCoefficients
 };
 
@@ -63,6 +64,7 @@ void work_quantities(const sim::LayerCost& c, double b, bool small, Put&& put) {
   put(kPerDepthwiseFlop, c.depthwise_flops * b);
   put(kPerDepthwiseGemmFlop, c.depthwise_gemm_flops * b);
   put(kPerGenericDepthwiseFlop, c.generic_depthwise_flops * b);
+  put(kPerTranscendental, c.transcendental * b);
 }
 
 // What a layer's work and its dispatch cost under coefficients w.

@@ -39,7 +39,7 @@ bool names_are_a_prefix(const std::vector<std::string>& names) {
 
 // How many of latency_coefficient_names() a file of each minor version of the current major
 // lists: a coefficient added is a minor version (model_format.hpp).
-constexpr size_t kLatencyCoefficientsByMinor[] = {12, 12};
+constexpr size_t kLatencyCoefficientsByMinor[] = {12, 12, 13};
 static_assert(std::size(kLatencyCoefficientsByMinor) == kModelFormatMinor + 1, "a count for each minor version");
 static_assert(kLatencyCoefficientsByMinor[kModelFormatMinor] == kLatencyCoefficients, "the current minor lists all");
 

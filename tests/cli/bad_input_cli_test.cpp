@@ -179,7 +179,7 @@ TEST_F(BadInputCli, Predict) {
     if (at != std::string::npos) t.replace(at, from.size(), to);
     return f.write(name, t);
   };
-  const std::string newer = with("newer_model.json", "\"version\": \"2.0\"", "\"version\": \"2.9\"");
+  const std::string newer = with("newer_model.json", "\"version\": \"2.2\"", "\"version\": \"2.9\"");
   const std::string nan_model = with("nan_model.json", "\"step_ms\": ", "\"step_ms\": NaN, \"x\": ");
   const std::string null_coef = with("null_model.json", "\"coefficients\": [", "\"coefficients\": [null, ");
   const std::string neg_scale = with("neg_model.json", "\"scale\": ", "\"scale\": -1, \"was\": ");
@@ -210,7 +210,7 @@ TEST_F(BadInputCli, Predict) {
       {{"predict", "--model", empty, "--batch", "2", "resnet18"}, empty + ": the file is empty"},
       {{"predict", "--model", broken, "--batch", "2", "resnet18"}, broken + ": not valid JSON"},
       {{"predict", "--model", kTx2 + "/results.json", "--batch", "2", "resnet18"}, "field \"format\": missing: not a p4s model file"},
-      {{"predict", "--model", newer, "--batch", "2", "resnet18"}, newer + ": field \"format.version\": version 2.9 is newer than this reader understands (2.1)"},
+      {{"predict", "--model", newer, "--batch", "2", "resnet18"}, newer + ": field \"format.version\": version 2.9 is newer than this reader understands (2.2)"},
       {{"predict", "--model", nan_model, "--batch", "2", "resnet18"}, nan_model + ": not valid JSON"},
       {{"predict", "--model", null_coef, "--batch", "2", "resnet18"}, null_coef + ": model: target"},
       {{"predict", "--model", neg_scale, "--batch", "2", "resnet18"}, "step_ms and scale must be finite and non-negative"},

@@ -43,7 +43,7 @@ TEST_F(FitPredictCli, FitWritesAModelAndAReportWithTheBaselineBeside) {
   ASSERT_TRUE(exists(*model_));
   const nlohmann::json m = nlohmann::json::parse(read_file(*model_));
   EXPECT_EQ(m["format"]["name"], "p4s-model");
-  EXPECT_EQ(m["format"]["version"], "2.0");
+  EXPECT_EQ(m["format"]["version"], "2.2");
   EXPECT_EQ(m["method"], "p4s");
   EXPECT_EQ(m["fitted_on"]["measurements"], 933);
   EXPECT_EQ(m["targets"], nlohmann::json({"latency_ms", "mem_alloc", "mem_reserved", "mem_used"}));
@@ -208,7 +208,7 @@ TEST_F(FitPredictCli, BadInputIsOneLineAndExitTwoWithNothingWritten) {
   expect_bad_input({"predict", "--model", kTx2 + "/results.json", "--batch", "2", "resnet18"}, "not a p4s model file");
   const std::string newer = temp_path("newer.json");
   std::string text = read_file(*model_);
-  text.replace(text.find("\"version\": \"2.0\""), 16, "\"version\": \"2.9\"");
+  text.replace(text.find("\"version\": \"2.2\""), 16, "\"version\": \"2.9\"");
   write_file_atomically(newer, text);
   expect_bad_input({"predict", "--model", newer, "--batch", "2", "resnet18"}, "newer than this reader");
 }

@@ -67,15 +67,18 @@ TEST(ModelFile, ReadsFilesOfFormatVersionOne) {
   nlohmann::json old = nlohmann::json::parse(model_to_json(m));
   old["format"]["version"] = 1;
   nlohmann::json& lat = old["model"]["targets"]["latency_ms"];
+  lat["coefficient_names"].erase(12);  // per_transcendental_ms: 0
+  lat["coefficients"].erase(12);
   lat["coefficient_names"].erase(11);  // per_generic_depthwise_flop_ms: as per_depthwise_flop_ms
   lat["coefficients"].erase(11);
   const ModelFile read = parse_model(old.dump(), "old.json");
   EXPECT_EQ(read.version.text(), "1");
   const nlohmann::json back = nlohmann::json::parse(model_to_json(read));
-  EXPECT_EQ(back["format"]["version"], "2.0");
+  EXPECT_EQ(back["format"]["version"], "2.2");
   const nlohmann::json& coefficients = back["model"]["targets"]["latency_ms"]["coefficients"];
-  ASSERT_EQ(coefficients.size(), 12u);
+  ASSERT_EQ(coefficients.size(), 13u);
   EXPECT_EQ(coefficients[11], coefficients[7]);
+  EXPECT_EQ(coefficients[12], 0.0);
   EXPECT_EQ(parse_model(old.dump(), "old.json").targets(), m.targets());
 }
 
@@ -93,9 +96,15 @@ TEST(ModelFile, RefusesWhatItCannotUse) {
       EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
     }
   };
-  refuse([](nlohmann::json& j) { j["format"]["version"] = "2.2"; }, "version 2.2 is newer than this reader understands (2.1)");
-  refuse([](nlohmann::json& j) { j["fitted_on"]["recipes"] = nlohmann::json::array({{{"optimizer", "adam"}}}); },
-         "field \"fitted_on.recipes\": is not part of format version 2.0 (2.1 on)");
+  refuse([](nlohmann::json& j) { j["format"]["version"] = "2.3"; }, "version 2.3 is newer than this reader understands (2.2)");
+  refuse(
+      [](nlohmann::json& j) {
+        j["format"]["version"] = "2.0";
+        j["model"]["targets"]["latency_ms"]["coefficient_names"].erase(12);
+        j["model"]["targets"]["latency_ms"]["coefficients"].erase(12);
+        j["fitted_on"]["recipes"] = nlohmann::json::array({{{"optimizer", "adam"}}});
+      },
+      "field \"fitted_on.recipes\": is not part of format version 2.0 (2.1 on)");
   refuse(
       [](nlohmann::json& j) {
         j["format"]["version"] = "2.1";
@@ -117,10 +126,10 @@ TEST(ModelFile, RefusesWhatItCannotUse) {
   // A file of this minor version lists every coefficient it has; one it lacks is a broken file.
   refuse(
       [](nlohmann::json& j) {
-        j["model"]["targets"]["latency_ms"]["coefficient_names"].erase(11);
-        j["model"]["targets"]["latency_ms"]["coefficients"].erase(11);
+        j["model"]["targets"]["latency_ms"]["coefficient_names"].erase(12);
+        j["model"]["targets"]["latency_ms"]["coefficients"].erase(12);
       },
-      "coefficient names differ from those of format version 2.0");
+      "coefficient names differ from those of format version 2.2");
   refuse([](nlohmann::json& j) { j["format"]["name"] = "other"; }, "format.name");
   refuse([](nlohmann::json& j) { j.erase("format"); }, "not a p4s model file");
   refuse([](nlohmann::json& j) { j["method"] = "guess"; }, "method");
@@ -148,12 +157,12 @@ TEST(ModelFile, RefusesWhatItCannotUse) {
 }
 
 
-// A model fitted on steps of several recipes lists them (format 2.1) and reads them back; one
-// fitted on default-recipe steps alone is written as before (2.0, no list).
+// A model fitted on steps of several recipes lists them (from format 2.1) and reads them back;
+// one fitted on default-recipe steps alone lists none.
 TEST(ModelFile, ListsTheRecipesOfItsDataFromFormat21) {
   Fitted f;
   ModelFile m = fit_model(f);
-  EXPECT_EQ(format_for(m).text(), "2.0");
+  EXPECT_EQ(format_for(m).text(), "2.2");
   EXPECT_FALSE(nlohmann::json::parse(model_to_json(m))["fitted_on"].contains("recipes"));
   results::Recipe adam;
   results::use_optimizer(adam, results::Optimizer::kAdamW);
@@ -162,11 +171,11 @@ TEST(ModelFile, ListsTheRecipesOfItsDataFromFormat21) {
   m.recipes = {results::default_recipe(), adam};
   const std::string text = model_to_json(m);
   const nlohmann::json j = nlohmann::json::parse(text);
-  EXPECT_EQ(j["format"]["version"], "2.1");
+  EXPECT_EQ(j["format"]["version"], "2.2");
   ASSERT_EQ(j["fitted_on"]["recipes"].size(), 2u);
   EXPECT_EQ(j["fitted_on"]["recipes"][1]["optimizer"], "adamw");
   const ModelFile back = parse_model(text, "recipes.json");
-  EXPECT_EQ(back.version.text(), "2.1");
+  EXPECT_EQ(back.version.text(), "2.2");
   ASSERT_EQ(back.recipes.size(), 2u);
   EXPECT_EQ(back.recipes[1], adam);
   EXPECT_EQ(model_to_json(back), text);
