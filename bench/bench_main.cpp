@@ -2,12 +2,17 @@
 // registered at run time. Exit status: 0 success, 2 bad input (one line on stderr), 1 else.
 #include <ATen/Parallel.h>
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <regex>
+#include <set>
 
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,8 +36,13 @@
 #include "bench/run_case.hpp"
 #include "bench/step_timer.hpp"
 #include "bench/sweep.hpp"
+#include "common/number_text.hpp"
 #include "cupti/kernel_capture.hpp"
 #include "cupti/kernel_trace.hpp"
+#include "sweep_guard/case_progress.hpp"
+#include "sweep_guard/device_state.hpp"
+#include "sweep_guard/prior_results.hpp"
+#include "sweep_guard/supervisor.hpp"
 
 namespace {
 
@@ -223,19 +233,52 @@ std::unique_ptr<KernelCounterObserver> observe_kernels(Capture& capture, const O
   return std::make_unique<KernelCounterObserver>(*capture.capture, [&cuda] { cuda->synchronize(); }, counter_options);
 }
 
+// What a run adds to its results file besides Google Benchmark's text (--p4s_resume, the
+// device's state at the end).
+struct ResultsAdditions {
+  std::vector<std::string> prior_entries;
+  CheckpointingJsonReporter::ContextExtras context_extras;
+  std::vector<std::string> skipped;  // cases not registered: the resumed file holds them
+};
+
+// Whether Google Benchmark's filter selects any of the skipped cases (its regular expressions
+// are POSIX extended ones; a leading '-' negates the filter).
+bool filter_selects_any(const std::optional<std::string>& filter, const std::vector<std::string>& names) {
+  std::string spec = filter.value_or(".");
+  if (spec.empty() || spec == "all") spec = ".";
+  const bool negative = spec[0] == '-';
+  if (negative) spec.erase(0, 1);
+  try {
+    const std::regex re(spec, std::regex::extended | std::regex::nosubs);
+    return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+      return negative != std::regex_search(n + "/manual_time", re);
+    });
+  } catch (const std::regex_error&) {
+    return false;
+  }
+}
+
 // Runs the registered cases; the exit status: 0, 2 when the filter selects none, 1 when the
 // JSON results cannot be written.
-int run_cases(const BenchmarkArgs& user_gb, const std::string& capture_line) {
+int run_cases(const BenchmarkArgs& user_gb, const std::string& capture_line, ResultsAdditions additions) {
   // The JSON results are rewritten after every case, so that a killed sweep leaves them valid.
   DisplayReporter display;
   display.say_at_start("bench: " + capture_line);  // said once cases run
   std::optional<CheckpointingJsonReporter> results;
-  if (user_gb.json_out)
+  if (user_gb.json_out) {
     results.emplace(*user_gb.json_out, [](const std::string& error) {
       std::cerr << "bench: " << error << "; the run goes on, the next case's checkpoint tries again\n";
     });
+    results->set_prior_entries(std::move(additions.prior_entries));
+    results->set_context_extras(std::move(additions.context_extras));
+  }
   const size_t selected = benchmark::RunSpecifiedBenchmarks(&display, results ? &*results : nullptr);
   benchmark::Shutdown();
+  if (selected == 0 && filter_selects_any(user_gb.filter, additions.skipped)) {
+    std::cerr << "bench: --p4s_resume: every selected case is already in " << user_gb.json_out.value_or("")
+              << "; nothing left to run\n";
+    return 0;
+  }
   if (selected == 0) {
     // Google Benchmark selected no case (a filter that matches none, or is no regular
     // expression) and ran nothing.
@@ -252,6 +295,79 @@ int run_cases(const BenchmarkArgs& user_gb, const std::string& capture_line) {
   return 0;
 }
 
+// --p4s_isolate: the sweep runs in a child process, this one supervises it (sweep_guard/
+// supervisor.hpp). nullopt when not asked for. Only the flags are read here: the supervisor
+// loads no network and never touches the device; the child checks everything else.
+std::optional<int> supervise_if_asked(int argc, char** argv) {
+  const std::vector<std::string> args(argv, argv + argc);
+  const ParsedArgs parsed = parse_args(args);
+  const Options& options = parsed.options;
+  if (!options.isolate) return std::nullopt;
+  const BenchmarkArgs gb = check_benchmark_args(
+      std::vector<std::string>(parsed.rest.begin() + (parsed.rest.empty() ? 0 : 1), parsed.rest.end()),
+      benchmark_environment());
+  if (!gb.json_out)
+    throw InputError(std::string(options.case_timeout_s ? "--p4s_case_timeout" : "--p4s_isolate") +
+                     ": needs a JSON results file (--benchmark_out=FILE), which the sweep resumes into after its "
+                     "process dies");
+  p4s::sweep_guard::SupervisorOptions s;
+  s.executable = "/proc/self/exe";
+  s.results_path = *gb.json_out;
+  s.progress_path = options.progress_path.value_or(*gb.json_out + ".progress");
+  s.case_timeout_s = options.case_timeout_s;
+  s.child_args.push_back(args.empty() ? std::string("bench") : args[0]);
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--p4s_isolate" || a == "--p4s_resume" || a.rfind("--p4s_case_timeout=", 0) == 0 ||
+        a.rfind("--p4s_progress=", 0) == 0)
+      continue;
+    s.child_args.push_back(a);
+  }
+  s.child_args.push_back("--p4s_resume");
+  s.child_args.push_back("--p4s_progress=" + s.progress_path);
+  const int status = p4s::sweep_guard::supervise(s);
+  if (!options.progress_path) std::remove(s.progress_path.c_str());
+  return status;
+}
+
+// --p4s_resume: the cases the results file already holds, checked to be of the same setup as
+// this run's context. Throws InputError for a file that is no results file or another setup.
+struct Resume {
+  std::optional<p4s::sweep_guard::PriorResults> prior;  // absent: no file yet, or no resume
+};
+
+Resume read_resume(const Options& options, const BenchmarkArgs& user_gb,
+                   const std::vector<std::pair<std::string, std::string>>& context) {
+  Resume r;
+  if (!options.resume) return r;
+  if (!user_gb.json_out) throw InputError("--p4s_resume: needs a JSON results file (--benchmark_out=FILE) to resume into");
+  const std::string& path = *user_gb.json_out;
+  if (!std::filesystem::exists(path)) return r;
+  r.prior = p4s::sweep_guard::read_prior_results(path);
+  std::map<std::string, std::string> now(context.begin(), context.end());
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) now["host_name"] = host;
+  if (const auto diff = p4s::sweep_guard::context_difference(r.prior->context, now))
+    throw InputError("--p4s_resume: " + path + ": another setup than this run's (" + *diff +
+                     "); write to another --benchmark_out");
+  return r;
+}
+
+// The context entries of the sweep's start: the device's state now, or on a resume the state
+// the file says the sweep started in, and the count of resumes.
+std::vector<std::pair<std::string, std::string>> start_entries(const Resume& resume,
+                                                               const p4s::sweep_guard::DeviceStateReader& state) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!resume.prior) return p4s::sweep_guard::device_state_entries(state.read(), "start");
+  for (const auto& [key, value] : resume.prior->context)
+    if (key.rfind("p4s_state_start_", 0) == 0) out.emplace_back(key, value);
+  int resumes = 0;
+  if (const auto it = resume.prior->context.find(p4s::sweep_guard::kResumesKey); it != resume.prior->context.end())
+    resumes = p4s::parse_integer<int>(it->second).value_or(0);
+  out.emplace_back(p4s::sweep_guard::kResumesKey, std::to_string(resumes + 1));
+  return out;
+}
+
 // Says how many phase marks were lost, and writes the kernel trace where asked for.
 void finish_capture(const Options& options, const Capture& capture, const KernelCounterObserver* observer) {
   if (observer && observer->failed_marks() > 0)
@@ -266,6 +382,12 @@ void finish_capture(const Options& options, const Capture& capture, const Kernel
 int run(int argc, char** argv) {
   // First, so that every CPU tensor of the run is tracked.
   CpuAllocationTracker& tracker = CpuAllocationTracker::install();
+  try {
+    if (const std::optional<int> status = supervise_if_asked(argc, argv)) return *status;
+  } catch (const InputError& e) {
+    std::cerr << "bench: " << e.what() << "\n";
+    return kExitBadInput;
+  }
   Inputs in;
   try {
     in = read_inputs(argc, argv);
@@ -300,9 +422,29 @@ int run(int argc, char** argv) {
   const std::unique_ptr<KernelCounterObserver> observer = observe_kernels(capture, options, in.cuda);
   seams.settings.observer = observer.get();
 
-  for (const auto& [key, value] : make_context(context)) benchmark::AddCustomContext(key, value);
-  register_cases(sweep, in.nets, options.net_batches.value_or(sweep.net_batches), seams.settings);
-  if (const int status = run_cases(in.user_gb, capture.line); status != 0) return status;
+  const std::vector<std::pair<std::string, std::string>> entries = make_context(context);
+  Resume resume;
+  try {
+    resume = read_resume(options, in.user_gb, entries);
+  } catch (const InputError& e) {
+    std::cerr << "bench: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+  const p4s::sweep_guard::DeviceStateReader state(
+      context.gpu && !context.gpu->pci_bus_id.empty() ? std::optional<std::string>(context.gpu->pci_bus_id)
+                                                      : std::nullopt);
+  for (const auto& [key, value] : entries) benchmark::AddCustomContext(key, value);
+  for (const auto& [key, value] : start_entries(resume, state)) benchmark::AddCustomContext(key, value);
+  seams.settings.on_case_start = [progress = options.progress_path](const std::string& name) {
+    if (progress) p4s::sweep_guard::write_case_progress(*progress, name);
+    p4s::sweep_guard::fault_if_asked(name);
+  };
+  ResultsAdditions additions;
+  additions.skipped = register_cases(sweep, in.nets, options.net_batches.value_or(sweep.net_batches), seams.settings,
+                                     resume.prior ? resume.prior->done : std::set<std::string>{});
+  if (resume.prior) additions.prior_entries = resume.prior->entries;
+  additions.context_extras = [&state] { return p4s::sweep_guard::device_state_entries(state.read(), "end"); };
+  if (const int status = run_cases(in.user_gb, capture.line, std::move(additions)); status != 0) return status;
   finish_capture(options, capture, observer.get());
   return 0;
 }

@@ -4,6 +4,10 @@
 #include <stdexcept>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
+#include <string_view>
+
 #include "common/atomic_file.hpp"
 
 namespace p4s::bench {
@@ -20,6 +24,19 @@ std::string json_closing() {
   return out.str();
 }
 
+// Where the JSONReporter's context object ends and its list of runs begins.
+constexpr std::string_view kContextEnd = "\n  },\n  \"benchmarks\": [\n";
+
+// A JSON value's text indented by `spaces` more on every line.
+std::string indented(const std::string& text, const std::string& spaces) {
+  std::string out = spaces;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += spaces;
+  }
+  return out;
+}
+
 }  // namespace
 
 CheckpointingJsonReporter::CheckpointingJsonReporter(std::string path, ErrorSink on_error, Writer write)
@@ -31,7 +48,23 @@ CheckpointingJsonReporter::CheckpointingJsonReporter(std::string path, ErrorSink
   json_.SetErrorStream(&text_);
 }
 
-std::string CheckpointingJsonReporter::checkpoint_text() const { return text_.str() + closing_; }
+std::string CheckpointingJsonReporter::checkpoint_text() const { return with_additions(text_.str() + closing_); }
+
+std::string CheckpointingJsonReporter::with_additions(std::string text) const {
+  const auto extras = extras_ ? extras_() : std::vector<std::pair<std::string, std::string>>{};
+  if (prior_.empty() && extras.empty()) return text;
+  const size_t at = text.find(kContextEnd);
+  if (at == std::string::npos)
+    throw std::logic_error("Google Benchmark's JSON has no context followed by \"benchmarks\": cannot add to it");
+  std::string runs;
+  for (size_t i = 0; i < prior_.size(); ++i) runs += (i == 0 ? "" : ",\n") + indented(prior_[i], "    ");
+  if (!runs.empty() && runs_ > 0) runs += ",\n";
+  text.insert(at + kContextEnd.size(), runs);
+  std::string keys;
+  for (const auto& [key, value] : extras) keys += ",\n    " + nlohmann::json(key).dump() + ": " + nlohmann::json(value).dump();
+  text.insert(at, keys);
+  return text;
+}
 
 bool CheckpointingJsonReporter::ReportContext(const Context& context) {
   if (!json_.ReportContext(context)) return false;
@@ -48,7 +81,7 @@ void CheckpointingJsonReporter::ReportRuns(const std::vector<Run>& runs) {
 
 void CheckpointingJsonReporter::Finalize() {
   json_.Finalize();
-  write(text_.str());
+  write(with_additions(text_.str()));
   complete_ = !error_;
 }
 

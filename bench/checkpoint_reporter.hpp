@@ -5,7 +5,9 @@
 // The text is Google Benchmark's own: a benchmark::JSONReporter writes into memory, and each
 // checkpoint is that text closed as JSONReporter::Finalize closes it. Readers of Google
 // Benchmark's JSON (fit/results.hpp, Google Benchmark's tools) read a checkpoint and the final
-// file alike; the final file is byte for byte what --benchmark_out writes.
+// file alike; the final file is byte for byte what --benchmark_out writes, but for what the
+// bench adds: context entries known only as the run goes on (the device's state at its end),
+// and, on a resume, the entries of the earlier runs before this run's.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -15,6 +17,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace p4s::bench {
@@ -30,6 +33,13 @@ class CheckpointingJsonReporter : public benchmark::BenchmarkReporter {
   // `path`: the results file. Nothing is written before ReportContext. `write` defaults to
   // write_file_atomically.
   explicit CheckpointingJsonReporter(std::string path, ErrorSink on_error = {}, Writer write = {});
+
+  // Entries of earlier runs of the sweep (JSON text each), kept before this run's in every
+  // checkpoint and in the final file (--p4s_resume). Set before the run.
+  void set_prior_entries(std::vector<std::string> entries) { prior_ = std::move(entries); }
+  // Context entries added to every checkpoint and the final file, asked for at each write.
+  using ContextExtras = std::function<std::vector<std::pair<std::string, std::string>>()>;
+  void set_context_extras(ContextExtras extras) { extras_ = std::move(extras); }
 
   // Each writes a checkpoint: the context and the cases so far, as a complete JSON document.
   bool ReportContext(const Context& context) override;
@@ -53,6 +63,8 @@ class CheckpointingJsonReporter : public benchmark::BenchmarkReporter {
 
  private:
   void write(const std::string& text);
+  // Google Benchmark's text with the prior entries and the context extras spliced in.
+  std::string with_additions(std::string text) const;
 
   std::string path_;
   ErrorSink on_error_;
@@ -60,6 +72,8 @@ class CheckpointingJsonReporter : public benchmark::BenchmarkReporter {
   std::ostringstream text_;    // what the JSONReporter has written so far
   benchmark::JSONReporter json_;
   std::string closing_;        // what JSONReporter::Finalize appends
+  std::vector<std::string> prior_;
+  ContextExtras extras_;
   std::size_t runs_ = 0;
   int writes_ = 0;
   bool complete_ = false;

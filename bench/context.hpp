@@ -23,6 +23,7 @@ struct GpuInfo {  // filled by the CUDA path (cuda_device.hpp); absent on the CP
   int64_t memory_bytes = 0;        // the device's total memory
   int index = 0;                   // CUDA device index
   std::string allocator;           // the caching allocator's backend: "native", "cudaMallocAsync"
+  std::string pci_bus_id;          // "0000:3B:00.0": NVML finds the same device by it
 };
 
 struct ContextInputs {

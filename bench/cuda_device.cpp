@@ -151,6 +151,8 @@ class CudaDeviceImpl final : public CudaDevice {
     g.memory_bytes = static_cast<int64_t>(prop.totalGlobalMem);
     g.index = index_;
     g.allocator = cuda_compat::backend_name();
+    char bus_id[32] = {};
+    if (cudaDeviceGetPCIBusId(bus_id, sizeof bus_id, index_) == cudaSuccess) g.pci_bus_id = bus_id;
     return g;
   }
 

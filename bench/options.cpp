@@ -147,12 +147,17 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
     static const std::vector<std::string> kNames = {
         "sweep",      "batch",        "netspec",   "net",      "mem_limit",    "threads",       "device",
         "kernel_capture", "kernel_trace", "cpu_malloc", "optimizer", "lr", "momentum", "weight_decay",
-        "precision",  "train_from",   "freeze_bn", "zero_grad"};
+        "precision",  "train_from",   "freeze_bn", "zero_grad", "resume", "isolate", "case_timeout", "progress"};
     bool known = false;
     for (const std::string& n : kNames) known |= n == name;
     if (!known) throw InputError(flag + ": unknown flag (see --help)");
     if (eq == std::string::npos && name == "freeze_bn") {  // a bare flag
       o.recipe.freeze_bn = true;
+      continue;
+    }
+    if (name == "resume" || name == "isolate") {  // bare flags only
+      if (eq != std::string::npos) throw InputError(flag + ": takes no value");
+      (name == "resume" ? o.resume : o.isolate) = true;
       continue;
     }
     if (eq == std::string::npos) throw InputError(flag + ": needs a value, as " + flag + "=VALUE");
@@ -189,6 +194,15 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
       } else if (name == "kernel_trace") {
         if (value.empty()) throw std::invalid_argument("needs a file name");
         o.kernel_trace_path = value;
+      } else if (name == "case_timeout") {
+        const std::optional<double> t = parse_finite_number(value);
+        if (!t || !(*t > 0) || *t > 7 * 24 * 3600.0)
+          throw std::invalid_argument("\"" + value + "\" is not a number of seconds above 0, at most a week");
+        o.case_timeout_s = *t;
+        o.isolate = true;
+      } else if (name == "progress") {
+        if (value.empty()) throw std::invalid_argument("needs a file name");
+        o.progress_path = value;
       } else if (name == "cpu_malloc") {
         if (value != "steady" && value != "system") throw std::invalid_argument("\"" + value + "\" is not steady or system");
         o.cpu_malloc_steady = value == "steady";
@@ -223,6 +237,11 @@ std::string options_help() {
          "  --p4s_kernel_trace=FILE          write the kernels of the first measured steps of each case\n"
          "  --p4s_cpu_malloc=steady|system   CPU: keep freed heap memory between steps (default steady)\n"
          "                                   or glibc's defaults\n"
+         "  --p4s_resume                     continue into the --benchmark_out file, skipping its cases\n"
+         "  --p4s_isolate                    run the cases in a child process; a case that kills it\n"
+         "                                   becomes an error entry and the sweep goes on\n"
+         "  --p4s_case_timeout=SECONDS       stop a case that runs longer (implies --p4s_isolate)\n"
+         "  --p4s_progress=FILE              keep the name of the case now running in FILE\n"
          "the training recipe of every case (default: SGD lr 0.1, momentum 0.9, weight decay 5e-4,\n"
          "fp32, every layer trained), written in the results' context:\n"
          "  --p4s_optimizer=NAME             sgd, sgd-nesterov, adam or adamw, with its usual settings\n"

@@ -39,6 +39,14 @@ struct Options {
   bool kernel_capture = true;                       // --p4s_kernel_capture=on|off
   std::optional<std::string> kernel_trace_path;     // --p4s_kernel_trace=FILE
   bool cpu_malloc_steady = true;                    // --p4s_cpu_malloc=steady|system (cpu_malloc.hpp)
+  // Surviving the device (sweep_guard/): --p4s_resume continues into the results file,
+  // skipping the cases it holds; --p4s_isolate runs the sweep in a child process that is
+  // started again after it dies; --p4s_case_timeout=SECONDS stops a case that runs longer
+  // (implies --p4s_isolate); --p4s_progress=FILE names the case now running in FILE.
+  bool resume = false;
+  bool isolate = false;
+  std::optional<double> case_timeout_s;
+  std::optional<std::string> progress_path;
   // The training recipe of every case: --p4s_optimizer, --p4s_lr, --p4s_momentum,
   // --p4s_weight_decay, --p4s_precision, --p4s_train_from (network cases), --p4s_freeze_bn.
   results::Recipe recipe;

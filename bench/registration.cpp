@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "modelgen/torch/training_step.hpp"
@@ -29,11 +30,27 @@ results::Recipe layer_recipe(results::Recipe r) {
 // One family per shape (its batch sizes are the family's argument sets): Google Benchmark
 // warns about families of more than 100 argument sets, and names do not depend on families.
 // The shape says its kind (the activations' shapes share one type).
+// Whether a case is to be left out, noted in `skipped` when it is.
+struct Skipping {
+  const std::set<std::string>& skip;
+  std::vector<std::string>& skipped;
+  bool operator()(const std::string& case_name) const {
+    if (skip.count(case_name) == 0) return false;
+    skipped.push_back(case_name);
+    return true;
+  }
+};
+
 template <typename Shape>
-void register_layer_kind(const std::vector<Shape>& shapes, const Sweep& sweep, const RunSettings& settings) {
+void register_layer_kind(const std::vector<Shape>& shapes, const Sweep& sweep, const RunSettings& settings,
+                         const Skipping& skipping) {
   if (sweep.layer_batches.empty()) return;
   for (const Shape& shape : shapes) {
     const LayerKind kind = results::kind_of(shape);
+    std::vector<int64_t> batches;
+    for (int64_t batch : sweep.layer_batches)
+      if (!skipping(layer_case_name(kind, case_args(shape, batch)))) batches.push_back(batch);
+    if (batches.empty()) continue;  // a benchmark without argument sets would run once without them
     const std::string name(layer_kind_name(kind));
     auto* b = benchmark::RegisterBenchmark(name.c_str(), [kind, settings](benchmark::State& state) {
       run_case(state, [&state, kind, device = settings.device, recipe = layer_recipe(settings.recipe)] {
@@ -52,7 +69,7 @@ void register_layer_kind(const std::vector<Shape>& shapes, const Sweep& sweep, c
       }, settings);
     });
     b->ArgNames(layer_arg_names(kind));
-    for (int64_t batch : sweep.layer_batches) b->Args(case_args(shape, batch));
+    for (int64_t batch : batches) b->Args(case_args(shape, batch));
     configure(b);
   }
 }
@@ -74,7 +91,8 @@ PreparedCase net_case(const std::shared_ptr<const BenchNet>& net, int64_t batch,
 // The sweep's own recipes, each on its networks (those loaded) at its batch sizes, one
 // benchmark per case: Google Benchmark puts arguments last, and the recipe's parts follow the
 // batch.
-void register_sweep_recipes(const Sweep& sweep, const std::vector<BenchNet>& nets, const RunSettings& settings) {
+void register_sweep_recipes(const Sweep& sweep, const std::vector<BenchNet>& nets, const RunSettings& settings,
+                            const Skipping& skipping) {
   for (const SweepRecipe& sr : sweep.recipes)
     for (const std::string& name : sr.networks) {
       auto it = std::find_if(nets.begin(), nets.end(), [&](const BenchNet& n) { return n.spec.name == name; });
@@ -86,6 +104,7 @@ void register_sweep_recipes(const Sweep& sweep, const std::vector<BenchNet>& net
       for (const std::string& part : results::recipe_name_parts(recipe, settings.recipe)) parts += "/" + part;
       for (int64_t batch : sr.batches) {
         const std::string case_name = results::net_case_name(name, batch) + parts;
+        if (skipping(case_name)) continue;
         auto* b = benchmark::RegisterBenchmark(case_name.c_str(), [=](benchmark::State& state) {
           run_case(state, [=] { return net_case(shared, batch, settings.device, recipe, case_name); }, settings);
         });
@@ -96,17 +115,24 @@ void register_sweep_recipes(const Sweep& sweep, const std::vector<BenchNet>& net
 
 }  // namespace
 
-void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
-                    const std::vector<int64_t>& net_batches, const RunSettings& settings) {
-  register_layer_kind(sweep.conv2d, sweep, settings);
-  register_layer_kind(sweep.linear, sweep, settings);
-  register_layer_kind(sweep.batchnorm2d, sweep, settings);
-  register_layer_kind(sweep.activation, sweep, settings);
-  register_layer_kind(sweep.layernorm2d, sweep, settings);
-  register_layer_kind(sweep.channel_shuffle, sweep, settings);
-  register_layer_kind(sweep.squeeze_excitation, sweep, settings);
+std::vector<std::string> register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
+                                        const std::vector<int64_t>& net_batches, const RunSettings& settings,
+                                        const std::set<std::string>& skip) {
+  std::vector<std::string> skipped;
+  const Skipping skipping{skip, skipped};
+  register_layer_kind(sweep.conv2d, sweep, settings, skipping);
+  register_layer_kind(sweep.linear, sweep, settings, skipping);
+  register_layer_kind(sweep.batchnorm2d, sweep, settings, skipping);
+  register_layer_kind(sweep.activation, sweep, settings, skipping);
+  register_layer_kind(sweep.layernorm2d, sweep, settings, skipping);
+  register_layer_kind(sweep.channel_shuffle, sweep, settings, skipping);
+  register_layer_kind(sweep.squeeze_excitation, sweep, settings, skipping);
 
   for (const BenchNet& net : nets) {
+    std::vector<int64_t> batches;
+    for (int64_t batch : net.batches.empty() ? net_batches : net.batches)
+      if (!skipping(results::net_case_name(net.spec.name, batch))) batches.push_back(batch);
+    if (batches.empty()) continue;
     auto shared = std::make_shared<const BenchNet>(net);
     auto* b = benchmark::RegisterBenchmark(
         results::net_case_family(net.spec.name).c_str(), [shared, settings](benchmark::State& state) {
@@ -116,12 +142,13 @@ void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
           }, settings);
         });
     b->ArgName(results::kBatchArg);
-    for (int64_t batch : net.batches.empty() ? net_batches : net.batches) b->Arg(batch);
+    for (int64_t batch : batches) b->Arg(batch);
     configure(b);
   }
   // The sweep's other recipes measure against the default step, not against a recipe the run
   // was asked for.
-  if (settings.recipe == results::default_recipe()) register_sweep_recipes(sweep, nets, settings);
+  if (settings.recipe == results::default_recipe()) register_sweep_recipes(sweep, nets, settings, skipping);
+  return skipped;
 }
 
 }  // namespace p4s::bench

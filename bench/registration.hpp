@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "bench/networks.hpp"
@@ -16,8 +18,10 @@ namespace p4s::bench {
 // (BenchNet::batches), or of `net_batches` when it has none, named Net/<net>/bs:<N>; with the
 // run's recipe the default one, the sweep's recipes (Sweep::recipes) on those of their networks
 // that are loaded, named Net/<net>/bs:<N>/<recipe parts>.
-// `settings` (meter, timer) must outlive the run of the benchmarks.
-void register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
-                    const std::vector<int64_t>& net_batches, const RunSettings& settings);
+// `settings` (meter, timer) must outlive the run of the benchmarks. Cases named in `skip` (those
+// a resumed results file holds) are not registered; their names are returned.
+std::vector<std::string> register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
+                                        const std::vector<int64_t>& net_batches, const RunSettings& settings,
+                                        const std::set<std::string>& skip = {});
 
 }  // namespace p4s::bench

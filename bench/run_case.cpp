@@ -80,6 +80,7 @@ void run_case(benchmark::State& state, const std::function<PreparedCase()>& prep
   bool observing = false;
   try {
     const PreparedCase prepared = prepare();
+    if (settings.on_case_start) settings.on_case_start(prepared.name);
     settings.meter->before_build();
     Step step = prepared.build();
     for (int i = 0; i < settings.warmup_steps; ++i) step();

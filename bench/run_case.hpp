@@ -36,9 +36,12 @@ struct RunSettings {
   c10::Device device = c10::Device(c10::kCPU);  // where cases build their modules and batches
   StepObserver* observer = nullptr;              // optional: kernel capture
   results::Recipe recipe = results::default_recipe();  // every case's (a layer case's without train_from)
+  // Told each case's name as it starts (before its build), e.g. to keep --p4s_progress; an
+  // exception from it fails the case.
+  std::function<void(const std::string&)> on_case_start = nullptr;
 };
 
-// Runs the case: prepare() (counters; may throw for bad arguments), meter.before_build(),
+// Runs the case: prepare() (counters; may throw for bad arguments), on_case_start, meter.before_build(),
 // build(), warm-up steps, meter.before_measure() and observer.before_measure(), then one step
 // per benchmark iteration with its time from the timer; the observer's before_step/after_step
 // and the meter's after_step surround each step outside the timed region, and the observer's

@@ -136,23 +136,30 @@ std::string clip(std::string s, size_t n) {
   return s;
 }
 
-// Context keys whose values differ between the sides, except those that always do.
+// Context keys whose values differ between the sides, except those that always do; the
+// device's state (p4s_state_*: clocks, governor, temperature, power mode at each sweep's start
+// and end) under a heading of its own, since it explains latency changes that the software
+// does not.
 std::string context_differences(const Comparison& c) {
   std::set<std::string> keys;
   for (const auto& kv : c.old_context) keys.insert(kv.first);
   for (const auto& kv : c.new_context) keys.insert(kv.first);
-  Table t({false, false, false, false});
-  bool any = false;
+  Table setup({false, false, false, false}), state({false, false, false, false});
+  bool any_setup = false, any_state = false;
   for (const std::string& k : keys) {
     if (k == "date" || k == "load_avg") continue;
     const auto o = c.old_context.find(k), n = c.new_context.find(k);
     const std::string ov = o == c.old_context.end() ? "-" : o->second;
     const std::string nv = n == c.new_context.end() ? "-" : n->second;
     if (ov == nv) continue;
-    t.add({k, clip(ov, 40), "->", clip(nv, 40)});
-    any = true;
+    const bool is_state = k.rfind("p4s_state_", 0) == 0;
+    (is_state ? state : setup).add({k, clip(ov, 40), "->", clip(nv, 40)});
+    (is_state ? any_state : any_setup) = true;
   }
-  return any ? "context that differs:\n" + t.str("  ") : "";
+  std::string out;
+  if (any_setup) out += "context that differs:\n" + setup.str("  ");
+  if (any_state) out += "device state that differs:\n" + state.str("  ");
+  return out;
 }
 
 std::string state_text(const CaseSide& s) {

@@ -659,5 +659,156 @@ TEST_F(BenchBinaryCuda, OutOfMemoryOnTheGpuIsAnEntryAndTheSweepGoesOn) {
   EXPECT_LE(runs[1].at("mem_reserved").get<double>(), 64 << 20);
 }
 
+// Surviving the device (sweep_guard/): a sweep resumed into its results file, a case that kills
+// its process recorded while the sweep goes on in a new one, a hung case stopped.
+class SweepGuard : public BenchBinary {
+ protected:
+  void TearDown() override {
+    ::unsetenv("P4S_BENCH_FAULT");
+    BenchBinary::TearDown();
+  }
+  std::vector<std::string> sweep(const std::string& out, const std::string& batches = "1,2,3,4") const {
+    return {"--p4s_device=cpu",           "--p4s_netspec=" + tiny_,   "--p4s_batch=" + batches,
+            "--benchmark_filter=^Net/p4s_tiny/", "--benchmark_min_time=0.01", "--benchmark_out=" + out,
+            "--p4s_threads=1"};
+  }
+  static std::vector<std::string> plus(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  }
+  // Each entry's case name with its error message ("" where it ran), in file order.
+  static std::vector<std::pair<std::string, std::string>> entries(const std::string& path) {
+    std::vector<std::pair<std::string, std::string>> out;
+    const json doc = json::parse(slurp(path));
+    for (const json& e : doc.at("benchmarks"))
+      out.emplace_back(e.at("name").get<std::string>(), e.value("error_message", ""));
+    return out;
+  }
+  static std::string tiny_case(int batch) { return "Net/p4s_tiny/bs:" + std::to_string(batch) + "/manual_time"; }
+};
+
+TEST_F(SweepGuard, AKilledSweepResumedHasTheCasesOfAnUninterruptedOne) {
+  const std::string whole = temp_path("whole.json"), resumed = temp_path("resumed.json");
+  std::remove(whole.c_str());
+  std::remove(resumed.c_str());
+  ASSERT_EQ(run_bench(sweep(whole)).status, 0);
+
+  ::setenv("P4S_BENCH_FAULT", "kill:Net/p4s_tiny/bs:3", 1);
+  EXPECT_NE(run_bench(sweep(resumed)).status, 0);  // killed
+  const json before = json::parse(slurp(resumed));
+  ASSERT_EQ(before.at("benchmarks").size(), 2u);
+  ::unsetenv("P4S_BENCH_FAULT");
+  const Result r = run_bench(plus(sweep(resumed), {"--p4s_resume"}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(entries(whole).size(), 4u);
+  EXPECT_EQ(entries(resumed), entries(whole));  // every case once, in order, none lost
+  const json after = json::parse(slurp(resumed));
+  for (size_t i = 0; i < 2; ++i) EXPECT_EQ(after["benchmarks"][i], before["benchmarks"][i]);  // kept as measured
+  EXPECT_EQ(after.at("context").at("p4s_resumes"), "1");
+  for (const auto& [key, value] : before.at("context").items()) {
+    if (key.rfind("p4s_state_start_", 0) == 0) {
+      EXPECT_EQ(after.at("context").at(key), value) << key;
+    }
+  }
+  EXPECT_TRUE(after.at("context").contains("p4s_state_end_cpu_mhz") ||
+              !before.at("context").contains("p4s_state_start_cpu_mhz"));
+  EXPECT_EQ(results::parse_results(slurp(resumed), resumed).nets.size(), 4u);
+
+  // Nothing left: the file stays as it is.
+  const std::string text = slurp(resumed);
+  const Result again = run_bench(plus(sweep(resumed), {"--p4s_resume"}));
+  EXPECT_EQ(again.status, 0) << again.err;
+  EXPECT_NE(again.err.find("nothing left to run"), std::string::npos) << again.err;
+  EXPECT_EQ(slurp(resumed), text);
+  std::remove(whole.c_str());
+  std::remove(resumed.c_str());
+}
+
+TEST_F(SweepGuard, ResumeRefusesAnotherSetup) {
+  const std::string out = temp_path("setup.json");
+  std::remove(out.c_str());
+  ASSERT_EQ(run_bench(sweep(out, "1")).status, 0);
+  const std::string text = slurp(out);
+  std::vector<std::string> other = plus(sweep(out, "1,2"), {"--p4s_resume", "--p4s_threads=2"});
+  const Result r = run_bench(other);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "bench: --p4s_resume: " + out +
+                       ": another setup than this run's (p4s_threads: \"1\" in the file, \"2\" now); write to "
+                       "another --benchmark_out\n");
+  EXPECT_EQ(slurp(out), text);
+  std::remove(out.c_str());
+}
+
+TEST_F(SweepGuard, AnIsolatedSweepRecordsHowItsCasesDiedAndGoesOn) {
+  const std::string out = temp_path("isolated.json");
+  std::remove(out.c_str());
+  ::setenv("P4S_BENCH_FAULT", "abort:Net/p4s_tiny/bs:2", 1);
+  const Result r = run_bench(plus(sweep(out), {"--p4s_isolate"}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto e = entries(out);
+  ASSERT_EQ(e.size(), 4u) << r.err << slurp(out);
+  // The case that died is recorded where the sweep was, the later ones follow.
+  EXPECT_EQ(e[0], std::make_pair(tiny_case(1), std::string()));
+  EXPECT_EQ(e[1], std::make_pair(tiny_case(2), std::string("aborted: bench: P4S_BENCH_FAULT: aborting in Net/p4s_tiny/bs:2")));
+  EXPECT_EQ(e[2], std::make_pair(tiny_case(3), std::string()));
+  EXPECT_EQ(e[3], std::make_pair(tiny_case(4), std::string()));
+  EXPECT_FALSE(std::ifstream(out + ".progress").good());  // its own progress file is gone
+  // Not memory: the fit does not count it as a step that did not fit.
+  const results::ResultSet rs = results::parse_results(slurp(out), out);
+  ASSERT_EQ(rs.nets.size(), 3u);
+  for (const auto& n : rs.nets) EXPECT_TRUE(n.fits) << n.batch;
+}
+
+TEST_F(SweepGuard, AnIsolatedSweepRecordsAKilledCase) {
+  const std::string out = temp_path("isolated_kill.json");
+  std::remove(out.c_str());
+  ::setenv("P4S_BENCH_FAULT", "kill:Net/p4s_tiny/bs:1", 1);
+  const Result r = run_bench(plus(sweep(out, "1,2"), {"--p4s_isolate"}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto e = entries(out);
+  ASSERT_EQ(e.size(), 2u) << r.err << slurp(out);
+  EXPECT_EQ(e[0].first, tiny_case(1));
+  // Sent by the bench itself, not the OOM killer, unless this kernel cannot tell them apart.
+  EXPECT_TRUE(e[0].second == "killed by SIGKILL" || e[0].second.rfind("out of memory (killed by SIGKILL; presumed", 0) == 0)
+      << e[0].second;
+  EXPECT_EQ(e[1], std::make_pair(tiny_case(2), std::string()));
+}
+
+TEST_F(SweepGuard, TheWatchdogStopsAHungCaseAndTheSweepGoesOn) {
+  const std::string out = temp_path("hung.json"), progress = temp_path("hung.progress");
+  std::remove(out.c_str());
+  ::setenv("P4S_BENCH_FAULT", "hang:Net/p4s_tiny/bs:1", 1);
+  const Result r = run_bench(plus(sweep(out, "1,2"), {"--p4s_case_timeout=1.5", "--p4s_progress=" + progress}));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto e = entries(out);
+  ASSERT_EQ(e.size(), 2u) << r.err << slurp(out);
+  EXPECT_EQ(e[0], std::make_pair(tiny_case(1), std::string("timed out: still running after 1.5 s (--p4s_case_timeout)")));
+  EXPECT_EQ(e[1], std::make_pair(tiny_case(2), std::string()));
+  EXPECT_EQ(slurp(progress), "Net/p4s_tiny/bs:2\n");  // the user's progress file is kept
+  std::remove(progress.c_str());
+}
+
+TEST_F(SweepGuard, BadFlagsExitWith2) {
+  const auto err = [&](const std::vector<std::string>& args) {
+    const Result r = run_bench(args);
+    EXPECT_EQ(r.status, 2) << r.err;
+    return r.err;
+  };
+  const std::vector<std::string> no_out = {"--p4s_device=cpu", "--benchmark_filter=^Net/"};
+  EXPECT_EQ(err(plus(no_out, {"--p4s_resume", "--p4s_net=resnet18"})),
+            "bench: --p4s_resume: needs a JSON results file (--benchmark_out=FILE) to resume into\n");
+  EXPECT_EQ(err(plus(no_out, {"--p4s_isolate"})),
+            "bench: --p4s_isolate: needs a JSON results file (--benchmark_out=FILE), which the sweep resumes into "
+            "after its process dies\n");
+  EXPECT_EQ(err(plus(no_out, {"--p4s_case_timeout=0"})),
+            "bench: --p4s_case_timeout: \"0\" is not a number of seconds above 0, at most a week\n");
+  EXPECT_EQ(err(plus(no_out, {"--p4s_resume=1"})), "bench: --p4s_resume: takes no value\n");
+  const std::string broken = temp_path("broken.json");
+  write_file_atomically(broken, "{\"benchmarks\": 3}");
+  EXPECT_EQ(err({"--p4s_device=cpu", "--p4s_netspec=" + tiny_, "--p4s_resume", "--benchmark_out=" + broken}),
+            "bench: " + broken + ": field \"benchmarks\": missing or not a list: not a results file to resume\n");
+  std::remove(broken.c_str());
+}
+
 }  // namespace
 }  // namespace p4s

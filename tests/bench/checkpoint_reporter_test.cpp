@@ -113,6 +113,45 @@ TEST(CheckpointingJsonReporter, EveryCheckpointIsValidJsonWithTheCasesSoFarAndTh
   std::remove(path.c_str());
 }
 
+// A resumed sweep: the earlier entries come first in every checkpoint and in the final file, and
+// the context gains the entries asked for at each write (the device's state at the end).
+TEST(CheckpointingJsonReporter, PriorEntriesAndContextExtrasAreInEveryWrite) {
+  const std::string path = temp_path("resumed.json");
+  CheckpointingJsonReporter reporter(path);
+  reporter.set_prior_entries({R"({"name": "Net/p4s_tiny/bs:1/manual_time", "real_time": 2.5})",
+                              "{\n  \"name\": \"Net/p4s_tiny/bs:2/manual_time\",\n  \"error_occurred\": true\n}"});
+  int asked = 0;
+  reporter.set_context_extras([&asked] {
+    ++asked;
+    return std::vector<std::pair<std::string, std::string>>{{"p4s_state_end_cpu_mhz", std::to_string(asked)},
+                                                            {"p4s_\"odd\"", "a\nb"}};
+  });
+  const auto names = [&] {
+    std::vector<std::string> out;
+    const nlohmann::json doc = nlohmann::json::parse(read_file(path));
+    for (const auto& e : doc.at("benchmarks")) out.push_back(e.at("name"));
+    return out;
+  };
+  const benchmark::BenchmarkReporter::Context context;
+  ASSERT_TRUE(reporter.ReportContext(context));
+  EXPECT_EQ(names(), (std::vector<std::string>{"Net/p4s_tiny/bs:1/manual_time", "Net/p4s_tiny/bs:2/manual_time"}));
+  reporter.ReportRuns({net_run(3)});
+  EXPECT_EQ(names(), (std::vector<std::string>{"Net/p4s_tiny/bs:1/manual_time", "Net/p4s_tiny/bs:2/manual_time",
+                                               "Net/p4s_tiny/bs:3/manual_time"}));
+  reporter.ReportRuns({net_run(4)});
+  reporter.Finalize();
+  EXPECT_TRUE(reporter.complete());
+  const std::string text = read_file(path);
+  const nlohmann::json j = nlohmann::json::parse(text);
+  EXPECT_EQ(j.at("benchmarks").size(), 4u);
+  EXPECT_EQ(j.at("benchmarks")[0].at("real_time"), 2.5);
+  EXPECT_EQ(j.at("context").at("p4s_state_end_cpu_mhz"), "4");  // the last write's
+  EXPECT_EQ(j.at("context").at("p4s_\"odd\""), "a\nb");
+  EXPECT_TRUE(j.at("context").contains("num_cpus"));
+  const results::ResultSet rs = results::parse_results(text, path);
+  EXPECT_EQ(rs.nets.size(), 3u);  // the failed case is no measurement
+}
+
 TEST(CheckpointingJsonReporter, NonFiniteCountersStayReadable) {
   const std::string path = temp_path("nan.json");
   CheckpointingJsonReporter reporter(path);

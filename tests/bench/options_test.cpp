@@ -117,6 +117,26 @@ TEST(Options, CpuMallocIsSteadyUnlessAskedForTheSystemDefaults) {
   EXPECT_EQ(error_of({"bench", "--p4s_cpu_malloc=glibc"}), "--p4s_cpu_malloc: \"glibc\" is not steady or system");
 }
 
+TEST(Options, SweepGuardFlags) {
+  const Options none = parse_args({"bench"}).options;
+  EXPECT_FALSE(none.resume);
+  EXPECT_FALSE(none.isolate);
+  EXPECT_EQ(none.case_timeout_s, std::nullopt);
+  EXPECT_EQ(none.progress_path, std::nullopt);
+  const Options o = parse_args({"bench", "--p4s_resume", "--p4s_case_timeout=90.5", "--p4s_progress=p.txt"}).options;
+  EXPECT_TRUE(o.resume);
+  EXPECT_TRUE(o.isolate);  // a watchdog needs a process it can stop
+  EXPECT_EQ(o.case_timeout_s, 90.5);
+  EXPECT_EQ(o.progress_path, "p.txt");
+  EXPECT_TRUE(parse_args({"bench", "--p4s_isolate"}).options.isolate);
+  EXPECT_EQ(error_of({"bench", "--p4s_isolate=on"}), "--p4s_isolate: takes no value");
+  EXPECT_EQ(error_of({"bench", "--p4s_case_timeout=-1"}),
+            "--p4s_case_timeout: \"-1\" is not a number of seconds above 0, at most a week");
+  EXPECT_EQ(error_of({"bench", "--p4s_case_timeout=1e9"}),
+            "--p4s_case_timeout: \"1e9\" is not a number of seconds above 0, at most a week");
+  EXPECT_EQ(error_of({"bench", "--p4s_progress="}), "--p4s_progress: needs a file name");
+}
+
 TEST(Options, FlagWithoutValueIsAnError) {
   EXPECT_NE(error_of({"bench", "--p4s_sweep"}).find("needs a value"), std::string::npos);
   EXPECT_NE(error_of({"bench", "--p4s_netspec", "a.json"}).find("needs a value"), std::string::npos);
@@ -161,7 +181,8 @@ TEST(Options, HelpNamesEveryFlag) {
   for (const char* flag : {"--p4s_sweep", "--p4s_netspec", "--p4s_net", "--p4s_batch", "--p4s_mem_limit", "--p4s_threads",
                            "--p4s_device", "--p4s_kernel_capture", "--p4s_kernel_trace", "--p4s_cpu_malloc",
                            "--p4s_optimizer", "--p4s_lr", "--p4s_momentum", "--p4s_weight_decay", "--p4s_precision",
-                           "--p4s_train_from", "--p4s_freeze_bn"})
+                           "--p4s_train_from", "--p4s_freeze_bn", "--p4s_zero_grad", "--p4s_resume", "--p4s_isolate",
+                           "--p4s_case_timeout", "--p4s_progress"})
     EXPECT_NE(options_help().find(flag), std::string::npos) << flag;
 }
 

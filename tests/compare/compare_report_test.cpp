@@ -65,6 +65,17 @@ TEST(CompareReport, SaysWhatCouldNotBeTestedAndWhy) {
   EXPECT_EQ(compare_exit_status(c), kExitWorse);
 }
 
+TEST(CompareReport, DeviceStateThatDiffersHasItsOwnHeading) {
+  const results::RunSet a = runs(reps("Net/a/bs:2", {10, 11, 12}));
+  Comparison c = compare_runs(a, a, CompareOptions{});
+  c.old_context = {{"p4s_libtorch", "1.13.0"}, {"p4s_state_end_cpu_mhz", "2400"}, {"date", "x"}};
+  c.new_context = {{"p4s_libtorch", "2.5.1"}, {"p4s_state_end_cpu_mhz", "1200"}, {"date", "y"}};
+  const std::string table = comparison_table(c);
+  EXPECT_TRUE(contains(table, "context that differs:\n  p4s_libtorch  1.13.0  ->  2.5.1\n")) << table;
+  EXPECT_TRUE(contains(table, "device state that differs:\n  p4s_state_end_cpu_mhz  2400  ->  1200\n")) << table;
+  EXPECT_FALSE(contains(table, "date")) << table;
+}
+
 TEST(CompareReport, JsonHasNoNonFiniteNumbers) {
   // mem_used 0 -> 5: the ratio is infinite; JSON says null.
   const Comparison c = compare_runs(runs(R"({"name": "Net/a/bs:2", "real_time": 1, "mem_used": 0})"),

@@ -1,0 +1,52 @@
+// A stand-in for the bench in the supervisor's tests: "runs" the cases named on its command
+// line into a results file as the bench does (resuming: skipping the cases the file holds),
+// keeps the case in progress, and faults in a case as FAKE_FAULT=<kind>:<case> says (kill,
+// abort, hang, segv), each case measured appended as a line to a log, so that a test can tell
+// that no case ran twice.
+//   fake_sweep RESULTS PROGRESS LOG CASE...
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "common/atomic_file.hpp"
+#include "sweep_guard/case_progress.hpp"
+#include "sweep_guard/prior_results.hpp"
+
+int main(int argc, char** argv) {
+  using json = nlohmann::ordered_json;
+  if (argc < 4) return 2;
+  const std::string results = argv[1], progress = argv[2], log = argv[3];
+  json doc = {{"context", {{"p4s_schema_version", "1"}}}, {"benchmarks", json::array()}};
+  if (std::filesystem::exists(results)) doc = json::parse(p4s::read_file(results));
+  else p4s::write_file_atomically(results, doc.dump(2));
+  const p4s::sweep_guard::PriorResults prior = p4s::sweep_guard::parse_prior_results(doc.dump(), results);
+  const char* fault_env = std::getenv("FAKE_FAULT");
+  const std::string fault = fault_env == nullptr ? "" : fault_env;
+  for (int i = 4; i < argc; ++i) {
+    const std::string name = argv[i];
+    if (prior.done.count(name) != 0) continue;
+    p4s::sweep_guard::write_case_progress(progress, name);
+    if (fault == "kill:" + name) std::raise(SIGKILL);
+    if (fault == "segv:" + name) std::raise(SIGSEGV);
+    if (fault == "abort:" + name) {
+      std::cerr << "fake_sweep: an assertion failed in " << name << std::endl;
+      std::abort();
+    }
+    if (fault == "hang:" + name)
+      while (true) std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (fault == "exit2:" + name) return 2;
+    std::ofstream(log, std::ios::app) << name << "\n";
+    const std::string run = name + "/manual_time";
+    doc["benchmarks"].push_back({{"name", run}, {"run_name", run}, {"run_type", "iteration"}, {"real_time", 1.0},
+                                 {"time_unit", "ms"}});
+    p4s::write_file_atomically(results, doc.dump(2));
+  }
+  return 0;
+}
