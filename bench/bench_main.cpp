@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <regex>
 #include <set>
@@ -43,6 +44,7 @@
 #include "sweep_guard/device_state.hpp"
 #include "sweep_guard/prior_results.hpp"
 #include "sweep_guard/supervisor.hpp"
+#include "sweep_guard/sweep_progress.hpp"
 
 namespace {
 
@@ -239,22 +241,24 @@ struct ResultsAdditions {
   std::vector<std::string> prior_entries;
   CheckpointingJsonReporter::ContextExtras context_extras;
   std::vector<std::string> skipped;  // cases not registered: the resumed file holds them
+  size_t selected = 0;               // the cases the filter selects, for the progress lines
 };
 
-// Whether Google Benchmark's filter selects any of the skipped cases (its regular expressions
-// are POSIX extended ones; a leading '-' negates the filter).
-bool filter_selects_any(const std::optional<std::string>& filter, const std::vector<std::string>& names) {
+// How many of the cases Google Benchmark's filter selects (its regular expressions are POSIX
+// extended ones, matched against the name with its "/manual_time"; a leading '-' negates the
+// filter); 0 for a filter that is no regular expression.
+size_t count_selected(const std::optional<std::string>& filter, const std::vector<std::string>& names) {
   std::string spec = filter.value_or(".");
   if (spec.empty() || spec == "all") spec = ".";
   const bool negative = spec[0] == '-';
   if (negative) spec.erase(0, 1);
   try {
     const std::regex re(spec, std::regex::extended | std::regex::nosubs);
-    return std::any_of(names.begin(), names.end(), [&](const std::string& n) {
+    return static_cast<size_t>(std::count_if(names.begin(), names.end(), [&](const std::string& n) {
       return negative != std::regex_search(n + "/manual_time", re);
-    });
+    }));
   } catch (const std::regex_error&) {
-    return false;
+    return 0;
   }
 }
 
@@ -264,6 +268,14 @@ int run_cases(const BenchmarkArgs& user_gb, const std::string& capture_line, Res
   // The JSON results are rewritten after every case, so that a killed sweep leaves them valid.
   DisplayReporter display;
   display.say_at_start("bench: " + capture_line);  // said once cases run
+  const auto seconds = [] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  };
+  p4s::sweep_guard::SweepProgress progress(additions.selected, seconds());
+  display.on_case_reported([&](const std::vector<benchmark::BenchmarkReporter::Run>& runs) {
+    const std::string name = p4s::sweep_guard::case_name_of_run(runs.front().run_name.str());
+    if (const auto line = progress.case_done(name, seconds())) std::cerr << *line << std::endl;
+  });
   std::optional<CheckpointingJsonReporter> results;
   if (user_gb.json_out) {
     results.emplace(*user_gb.json_out, [](const std::string& error) {
@@ -274,7 +286,7 @@ int run_cases(const BenchmarkArgs& user_gb, const std::string& capture_line, Res
   }
   const size_t selected = benchmark::RunSpecifiedBenchmarks(&display, results ? &*results : nullptr);
   benchmark::Shutdown();
-  if (selected == 0 && filter_selects_any(user_gb.filter, additions.skipped)) {
+  if (selected == 0 && count_selected(user_gb.filter, additions.skipped) > 0) {
     std::cerr << "bench: --p4s_resume: every selected case is already in " << user_gb.json_out.value_or("")
               << "; nothing left to run\n";
     return 0;
@@ -440,8 +452,10 @@ int run(int argc, char** argv) {
     p4s::sweep_guard::fault_if_asked(name);
   };
   ResultsAdditions additions;
-  additions.skipped = register_cases(sweep, in.nets, options.net_batches.value_or(sweep.net_batches), seams.settings,
-                                     resume.prior ? resume.prior->done : std::set<std::string>{});
+  RegisteredCases cases = register_cases(sweep, in.nets, options.net_batches.value_or(sweep.net_batches),
+                                         seams.settings, resume.prior ? resume.prior->done : std::set<std::string>{});
+  additions.selected = count_selected(in.user_gb.filter, cases.registered);
+  additions.skipped = std::move(cases.skipped);
   if (resume.prior) additions.prior_entries = resume.prior->entries;
   additions.context_extras = [&state] { return p4s::sweep_guard::device_state_entries(state.read(), "end"); };
   if (const int status = run_cases(in.user_gb, capture.line, std::move(additions)); status != 0) return status;

@@ -23,7 +23,10 @@ bool DisplayReporter::ReportContext(const Context& context) {
   return inner_->ReportContext(context);
 }
 
-void DisplayReporter::ReportRuns(const std::vector<Run>& runs) { inner_->ReportRuns(runs); }
+void DisplayReporter::ReportRuns(const std::vector<Run>& runs) {
+  inner_->ReportRuns(runs);
+  if (on_case_ && !runs.empty()) on_case_(runs);
+}
 
 void DisplayReporter::Finalize() { inner_->Finalize(); }
 

@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -25,6 +26,9 @@ class DisplayReporter : public benchmark::BenchmarkReporter {
   // A line said on the display's error stream when the run starts (before the context), and
   // not at all when no case is selected.
   void say_at_start(std::string line) { at_start_ = std::move(line); }
+  // Told of each case's runs once the display has shown them (a case's repetitions come
+  // together), e.g. to say the sweep's progress.
+  void on_case_reported(std::function<void(const std::vector<Run>&)> f) { on_case_ = std::move(f); }
 
   bool ReportContext(const Context& context) override;
   void ReportRuns(const std::vector<Run>& runs) override;
@@ -38,6 +42,7 @@ class DisplayReporter : public benchmark::BenchmarkReporter {
   std::unique_ptr<benchmark::BenchmarkReporter> inner_;
   std::ostringstream said_;
   std::string at_start_;
+  std::function<void(const std::vector<Run>&)> on_case_;
 };
 
 }  // namespace p4s::bench

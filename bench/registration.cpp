@@ -30,14 +30,14 @@ results::Recipe layer_recipe(results::Recipe r) {
 // One family per shape (its batch sizes are the family's argument sets): Google Benchmark
 // warns about families of more than 100 argument sets, and names do not depend on families.
 // The shape says its kind (the activations' shapes share one type).
-// Whether a case is to be left out, noted in `skipped` when it is.
+// Whether a case is to be left out; notes it as skipped or registered.
 struct Skipping {
   const std::set<std::string>& skip;
-  std::vector<std::string>& skipped;
+  RegisteredCases& out;
   bool operator()(const std::string& case_name) const {
-    if (skip.count(case_name) == 0) return false;
-    skipped.push_back(case_name);
-    return true;
+    const bool skipped = skip.count(case_name) != 0;
+    (skipped ? out.skipped : out.registered).push_back(case_name);
+    return skipped;
   }
 };
 
@@ -115,11 +115,11 @@ void register_sweep_recipes(const Sweep& sweep, const std::vector<BenchNet>& net
 
 }  // namespace
 
-std::vector<std::string> register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
-                                        const std::vector<int64_t>& net_batches, const RunSettings& settings,
-                                        const std::set<std::string>& skip) {
-  std::vector<std::string> skipped;
-  const Skipping skipping{skip, skipped};
+RegisteredCases register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
+                               const std::vector<int64_t>& net_batches, const RunSettings& settings,
+                               const std::set<std::string>& skip) {
+  RegisteredCases out;
+  const Skipping skipping{skip, out};
   register_layer_kind(sweep.conv2d, sweep, settings, skipping);
   register_layer_kind(sweep.linear, sweep, settings, skipping);
   register_layer_kind(sweep.batchnorm2d, sweep, settings, skipping);
@@ -148,7 +148,7 @@ std::vector<std::string> register_cases(const Sweep& sweep, const std::vector<Be
   // The sweep's other recipes measure against the default step, not against a recipe the run
   // was asked for.
   if (settings.recipe == results::default_recipe()) register_sweep_recipes(sweep, nets, settings, skipping);
-  return skipped;
+  return out;
 }
 
 }  // namespace p4s::bench

@@ -19,9 +19,13 @@ namespace p4s::bench {
 // run's recipe the default one, the sweep's recipes (Sweep::recipes) on those of their networks
 // that are loaded, named Net/<net>/bs:<N>/<recipe parts>.
 // `settings` (meter, timer) must outlive the run of the benchmarks. Cases named in `skip` (those
-// a resumed results file holds) are not registered; their names are returned.
-std::vector<std::string> register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
-                                        const std::vector<int64_t>& net_batches, const RunSettings& settings,
-                                        const std::set<std::string>& skip = {});
+// a resumed results file holds) are not registered.
+struct RegisteredCases {
+  std::vector<std::string> registered;  // the case names, in registration order
+  std::vector<std::string> skipped;
+};
+RegisteredCases register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
+                               const std::vector<int64_t>& net_batches, const RunSettings& settings,
+                               const std::set<std::string>& skip = {});
 
 }  // namespace p4s::bench

@@ -700,6 +700,8 @@ TEST_F(SweepGuard, AKilledSweepResumedHasTheCasesOfAnUninterruptedOne) {
   ::unsetenv("P4S_BENCH_FAULT");
   const Result r = run_bench(plus(sweep(resumed), {"--p4s_resume"}));
   ASSERT_EQ(r.status, 0) << r.err;
+  // The progress line after the last case counts the cases this run has to do.
+  EXPECT_NE(r.err.find("bench: [2/2] Net/p4s_tiny/bs:4 done; 0:"), std::string::npos) << r.err;
   ASSERT_EQ(entries(whole).size(), 4u);
   EXPECT_EQ(entries(resumed), entries(whole));  // every case once, in order, none lost
   const json after = json::parse(slurp(resumed));

@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/layer_cases.hpp"
 #include "bench/mem_alloc.hpp"
 #include "bench/memory_meter.hpp"
 #include "bench/registration.hpp"
@@ -226,6 +228,32 @@ TEST(Registration, NetworkCasesRunWithRealMemoryAndTheLimitGivesAnErrorThenGoesO
     EXPECT_GE(r.counters.at("mem_used").value, 0.0);
     EXPECT_GT(r.GetAdjustedRealTime(), 0.0);
   }
+}
+
+// A resumed sweep registers only the cases its results file does not hold.
+TEST(Registration, CasesAResumedFileHoldsAreNotRegistered) {
+  FakeMeter meter;
+  FixedTimer timer;
+  RunSettings settings{1, &meter, &timer};
+  Sweep sweep = sweep_preset("quick");
+  sweep.layer_batches = {1};
+  sweep.recipes.clear();
+  std::vector<BenchNet> nets;
+  modelgen::NetSpec spec = small_net("reg_resumed", 8);
+  nets.push_back(BenchNet{spec, modelgen::infer_shapes(spec), "reg_resumed.json"});
+  const std::string first_conv = layer_case_name(LayerKind::kConv2d, case_args(sweep.conv2d.front(), 1));
+  const RegisteredCases cases =
+      register_cases(sweep, nets, {2, 3, 4}, settings, {"Net/reg_resumed/bs:3", first_conv, "Net/other/bs:2"});
+  EXPECT_EQ(cases.skipped, (std::vector<std::string>{first_conv, "Net/reg_resumed/bs:3"}));
+  EXPECT_EQ(std::count(cases.registered.begin(), cases.registered.end(), first_conv), 0);
+  EXPECT_EQ(cases.registered.back(), "Net/reg_resumed/bs:4");
+  EXPECT_EQ(cases.registered.size() + cases.skipped.size(),
+            sweep.conv2d.size() + sweep.linear.size() + sweep.batchnorm2d.size() + sweep.activation.size() +
+                sweep.layernorm2d.size() + sweep.channel_shuffle.size() + sweep.squeeze_excitation.size() + 3);
+  const auto runs = run_filter("^Net/reg_resumed/");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].benchmark_name(), "Net/reg_resumed/bs:2/manual_time");
+  EXPECT_EQ(runs[1].benchmark_name(), "Net/reg_resumed/bs:4/manual_time");
 }
 
 }  // namespace
