@@ -335,8 +335,8 @@ std::optional<int> supervise_if_asked(int argc, char** argv) {
       continue;
     s.child_args.push_back(a);
   }
-  s.child_args.push_back("--p4s_resume");
   s.child_args.push_back("--p4s_progress=" + s.progress_path);
+  s.resume_first = options.resume;
   const int status = p4s::sweep_guard::supervise(s);
   if (!options.progress_path) std::remove(s.progress_path.c_str());
   return status;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/input_error.hpp"
 #include "fuzz/fuzz_target.hpp"
 #include "sweep_guard/prior_results.hpp"
 

@@ -82,11 +82,12 @@ size_t entries_in(const std::string& results_path) {
 }
 
 // Starts the child with its stderr on a pipe; returns its pid and the pipe's read end.
-std::pair<pid_t, int> start_child(const SupervisorOptions& o) {
+std::pair<pid_t, int> start_child(const SupervisorOptions& o, bool resume) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("cannot make a pipe: ") + std::strerror(errno));
   std::vector<char*> argv;
   std::vector<std::string> args = o.child_args;
+  if (resume) args.push_back(o.resume_arg);
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const pid_t parent = ::getpid();
@@ -228,10 +229,12 @@ int supervise(const SupervisorOptions& o) {
   ::sigemptyset(&sa.sa_mask);
   for (int s : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(s, &sa, nullptr);
   for (int start = 1;; ++start) {
-    const size_t entries_before = entries_in(o.results_path);
+    // A first start that does not resume writes the file afresh.
+    const bool resume = start > 1 || o.resume_first;
+    const size_t entries_before = resume ? entries_in(o.results_path) : 0;
     std::remove(o.progress_path.c_str());
     const std::optional<uint64_t> ooms_before = read_oom_kill_count();
-    const auto [pid, err_fd] = start_child(o);
+    const auto [pid, err_fd] = start_child(o, resume);
     ChildEnd end = watch_child(pid, err_fd, o);
     const std::optional<uint64_t> ooms_after = read_oom_kill_count();
     if (ooms_before && ooms_after) end.oom_kill_seen = *ooms_after > *ooms_before;

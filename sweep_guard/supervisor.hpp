@@ -1,5 +1,5 @@
-// Crash isolation for a sweep: the sweep runs in a child process (the bench itself, resuming
-// into its results file); when the child dies in a case (killed by the kernel's OOM killer, an
+// Crash isolation for a sweep: the sweep runs in a child process (the bench itself; after a
+// death, resuming into its results file); when the child dies in a case (killed by the kernel's OOM killer, an
 // abort in a driver or the framework, a crash, the case watchdog), the supervisor records that
 // case in the results file as an error entry that says how it died, and starts the child again,
 // which skips every case the file holds. The decisions (how a death reads, what its entry is)
@@ -53,7 +53,11 @@ void record_died_case(const std::string& results_path, const std::string& case_n
 
 struct SupervisorOptions {
   std::string executable;               // the bench to run ("/proc/self/exe")
-  std::vector<std::string> child_args;  // its arguments, argv[0] first, --p4s_resume among them
+  std::vector<std::string> child_args;  // its arguments, argv[0] first
+  // Whether the first start resumes into the results file (--p4s_resume given); every later
+  // start does, with `resume_arg` added.
+  bool resume_first = false;
+  std::string resume_arg = "--p4s_resume";
   std::string results_path;             // the JSON results file the child writes
   std::string progress_path;            // the child's --p4s_progress file
   std::optional<double> case_timeout_s;

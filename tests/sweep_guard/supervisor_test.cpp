@@ -111,6 +111,7 @@ class Supervise : public ::testing::Test {
     o.executable = P4S_FAKE_SWEEP_EXE;
     o.results_path = dir_ + "results.json";
     o.progress_path = dir_ + "progress";
+    o.resume_arg = "--resume";
     o.child_args = {"fake_sweep", o.results_path, o.progress_path, dir_ + "log"};
     o.child_args.insert(o.child_args.end(), cases.begin(), cases.end());
     return o;
@@ -140,6 +141,17 @@ TEST_F(Supervise, ACleanSweepEndsWithItsStatus) {
   ::setenv("FAKE_FAULT", "exit2:A", 1);
   std::filesystem::remove(dir_ + "results.json");
   EXPECT_EQ(supervise(options({"A", "B"})), 2);  // bad input: not a death, nothing recorded
+}
+
+TEST_F(Supervise, AFirstStartResumesOnlyWhenAskedTo) {
+  ASSERT_EQ(supervise(options({"A", "B"})), 0);
+  ASSERT_EQ(supervise(options({"A", "B"})), 0);  // afresh: both measured again, the file rewritten
+  EXPECT_EQ(measured(), (std::map<std::string, int>{{"A", 2}, {"B", 2}}));
+  EXPECT_EQ(results().size(), 2u);
+  SupervisorOptions o = options({"A", "B", "C"});
+  o.resume_first = true;
+  ASSERT_EQ(supervise(o), 0);  // resumed: only C
+  EXPECT_EQ(measured(), (std::map<std::string, int>{{"A", 2}, {"B", 2}, {"C", 1}}));
 }
 
 TEST_F(Supervise, AKilledCaseIsRecordedAndTheSweepGoesOn) {
