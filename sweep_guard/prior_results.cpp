@@ -82,11 +82,7 @@ PriorResults read_prior_results(const std::string& path) {
   return parse_prior_results(text, path);
 }
 
-bool is_run_state_key(std::string_view key) {
-  if (key == "date" || key == "load_avg" || key == "executable" || key == "mhz_per_cpu" || key == kResumesKey)
-    return true;
-  return key.substr(0, 10) == "p4s_state_";
-}
+bool is_run_state_key(std::string_view key) { return key == kResumesKey || key.substr(0, 10) == "p4s_state_"; }
 
 std::optional<std::string> context_difference(const std::map<std::string, std::string>& in_file,
                                               const std::map<std::string, std::string>& now) {

@@ -33,8 +33,8 @@ PriorResults parse_prior_results(std::string_view text, const std::string& sourc
 // ("Net/resnet18/bs:8/opt:adam/manual_time/repeats:3" -> "Net/resnet18/bs:8/opt:adam").
 std::string case_name_of_run(std::string_view run_name);
 
-// Context keys that say how the file came about rather than what it measured (the date, the
-// load, the device state, how often the sweep was resumed): they may differ on a resume.
+// The bench's context keys that say how the file came about rather than what it measured (the
+// device's state, how often the sweep was resumed): they may differ on a resume.
 bool is_run_state_key(std::string_view key);
 
 // The first context key that matters whose value differs (every "p4s_" key but the run state,

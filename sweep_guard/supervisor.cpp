@@ -251,14 +251,16 @@ int supervise(const SupervisorOptions& o) {
     }
     const std::string message = death_message(end);
     const std::optional<std::string> in_case = read_case_progress(o.progress_path);
-    const bool exists = ::access(o.results_path.c_str(), F_OK) == 0;
-    if (in_case && exists && read_prior_results(o.results_path).done.count(*in_case) == 0) {
+    // The file as the child left it, read once: the cases it holds and its entries.
+    std::optional<PriorResults> left;
+    if (::access(o.results_path.c_str(), F_OK) == 0) left = read_prior_results(o.results_path);
+    if (in_case && left && left->done.count(*in_case) == 0) {
       record_died_case(o.results_path, *in_case, message);
       std::cerr << "bench: " << *in_case << ": " << message << "; recorded, the sweep goes on (start " << start + 1
                 << ")\n";
       continue;
     }
-    if (entries_in(o.results_path) > entries_before) {
+    if (left && left->entries.size() > entries_before) {
       std::cerr << "bench: the sweep's process died between cases (" << message << "); the sweep goes on\n";
       continue;
     }
