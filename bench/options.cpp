@@ -147,7 +147,8 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
     static const std::vector<std::string> kNames = {
         "sweep",      "batch",        "netspec",   "net",      "mem_limit",    "threads",       "device",
         "kernel_capture", "kernel_trace", "cpu_malloc", "optimizer", "lr", "momentum", "weight_decay",
-        "precision",  "train_from",   "freeze_bn", "zero_grad", "resume", "isolate", "case_timeout", "progress"};
+        "precision",  "train_from",   "freeze_bn", "zero_grad", "resume", "isolate", "case_timeout", "progress",
+        "netspec_out"};
     bool known = false;
     for (const std::string& n : kNames) known |= n == name;
     if (!known) throw InputError(flag + ": unknown flag (see --help)");
@@ -167,6 +168,7 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
         if (!is_sweep_name(value))
           throw std::invalid_argument("\"" + value + "\" is not a sweep (" + sweep_names_text() + ")");
         o.sweep = value;
+        o.sweep_given = true;
       } else if (name == "batch") {
         o.net_batches = parse_batches(value);
       } else if (name == "netspec") {
@@ -200,6 +202,9 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
           throw std::invalid_argument("\"" + value + "\" is not a number of seconds above 0, at most a week");
         o.case_timeout_s = *t;
         o.isolate = true;
+      } else if (name == "netspec_out") {
+        if (value.empty()) throw std::invalid_argument("needs a folder name");
+        o.netspec_out = value;
       } else if (name == "progress") {
         if (value.empty()) throw std::invalid_argument("needs a file name");
         o.progress_path = value;
@@ -225,7 +230,9 @@ ParsedArgs parse_args(const std::vector<std::string>& args) {
 
 std::string options_help() {
   return "perf4sight bench flags (before Google Benchmark's own):\n"
-         "  --p4s_sweep=quick|standard|full  layer shapes, batch sizes and repetitions (default quick)\n"
+         "  --p4s_sweep=quick|standard|full|none\n"
+         "                                   layer shapes, networks, batch sizes and repetitions\n"
+         "                                   (bench's default quick; a plugin's none: its own cases)\n"
          "  --p4s_netspec=FILE               add Net/<name>/bs:N cases for a NetSpec file (repeatable)\n"
          "  --p4s_net=NAME                   add Net/<name>/bs:N cases for a built-in network, e.g.\n"
          "                                   resnet18_p50_s1 (repeatable; see p4s nets list)\n"
@@ -242,6 +249,8 @@ std::string options_help() {
          "                                   becomes an error entry and the sweep goes on\n"
          "  --p4s_case_timeout=SECONDS       stop a case that runs longer (implies --p4s_isolate)\n"
          "  --p4s_progress=FILE              keep the name of the case now running in FILE\n"
+         "  --p4s_netspec_out=DIR            write each network's NetSpec as DIR/<name>.json (a plugin's\n"
+         "                                   modules described), for p4s fit --netspecs DIR\n"
          "the training recipe of every case (default: SGD lr 0.1, momentum 0.9, weight decay 5e-4,\n"
          "fp32, every layer trained), written in the results' context:\n"
          "  --p4s_optimizer=NAME             sgd, sgd-nesterov, adam or adamw, with its usual settings\n"

@@ -1,7 +1,7 @@
 // The bench's own command-line flags, all spelled --p4s_<name>=<value>, parsed before Google
 // Benchmark sees the rest. Pure parsing: no file is read here. A bad flag is an InputError
 // whose what() is one line that starts with the flag, e.g.
-// "--p4s_sweep=fast: not a sweep (quick, standard or full)".
+// "--p4s_sweep=fast: not a sweep (quick, standard, full or none)".
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,8 @@ struct DeviceChoice {
 
 struct Options {
   std::string sweep = "quick";                      // --p4s_sweep: a preset of sweep.hpp
+  bool sweep_given = false;                         // --p4s_sweep was given
+  std::optional<std::string> netspec_out;           // --p4s_netspec_out=DIR
   std::optional<std::vector<int64_t>> net_batches;  // --p4s_batch=2,8,32: overrides the preset's
   std::vector<std::string> netspec_paths;           // --p4s_netspec=FILE, repeatable, in order
   std::vector<std::string> net_names;               // --p4s_net=NAME: built-in networks, in order

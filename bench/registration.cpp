@@ -74,19 +74,6 @@ void register_layer_kind(const std::vector<Shape>& shapes, const Sweep& sweep, c
   }
 }
 
-// One network case trained by `recipe`: the whole-network step, `name` its case name.
-PreparedCase net_case(const std::shared_ptr<const BenchNet>& net, int64_t batch, const c10::Device& device,
-                      const results::Recipe& recipe, std::string name) {
-  PreparedCase p;
-  p.params = net->shapes.params;
-  p.flops = net->shapes.training_flops(batch);
-  p.name = std::move(name);
-  p.build = [net, batch, device, recipe]() -> Step {
-    auto step = std::make_shared<modelgen_torch::TrainingStep>(net->spec, batch, device, net->source, recipe);
-    return [step] { step->run(); };
-  };
-  return p;
-}
 
 // The sweep's own recipes, each on its networks (those loaded) at its batch sizes, one
 // benchmark per case: Google Benchmark puts arguments last, and the recipe's parts follow the
@@ -114,6 +101,19 @@ void register_sweep_recipes(const Sweep& sweep, const std::vector<BenchNet>& net
 }
 
 }  // namespace
+
+PreparedCase net_case(const std::shared_ptr<const BenchNet>& net, int64_t batch, const c10::Device& device,
+                      const results::Recipe& recipe, std::string name, modelgen_torch::LossFn loss) {
+  PreparedCase p;
+  p.params = net->shapes.params;
+  p.flops = net->shapes.training_flops(batch);
+  p.name = std::move(name);
+  p.build = [net, batch, device, recipe, loss = std::move(loss)]() -> Step {
+    auto step = std::make_shared<modelgen_torch::TrainingStep>(net->spec, batch, device, net->source, recipe, loss);
+    return [step] { step->run(); };
+  };
+  return p;
+}
 
 RegisteredCases register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
                                const std::vector<int64_t>& net_batches, const RunSettings& settings,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "bench/networks.hpp"
 #include "bench/run_case.hpp"
 #include "bench/sweep.hpp"
+#include "modelgen/torch/training_step.hpp"
 
 namespace p4s::bench {
 
@@ -27,5 +29,10 @@ struct RegisteredCases {
 RegisteredCases register_cases(const Sweep& sweep, const std::vector<BenchNet>& nets,
                                const std::vector<int64_t>& net_batches, const RunSettings& settings,
                                const std::set<std::string>& skip = {});
+
+// One network case trained by `recipe`: the whole-network step (modelgen_torch::TrainingStep),
+// `name` its case name; `loss` replaces cross-entropy where given.
+PreparedCase net_case(const std::shared_ptr<const BenchNet>& net, int64_t batch, const c10::Device& device,
+                      const results::Recipe& recipe, std::string name, modelgen_torch::LossFn loss = nullptr);
 
 }  // namespace p4s::bench

@@ -105,7 +105,7 @@ void run_case(benchmark::State& state, const std::function<PreparedCase()>& prep
     set_counter(state, results::target_name(results::Target::kMemAlloc), m.mem_alloc, true);
     if (m.mem_reserved) set_counter(state, results::target_name(results::Target::kMemReserved), *m.mem_reserved, true);
     set_counter(state, results::target_name(results::Target::kMemUsed), m.mem_used, true);
-    set_counter(state, results::kFlopsCounter, prepared.flops, false);
+    if (prepared.flops) set_counter(state, results::kFlopsCounter, *prepared.flops, false);
     set_counter(state, results::kParamsCounter, prepared.params, false);
     if (observer != nullptr) {
       observing = false;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "bench/memory_meter.hpp"
@@ -24,7 +25,9 @@ using Step = std::function<void()>;
 
 struct PreparedCase {
   int64_t params = 0;  // the params counter
-  int64_t flops = 0;   // the flops counter: floating-point operations of one step
+  // The flops counter: floating-point operations of one step; absent where they are unknown
+  // (a user's module that cannot be described as a NetSpec), and then no counter.
+  std::optional<int64_t> flops = 0;
   std::function<Step()> build;  // builds the case (weights, batch) and returns its step
   std::string name;    // the case's name without Google Benchmark's suffixes (labels traces)
 };

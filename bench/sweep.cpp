@@ -14,7 +14,7 @@
 namespace p4s::bench {
 namespace {
 
-constexpr std::string_view kNames[] = {"quick", "standard", "full"};
+constexpr std::string_view kNames[] = {"quick", "standard", "full", "none"};
 
 // Layers of real networks at their ImageNet (224 x 224) sizes: {cin, cout, k, s, g, hw}.
 // torchvision's ResNet-18/50, ResNeXt-50 32x4d, MobileNetV2, MnasNet 1.0, SqueezeNet 1.0,
@@ -271,7 +271,7 @@ bool is_sweep_name(std::string_view name) {
   return false;
 }
 
-std::string sweep_names_text() { return "quick, standard, full"; }
+std::string sweep_names_text() { return "quick, standard, full or none"; }
 
 std::string train_from_at_share(const modelgen::NetSpec& spec, double share) {
   if (!(share > 0 && share < 1)) throw std::invalid_argument("train_from_at_share: the share must be in (0, 1)");
@@ -368,6 +368,13 @@ Sweep sweep_preset(std::string_view name) {
     s.warmup_steps = 3;
     s.repetitions = 5;
     s.min_time_s = 0.5;
+  } else if (name == "none") {
+    // No cases of its own: only the networks a run names (--p4s_net, --p4s_netspec) or a
+    // plugin registers, measured as quick measures them.
+    s.net_batches = {2, 8};
+    s.warmup_steps = 1;
+    s.repetitions = 1;
+    s.min_time_s = 0.1;
   } else {
     throw std::invalid_argument("\"" + std::string(name) + "\" is not a sweep (" + sweep_names_text() + ")");
   }

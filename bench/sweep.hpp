@@ -1,5 +1,7 @@
 // Sweep presets: which layer shapes, built-in networks and batch sizes run, and how each case
-// is measured. quick covers every case kind in minutes; standard and full profile a device.
+// is measured. quick covers every case kind in minutes; standard and full profile a device;
+// none has no cases of its own (the networks a run names or a plugin registers, measured as
+// quick measures them).
 #pragma once
 
 #include <cstdint>
@@ -64,7 +66,7 @@ std::vector<std::string> benchmark_flags(const Sweep& sweep);
 // The preset of that name. Throws std::invalid_argument for another name.
 Sweep sweep_preset(std::string_view name);
 bool is_sweep_name(std::string_view name);
-// "quick, standard, full".
+// "quick, standard, full or none".
 std::string sweep_names_text();
 
 }  // namespace p4s::bench

@@ -32,6 +32,13 @@ if(NOT P4S_WITH_TORCH STREQUAL "OFF")
     if(benchmark_FOUND)
       set(P4S_HAVE_TORCH ON)
       set(P4S_TORCH_NOTE "LibTorch ${Torch_VERSION} at ${TORCH_INSTALL_PREFIX}")
+      # TORCH_LIBRARIES mixes imported targets with absolute paths (libc10.so, CUDA's
+      # libraries): linked through one target of ours, so that the installed package's export
+      # names p4s::torch, which its config recreates from the user's own find_package(Torch).
+      if(NOT TARGET p4s::torch)
+        add_library(p4s::torch INTERFACE IMPORTED)
+        set_target_properties(p4s::torch PROPERTIES INTERFACE_LINK_LIBRARIES "${TORCH_LIBRARIES}")
+      endif()
     elseif(P4S_WITH_TORCH STREQUAL "ON")
       message(FATAL_ERROR "P4S_WITH_TORCH=ON but Google Benchmark was not found (libbenchmark-dev)")
     else()

@@ -6,6 +6,8 @@
 #include <c10/util/Exception.h>
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/api/module.h>
+#include <torch/csrc/jit/frontend/tracer.h>
+#include <torch/nn/modules/container/any.h>
 #include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/serialization/import.h>
@@ -209,7 +211,26 @@ class Importer {
     keep(x, Activation{-1, false});
     object_paths_[module._ivalue().get()] = "";
     const std::vector<IValue> outs = call(*graph, {module._ivalue(), x}, "", !has_submodules(*module._ivalue()), 0);
+    return conclude(outs, name);
+  }
 
+  // A traced graph whose inputs are the batch `x` and then `tensors` (the module's parameters
+  // and buffers, by their paths: "layer1.conv1.weight").
+  modelgen::NetSpec run_traced(const Graph& graph, const at::Tensor& x,
+                               const std::vector<std::pair<std::string, at::Tensor>>& tensors, const std::string& name) {
+    c10::NoGradGuard no_grad;
+    keep(x, Activation{-1, false});
+    std::vector<IValue> args{x};
+    for (const auto& [path, t] : tensors) {
+      param_paths_.emplace(t.unsafeGetTensorImpl(), path);
+      alive_.push_back(t);
+      args.emplace_back(t);
+    }
+    return conclude(call(graph, args, "", false, 0), name);
+  }
+
+ private:
+  modelgen::NetSpec conclude(const std::vector<IValue>& outs, const std::string& name) {
     if (!unsupported_.empty()) {
       std::string msg = std::to_string(unsupported_.size()) +
                         (unsupported_.size() == 1 ? " op is" : " ops are") + " outside NetSpec " +
@@ -221,7 +242,6 @@ class Importer {
     return finish(output_of(outs), name);
   }
 
- private:
   [[noreturn]] void fail(const std::string& problem) const { throw InputError(source_ + ": " + problem); }
 
   std::string input_text() const {
@@ -1290,6 +1310,43 @@ modelgen::NetSpec import_owned(torch::jit::Module module, const std::string& sou
 modelgen::NetSpec import_torchscript_module(torch::jit::Module module, const std::string& source,
                                             const ImportOptions& options) {
   return import_owned(module.deepcopy(), source, options);  // the caller's module stays as it is
+}
+
+modelgen::NetSpec import_traced_module(torch::nn::AnyModule& module, const std::string& source,
+                                       const ImportOptions& options) {
+  const std::string name = options.name.empty() ? source : options.name;
+  const auto& in = options.input;
+  if (in.channels <= 0 || in.height <= 0 || in.width <= 0)
+    throw InputError(source + ": the input size must be positive, got " + std::to_string(in.channels) + "x" +
+                     std::to_string(in.height) + "x" + std::to_string(in.width));
+  torch::nn::Module& m = *module.ptr();
+  m.to(c10::Device(c10::kCPU));
+  m.train(true);
+  // The parameters and buffers are the trace's inputs after the batch, so that the graph
+  // refers to them rather than baking them in as constants (which a tensor that requires a
+  // gradient cannot be), and the walk knows each by its path.
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  torch::jit::Stack inputs;
+  const at::Tensor x = at::randn({kImportBatch, in.channels, in.height, in.width});
+  inputs.emplace_back(x);
+  for (const auto& p : m.named_parameters(/*recurse=*/true)) tensors.emplace_back(p.key(), p.value());
+  for (const auto& b : m.named_buffers(/*recurse=*/true))
+    if (b.value().defined()) tensors.emplace_back(b.key(), b.value());
+  for (const auto& t : tensors) inputs.emplace_back(t.second);
+  try {
+    std::shared_ptr<Graph> graph;
+    {
+      c10::NoGradGuard no_grad;
+      const auto traced = torch::jit::tracer::trace(
+          inputs,
+          [&module](torch::jit::Stack s) -> torch::jit::Stack { return {module.forward(s.at(0).toTensor())}; },
+          [](const at::Tensor&) { return std::string(); }, /*strict=*/false, /*force_outplace=*/false);
+      graph = traced.first->graph;
+    }
+    return Importer(source, options).run_traced(*graph, x, tensors, name);
+  } catch (const c10::Error& e) {
+    throw InputError(source + ": " + first_line(e.what_without_backtrace()));
+  }
 }
 
 modelgen::NetSpec import_torchscript(const std::string& path, const ImportOptions& options) {

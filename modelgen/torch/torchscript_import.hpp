@@ -65,6 +65,9 @@
 namespace torch::jit {
 struct Module;
 }
+namespace torch::nn {
+class AnyModule;
+}
 
 namespace p4s::modelgen_torch {
 
@@ -90,5 +93,15 @@ modelgen::NetSpec import_torchscript(const std::string& path, const ImportOption
 // is); `source` names it in errors and gives the default name.
 modelgen::NetSpec import_torchscript_module(torch::jit::Module module, const std::string& source,
                                             const ImportOptions& options = {});
+
+// A LibTorch C++ module (any torch::nn::Module whose forward takes one tensor) imported as
+// above: its forward traced on a CPU batch of options.input in training mode, with its
+// parameters and buffers as the trace's inputs, then walked as a TorchScript graph. Layers
+// are named after the submodules that own their weights (layer1.conv1 -> layer1_conv1), the
+// others after their op. The module is moved to the CPU and runs (its batch-norm statistics
+// change): pass one built for the purpose. `source` names it in errors and is the default
+// name. Throws InputError as import_torchscript does.
+modelgen::NetSpec import_traced_module(torch::nn::AnyModule& module, const std::string& source,
+                                       const ImportOptions& options = {});
 
 }  // namespace p4s::modelgen_torch

@@ -103,8 +103,8 @@ torch::Tensor RecipeLoop::step(torch::optim::Optimizer& optimizer, const std::fu
 }
 
 TrainingStep::TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::Device device,
-                           const std::string& source, const results::Recipe& recipe)
-    : batch_(batch), loop_(recipe, device), net_(spec, source) {
+                           const std::string& source, const results::Recipe& recipe, LossFn loss)
+    : batch_(batch), loop_(recipe, device), loss_fn_(std::move(loss)), net_(spec, source) {
   net_->to(device);
   net_->train();
   optimizer_ = make_optimizer(recipe, net_->freeze_before(recipe.train_from, recipe.freeze_bn, source));
@@ -120,7 +120,9 @@ void TrainingStep::run() {
   loss_.reset();
   // The logits are a temporary, freed once the loss holds what its backward needs.
   const torch::Tensor loss =
-      loop_.step(*optimizer_, [this] { return at::cross_entropy_loss(net_->forward(inputs_), labels_); });
+      loop_.step(*optimizer_, [this] {
+        return loss_fn_ ? loss_fn_(net_->forward(inputs_), labels_) : at::cross_entropy_loss(net_->forward(inputs_), labels_);
+      });
   loss_ = loss.detach();
 }
 

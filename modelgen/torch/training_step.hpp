@@ -27,6 +27,10 @@
 
 namespace p4s::modelgen_torch {
 
+// The loss of a network's step from its [N, classes] logits and int64 labels [N] in
+// [0, classes); cross-entropy (at::cross_entropy_loss) where none is given.
+using LossFn = std::function<torch::Tensor(const torch::Tensor& logits, const torch::Tensor& labels)>;
+
 // The optimiser of the training step.
 inline constexpr double kSgdLr = 0.1;
 inline constexpr double kSgdMomentum = 0.9;
@@ -75,9 +79,11 @@ class TrainingStep {
   // With `recipe.train_from`, the parameters of the layers before it are frozen (and with
   // freeze_bn their batch norms in eval mode), and the optimizer holds only the trainable
   // ones, as a fine-tuning loop does; an unknown layer is an InputError naming `source`, and
-  // so is a precision the device does not run (check_precision).
+  // so is a precision the device does not run (check_precision). `loss` replaces
+  // cross-entropy where given.
   TrainingStep(const modelgen::NetSpec& spec, int64_t batch, torch::Device device,
-               const std::string& source = "<netspec>", const results::Recipe& recipe = results::default_recipe());
+               const std::string& source = "<netspec>", const results::Recipe& recipe = results::default_recipe(),
+               LossFn loss = nullptr);
 
   // One step: forward, loss, zero_grad, backward, optimizer step (with recipe.zero_grad_to_none:
   // zero_grad setting the gradients to none first, then forward, loss, backward, step). Leaves
@@ -97,6 +103,7 @@ class TrainingStep {
  private:
   int64_t batch_;
   RecipeLoop loop_;
+  LossFn loss_fn_;
   Net net_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   torch::Tensor inputs_;

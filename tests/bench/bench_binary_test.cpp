@@ -23,6 +23,7 @@
 #include "modelgen/netspec_io.hpp"
 #include "modelgen/shapes.hpp"
 #include "results_format/reader.hpp"
+#include "tests/run_program.hpp"
 
 extern char** environ;
 
@@ -31,37 +32,15 @@ namespace {
 
 using nlohmann::json;
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
+using Result = test::ProgramResult;
+using test::slurp;
 
 std::string temp_path(const std::string& name) {
   return ::testing::TempDir() + "p4s_bench_binary_" + std::to_string(getpid()) + "_" + name;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs the bench with `args` (each quoted for the shell), capturing stdout and stderr.
-Result run_bench(const std::vector<std::string>& args) {
-  std::string cmd = std::string("'") + P4S_BENCH_EXE + "'";
-  for (const std::string& a : args) cmd += " '" + a + "'";
-  const std::string out = temp_path("stdout"), err = temp_path("stderr");
-  cmd += " >'" + out + "' 2>'" + err + "'";
-  const int raw = std::system(cmd.c_str());
-  Result r;
-  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  std::remove(out.c_str());
-  std::remove(err.c_str());
-  return r;
-}
+// Runs the bench with `args`, capturing stdout and stderr.
+Result run_bench(const std::vector<std::string>& args) { return test::run_program(P4S_BENCH_EXE, args, temp_path("")); }
 
 int count_lines_with(const std::string& text, const std::string& part) {
   std::istringstream lines(text);

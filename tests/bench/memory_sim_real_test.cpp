@@ -19,19 +19,13 @@
 #include "modelgen/torch/training_step.hpp"
 #include "sim/memory_backend.hpp"
 #include "sim/memory_sim.hpp"
+#include "tests/cpu_channel_block.hpp"
 #include "tests/tx2_netspecs.hpp"
 
 namespace p4s {
 namespace {
 
-// oneDNN's blocked layout is 16 channels wide with AVX-512, 8 with AVX2.
-int channel_block() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(cpuinfo, line))
-    if (line.rfind("flags", 0) == 0) return line.find(" avx512f") != std::string::npos ? 16 : 8;
-  return 8;
-}
+using test::channel_block;
 
 struct Case {
   const char* net;
