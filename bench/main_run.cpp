@@ -284,7 +284,7 @@ int run_cases(const BenchmarkArgs& user_gb, const std::string& capture_line, Res
   p4s::sweep_guard::SweepProgress progress(additions.selected, seconds());
   display.on_case_reported([&](const std::vector<benchmark::BenchmarkReporter::Run>& runs) {
     const std::string name = p4s::sweep_guard::case_name_of_run(runs.front().run_name.str());
-    if (const auto line = progress.case_done(name, seconds())) std::cerr << *line << std::endl;
+    if (const auto line = progress.case_done(name, seconds())) std::cerr << g_prefix << *line << std::endl;
   });
   std::optional<CheckpointingJsonReporter> results;
   if (user_gb.json_out) {
@@ -337,6 +337,7 @@ std::optional<int> supervise_if_asked(int argc, char** argv) {
   s.results_path = *gb.json_out;
   s.progress_path = options.progress_path.value_or(*gb.json_out + ".progress");
   s.case_timeout_s = options.case_timeout_s;
+  s.program = g_prefix.substr(0, g_prefix.size() - 2);
   s.child_args.push_back(args.empty() ? std::string("bench") : args[0]);
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& a = args[i];

@@ -91,6 +91,8 @@ std::pair<pid_t, int> start_child(const SupervisorOptions& o, bool resume) {
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   const pid_t parent = ::getpid();
+  // Made before the fork: the child may only write it.
+  const std::string exec_failed = o.program + ": cannot start the sweep's process\n";
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error(std::string("cannot start the sweep's process: ") + std::strerror(errno));
   if (pid == 0) {
@@ -99,8 +101,7 @@ std::pair<pid_t, int> start_child(const SupervisorOptions& o, bool resume) {
     if (::getppid() != parent) ::_exit(1);
     ::dup2(fds[1], STDERR_FILENO);
     ::execv(o.executable.c_str(), argv.data());
-    const char msg[] = "bench: cannot start the sweep's process\n";
-    (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)!::write(STDERR_FILENO, exec_failed.data(), exec_failed.size());
     ::_exit(127);
   }
   ::close(fds[1]);
@@ -239,13 +240,13 @@ int supervise(const SupervisorOptions& o) {
     const std::optional<uint64_t> ooms_after = read_oom_kill_count();
     if (ooms_before && ooms_after) end.oom_kill_seen = *ooms_after > *ooms_before;
     if (g_stop_signal != 0) {
-      std::cerr << "bench: stopped by " << signal_name(g_stop_signal) << "; run again with --p4s_resume to go on\n";
+      std::cerr << o.program << ": stopped by " << signal_name(g_stop_signal) << "; run again with --p4s_resume to go on\n";
       return 128 + g_stop_signal;
     }
     if (WIFEXITED(end.wait_status) && !end.stopped_by_watchdog) return WEXITSTATUS(end.wait_status);
     const int sig = WIFSIGNALED(end.wait_status) ? WTERMSIG(end.wait_status) : 0;
     if (!end.stopped_by_watchdog && (sig == SIGINT || sig == SIGTERM || sig == SIGHUP)) {
-      std::cerr << "bench: the sweep's process was stopped by " << signal_name(sig)
+      std::cerr << o.program << ": the sweep's process was stopped by " << signal_name(sig)
                 << "; run again with --p4s_resume to go on\n";
       return 128 + sig;
     }
@@ -256,15 +257,15 @@ int supervise(const SupervisorOptions& o) {
     if (::access(o.results_path.c_str(), F_OK) == 0) left = read_prior_results(o.results_path);
     if (in_case && left && left->done.count(*in_case) == 0) {
       record_died_case(o.results_path, *in_case, message);
-      std::cerr << "bench: " << *in_case << ": " << message << "; recorded, the sweep goes on (start " << start + 1
+      std::cerr << o.program << ": " << *in_case << ": " << message << "; recorded, the sweep goes on (start " << start + 1
                 << ")\n";
       continue;
     }
     if (left && left->entries.size() > entries_before) {
-      std::cerr << "bench: the sweep's process died between cases (" << message << "); the sweep goes on\n";
+      std::cerr << o.program << ": the sweep's process died between cases (" << message << "); the sweep goes on\n";
       continue;
     }
-    std::cerr << "bench: the sweep's process died outside any case (" << message
+    std::cerr << o.program << ": the sweep's process died outside any case (" << message
               << ") with no case finished since it started; stopping\n";
     return 1;
   }

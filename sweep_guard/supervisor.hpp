@@ -61,6 +61,7 @@ struct SupervisorOptions {
   std::string results_path;             // the JSON results file the child writes
   std::string progress_path;            // the child's --p4s_progress file
   std::optional<double> case_timeout_s;
+  std::string program = "bench";        // what its messages start with ("bench: ...")
 };
 
 // Runs the child until it ends on its own: returns its exit status (0 done, 2 bad input, ...).

@@ -20,7 +20,7 @@ std::optional<std::string> SweepProgress::case_done(const std::string& case_name
   if (now_s - last_s_ < every_s_ && done_ != total_) return std::nullopt;
   last_s_ = now_s;
   const double elapsed = now_s - start_s_;
-  std::string line = "bench: [" + std::to_string(done_) + (total_ > 0 ? "/" + std::to_string(total_) : "") + "] " +
+  std::string line = "[" + std::to_string(done_) + (total_ > 0 ? "/" + std::to_string(total_) : "") + "] " +
                      case_name + " done; " + clock_text(elapsed) + " elapsed";
   if (total_ > done_ && done_ >= 2)
     line += ", about " + clock_text(elapsed / static_cast<double>(done_) * static_cast<double>(total_ - done_)) + " left";

@@ -18,7 +18,8 @@ class SweepProgress {
 
   // After a case ended at `now_s`: the line, when one is due (`every_s` since the last one, or
   // the last case), e.g.
-  //   "bench: [12/51] Net/resnet18/bs:8 done; 0:31 elapsed, about 1:05 left"
+  //   "[12/51] Net/resnet18/bs:8 done; 0:31 elapsed, about 1:05 left"
+  // (the caller puts the program's name before it).
   // The time left is the mean time per case so far times the cases left, said once two cases
   // are done; without a total, "[12] ... done; 0:31 elapsed".
   std::optional<std::string> case_done(const std::string& case_name, double now_s);

@@ -90,6 +90,9 @@ TEST(PluginMain, MeasuresAModuleCaseWithTheSuitesCountersContextAndNetSpec) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("abs_net: no NetSpec ("), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("aten::abs"), std::string::npos) << r.err;
+  // The progress line names the program, not the suite's bench.
+  const std::string program = std::filesystem::path(P4S_PLUGIN_MAIN_EXE).filename().string();
+  EXPECT_NE(r.err.find(program + ": [2/2] "), std::string::npos) << r.err;
   const json j = json::parse(slurp(results));
   EXPECT_EQ(j.at("context").at("p4s_device"), "cpu");
   EXPECT_EQ(j.at("context").at("p4s_sweep"), "none");

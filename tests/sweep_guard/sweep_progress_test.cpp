@@ -15,17 +15,17 @@ TEST(ClockText, MinutesAndHours) {
 
 TEST(SweepProgress, SaysDoneOfTotalElapsedAndLeftAtMostEveryPeriod) {
   SweepProgress p(4, 100.0, 10.0);
-  EXPECT_EQ(p.case_done("A", 112.0), "bench: [1/4] A done; 0:12 elapsed");  // no estimate from one case
+  EXPECT_EQ(p.case_done("A", 112.0), "[1/4] A done; 0:12 elapsed");  // no estimate from one case
   EXPECT_EQ(p.case_done("B", 115.0), std::nullopt);                         // 3 s after the last line
-  EXPECT_EQ(p.case_done("C", 130.0), "bench: [3/4] C done; 0:30 elapsed, about 0:10 left");
-  EXPECT_EQ(p.case_done("D", 131.0), "bench: [4/4] D done; 0:31 elapsed");  // the last one always
+  EXPECT_EQ(p.case_done("C", 130.0), "[3/4] C done; 0:30 elapsed, about 0:10 left");
+  EXPECT_EQ(p.case_done("D", 131.0), "[4/4] D done; 0:31 elapsed");  // the last one always
   EXPECT_EQ(p.done(), 4u);
 }
 
 TEST(SweepProgress, WithoutATotal) {
   SweepProgress p(0, 0.0, 0.0);
-  EXPECT_EQ(p.case_done("A", 5.0), "bench: [1] A done; 0:05 elapsed");
-  EXPECT_EQ(p.case_done("B", 9.0), "bench: [2] B done; 0:09 elapsed");
+  EXPECT_EQ(p.case_done("A", 5.0), "[1] A done; 0:05 elapsed");
+  EXPECT_EQ(p.case_done("B", 9.0), "[2] B done; 0:09 elapsed");
 }
 
 }  // namespace
