@@ -1,6 +1,7 @@
 #include "bench/plugin_registry.hpp"
 
 #include <benchmark/benchmark.h>
+#include <errno.h>  // program_invocation_short_name (GNU)
 
 #include <algorithm>
 #include <filesystem>
@@ -158,7 +159,7 @@ RegisteredCases PluginRegistry::register_pending(const PluginRun& run, const std
     if (e->module) {
       description = std::make_shared<const Description>(describe(*e->module));
       if (!description->spec)
-        std::cerr << "perf4sight: " << e->name << ": no NetSpec (" << description->why_not
+        std::cerr << program_invocation_short_name << ": " << e->name << ": no NetSpec (" << description->why_not
                   << "): its cases have no flops counter, and p4s cannot predict it\n";
     }
     if (run.netspec_out) {

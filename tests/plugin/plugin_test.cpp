@@ -88,10 +88,10 @@ TEST(PluginMain, MeasuresAModuleCaseWithTheSuitesCountersContextAndNetSpec) {
                                              "--benchmark_out=" + results, "--p4s_netspec_out=" + nets,
                                              "--benchmark_min_time=0.01"});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_NE(r.err.find("abs_net: no NetSpec ("), std::string::npos) << r.err;
+  const std::string program = std::filesystem::path(P4S_PLUGIN_MAIN_EXE).filename().string();
+  EXPECT_NE(r.err.find(program + ": abs_net: no NetSpec ("), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("aten::abs"), std::string::npos) << r.err;
   // The progress line names the program, not the suite's bench.
-  const std::string program = std::filesystem::path(P4S_PLUGIN_MAIN_EXE).filename().string();
   EXPECT_NE(r.err.find(program + ": [2/2] "), std::string::npos) << r.err;
   const json j = json::parse(slurp(results));
   EXPECT_EQ(j.at("context").at("p4s_device"), "cpu");
