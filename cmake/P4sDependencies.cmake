@@ -29,6 +29,20 @@ if(NOT P4S_WITH_TORCH STREQUAL "OFF")
                         "(scripts/install-deps.sh), or set CMAKE_PREFIX_PATH to a LibTorch")
   endif()
   if(Torch_FOUND)
+    # With two LibTorches on the machine (a wheel's beside the distribution's), TorchConfig's
+    # find_library calls can take a library of the other one, which then fails at run time.
+    get_filename_component(_torch_prefix "${TORCH_INSTALL_PREFIX}" REALPATH)
+    foreach(_lib TORCH_LIBRARY c10_LIBRARY C10_CUDA_LIBRARY torch_cpu_LIBRARY torch_cuda_LIBRARY)
+      if(${_lib})
+        get_filename_component(_path "${${_lib}}" REALPATH)
+        string(FIND "${_path}" "${_torch_prefix}/" _at)
+        if(NOT _at EQUAL 0)
+          message(FATAL_ERROR "LibTorch at ${TORCH_INSTALL_PREFIX}, but ${_lib} is ${${_lib}}, another "
+                              "LibTorch's: add ${TORCH_INSTALL_PREFIX} to CMAKE_PREFIX_PATH "
+                              "(scripts/build.sh does) in a fresh build folder")
+        endif()
+      endif()
+    endforeach()
     if(benchmark_FOUND)
       set(P4S_HAVE_TORCH ON)
       set(P4S_TORCH_NOTE "LibTorch ${Torch_VERSION} at ${TORCH_INSTALL_PREFIX}")

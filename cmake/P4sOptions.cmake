@@ -4,7 +4,17 @@ set(P4S_WITH_TORCH AUTO CACHE STRING "Build the LibTorch parts (builder, bench):
 set(P4S_WITH_CUDA AUTO CACHE STRING "Build the CUDA path of bench (needs a CUDA-enabled LibTorch): AUTO, ON or OFF")
 set(P4S_WITH_CUPTI AUTO CACHE STRING "Compile cupti/ against the CUDA toolkit's CUPTI: AUTO, ON or OFF")
 set_property(CACHE P4S_WITH_TORCH P4S_WITH_CUDA P4S_WITH_CUPTI PROPERTY STRINGS AUTO ON OFF)
+# Which LibTorch scripts/build.sh pointed the folder at (P4S_LIBTORCH: wheel or distro), kept so
+# that a folder is not silently reconfigured against the other one.
+set(P4S_LIBTORCH_CHOICE "" CACHE STRING "LibTorch chosen by scripts/build.sh: wheel, distro, or empty")
 option(P4S_BUILD_TESTS "Build the GoogleTest suite" ON)
+# "torch": only the tests that need LibTorch, for a second LibTorch's build whose torch-free
+# parts a first build has tested (scripts/test.sh --torch-only).
+set(P4S_TEST_SCOPE all CACHE STRING "Which tests to build: all, or torch (those that need LibTorch)")
+set_property(CACHE P4S_TEST_SCOPE PROPERTY STRINGS all torch)
+if(NOT P4S_TEST_SCOPE MATCHES "^(all|torch)$")
+  message(FATAL_ERROR "P4S_TEST_SCOPE=${P4S_TEST_SCOPE}: must be all or torch")
+endif()
 option(P4S_WARNINGS_AS_ERRORS "Treat warnings in the project's own code as errors" ON)
 option(P4S_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 option(P4S_FUZZ "Build the libFuzzer targets in fuzz/ (clang only; implies P4S_SANITIZE)" OFF)

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "common/number_text.hpp"
+#include "sim/framework_semantics.hpp"
 
 namespace p4s::predictors {
 namespace {
@@ -32,18 +32,14 @@ int context_int(const results::ResultSet& r, const std::string& key, int fallbac
 }
 
 // The framework's version from the context: "framework": "PyTorch 1.6.0" (perf4sight's
-// data) or "p4s_libtorch": "1.13.0" (the bench's). {0, 0} when unknown.
-std::pair<int, int> framework_version(const results::ResultSet& r) {
+// data) or "p4s_libtorch": "1.13.0" (the bench's); nullopt when neither names one.
+std::optional<sim::FrameworkVersion> framework_version(const results::ResultSet& r) {
   for (const char* key : {"p4s_libtorch", "framework"}) {
     auto it = r.context.find(key);
     if (it == r.context.end()) continue;
-    const std::string& v = it->second;
-    const size_t d = v.find_first_of("0123456789");
-    if (d == std::string::npos) continue;
-    int major = 0, minor = 0;
-    if (std::sscanf(v.c_str() + d, "%d.%d", &major, &minor) == 2) return {major, minor};
+    if (const auto v = sim::parse_framework_version(it->second)) return v;
   }
-  return {0, 0};
+  return std::nullopt;
 }
 
 }  // namespace
@@ -70,16 +66,16 @@ std::vector<sim::DeviceRuntime> candidate_runtimes(const results::ResultSet& res
       blocks = {16, 8};
   }
   // Where the measurements cannot tell the semantics apart (a family without ReLU6, say),
-  // the fit keeps the first candidate: the semantics of the framework's version. PyTorch 1.6
-  // (perf4sight's TX2 data) keeps in-place ReLU6's result and no input of a 1x1 adaptive
-  // pooling; LibTorch 1.13, measured with the tracking allocator, copies and keeps both.
-  const auto [major, minor] = framework_version(results);
-  const bool old_framework = major == 1 && minor < 10;
-  const int preferred = old_framework ? 0 : 3;
-  // LibTorch 1.13's semantics are known to the byte (the tracking allocator's steps,
-  // tests/bench/memory_sim_real_test): its results are not asked to choose among others, which
-  // a gap the simulation has elsewhere (a kernel's scratch memory) could tip.
-  const int candidates = major == 1 && minor == 13 ? 1 : 8;
+  // the fit keeps the first candidate: the likely semantics of the framework's version
+  // (sim/framework_semantics.hpp; LibTorch 1.13's when the results name none). A version whose
+  // semantics were measured to the byte is not asked to choose among others, which a gap the
+  // simulation has elsewhere (a kernel's scratch memory) could tip.
+  const std::optional<sim::FrameworkVersion> version = framework_version(results);
+  const sim::FrameworkVersion assumed = version ? *version : sim::FrameworkVersion{1, 13};
+  const sim::AutogradSemantics likely = sim::likely_semantics(assumed);
+  const int preferred = (likely.relu6_inplace_copies_input ? 1 : 0) | (likely.adaptive_pool_saves_input ? 2 : 0) |
+                        (likely.inplace_grad_accumulation ? 4 : 0);
+  const int candidates = version && sim::measured_semantics(*version) ? 1 : 8;
   std::vector<sim::DeviceRuntime> out;
   for (int block : blocks)
     for (int i = 0; i < candidates; ++i) {

@@ -25,6 +25,12 @@
 namespace p4s::bench {
 namespace {
 
+// A LibTorch error with the given message and a source location, as TORCH_CHECK raises them
+// (the constructor from a message and a backtrace string is gone from LibTorch 2.x).
+c10::Error torch_error(const std::string& message) {
+  return c10::Error(c10::SourceLocation{__func__, __FILE__, static_cast<uint32_t>(__LINE__)}, message);
+}
+
 class CaptureReporter : public benchmark::BenchmarkReporter {
  public:
   bool ReportContext(const Context&) override { return true; }
@@ -143,7 +149,7 @@ TEST(RunCase, OutOfMemoryInWarmUpOrMeasurementIsReportedAndReleased) {
   })->UseManualTime()->Iterations(3);
   benchmark::RegisterBenchmark("RunCaseTest/other_error", [&](benchmark::State& state) {
     run_case(state, [&] {
-      return counting_case(other, 2, [] { throw c10::Error("Expected 4D input\nsecond line", "backtrace"); });
+      return counting_case(other, 2, [] { throw torch_error("Expected 4D input\nsecond line"); });
     }, settings);
   })->UseManualTime()->Iterations(3);
   const auto runs = run_filter("^RunCaseTest/(oom_|other_)");
@@ -161,16 +167,16 @@ TEST(RunCase, OutOfMemoryInWarmUpOrMeasurementIsReportedAndReleased) {
 
 TEST(RunCase, LibTorchCpuOutOfMemoryWordingIsRecognised) {
   const auto error = std::make_exception_ptr(
-      c10::Error("DefaultCPUAllocator: not enough memory: you tried to allocate 8 bytes.", ""));
+      torch_error("DefaultCPUAllocator: not enough memory: you tried to allocate 8 bytes."));
   EXPECT_TRUE(is_out_of_memory(error));
   EXPECT_EQ(failure_message(error),
             "out of memory: DefaultCPUAllocator: not enough memory: you tried to allocate 8 bytes.");
   EXPECT_FALSE(is_out_of_memory(std::make_exception_ptr(std::runtime_error("out of memory"))));
-  EXPECT_FALSE(is_out_of_memory(std::make_exception_ptr(c10::Error("shape mismatch", ""))));
+  EXPECT_FALSE(is_out_of_memory(std::make_exception_ptr(torch_error("shape mismatch"))));
 }
 
 TEST(RunCase, AMissingHalfPrecisionKernelIsSaidAsSuch) {
-  const auto error = std::make_exception_ptr(c10::Error("\"hardshrink_backward_cpu\" not implemented for 'BFloat16'", ""));
+  const auto error = std::make_exception_ptr(torch_error("\"hardshrink_backward_cpu\" not implemented for 'BFloat16'"));
   EXPECT_FALSE(is_out_of_memory(error));
   EXPECT_EQ(failure_message(error), "this LibTorch cannot run the step in its precision: \"hardshrink_backward_cpu\" not "
                                     "implemented for 'BFloat16'");
