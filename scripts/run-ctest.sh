@@ -15,6 +15,11 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${1:?usage: scripts/run-ctest.sh BUILD_DIR [ctest arguments]}
 shift
+# ctest runs tests side by side, each LibTorch process with as many OpenMP threads as cores:
+# the torch wheel's OpenMP spins while it waits, and with more threads than cores the family
+# training tests took five to eight times as long. Passive waiting, for the tests only (bench's
+# own measurements run alone and keep LibTorch's defaults).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 junit="$(cd "$build" && pwd)/ctest-junit.xml"
 rm -f "$junit"
 ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" --output-junit "$junit" "$@" 2>&1 |
