@@ -36,9 +36,19 @@ set(_p4s_include_dest include/perf4sight)
 # The programs. Their run-time path keeps the folders of the shared libraries they were linked
 # with outside this build (a LibTorch unpacked in a folder, the CUDA toolkit), which the
 # installed copies would otherwise lose; Debian's own libraries need none.
+# LibTorch's own folder is named explicitly: its libraries are imported targets, whose folders
+# INSTALL_RPATH_USE_LINK_PATH leaves out (the torch wheel's LibTorch in .deps/).
+set(_p4s_torch_rpath)
+if(TORCH_LIBRARY)
+  get_filename_component(_p4s_torch_libdir "${TORCH_LIBRARY}" DIRECTORY)
+  if(NOT _p4s_torch_libdir IN_LIST CMAKE_CXX_IMPLICIT_LINK_DIRECTORIES)
+    set(_p4s_torch_rpath "${_p4s_torch_libdir}")
+  endif()
+endif()
 foreach(_p4s_exe bench p4s p4s-torch)
   if(TARGET ${_p4s_exe})
-    set_target_properties(${_p4s_exe} PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON)
+    set_target_properties(${_p4s_exe} PROPERTIES INSTALL_RPATH_USE_LINK_PATH ON
+                                                 INSTALL_RPATH "${_p4s_torch_rpath}")
     install(TARGETS ${_p4s_exe} RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
   endif()
 endforeach()

@@ -113,7 +113,10 @@ TEST(PluginMain, MeasuresAModuleCaseWithTheSuitesCountersContextAndNetSpec) {
   EXPECT_EQ(shapes.params, tiny.at("params").get<int64_t>());
   EXPECT_EQ(tiny.at("flops").get<int64_t>(), shapes.training_flops(2));
   EXPECT_FALSE(std::filesystem::exists(nets + "/abs_net.json"));
-  std::filesystem::remove_all(nets);
+  // Not remove_all: the torch wheel's libtorch.so exports a std::filesystem of its own (an older
+  // libstdc++'s), which takes the calls of whatever links it, and its remove_all crashes.
+  for (const auto& entry : std::filesystem::directory_iterator(nets)) std::filesystem::remove(entry.path());
+  std::filesystem::remove(nets);
   std::remove(results.c_str());
 }
 
