@@ -117,10 +117,11 @@ TEST_P(MemorySimAgainstLibTorch, PeakEqualsTheTrackingAllocatorsToTheByte) {
   }
   const auto backend = sim::make_libtorch_cpu_backend(channel_block(), at::get_num_threads());
   sim::RuntimeOptions options;
-  const sim::FrameworkVersion version{TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR};
-  ASSERT_TRUE(sim::measured_semantics(version).has_value())
-      << "LibTorch " << TORCH_VERSION << ": no measured semantics in sim/framework_semantics.cpp";
-  sim::measured_semantics(version)->apply_to(options);
+  const std::optional<sim::AutogradSemantics> semantics =
+      sim::measured_semantics({TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR});
+  ASSERT_TRUE(semantics.has_value()) << "LibTorch " << TORCH_VERSION
+                                     << ": no measured semantics in sim/framework_semantics.cpp";
+  semantics->apply_to(options);
   const int64_t simulated = sim::simulate_training_step(spec, shapes, batch, *backend, options, recipe).peak_bytes;
   const std::string what = std::string(GetParam().net) + " at batch " + std::to_string(batch) + ", " +
                            recipe.describe() + " on LibTorch " + TORCH_VERSION + ", " +
