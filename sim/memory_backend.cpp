@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sim/onednn_scratch.hpp"
+
 namespace p4s::sim {
 namespace {
 
@@ -125,6 +127,20 @@ class LibTorchCpuBackend : public MemoryBackend {
     const int64_t cols = columns_bytes(c);
     if (cols > 0) k.release(k.temp(cols));
   }
+  bool pointwise_stride1(const OpCall& c) const {
+    const auto& a = c.layer->conv();
+    return a.kernel == modelgen::Hw{1, 1} && a.stride == modelgen::Hw{1, 1} && a.padding == modelgen::Hw{0, 0} &&
+           a.dilation == modelgen::Hw{1, 1};
+  }
+  // A strided unpadded 1x1 whose output is exactly its input divided by the stride.
+  bool pointwise_reduced_stride(const OpCall& c) const {
+    const auto& a = c.layer->conv();
+    const TensorShape& in = c.inputs[0];
+    const TensorShape& out = c.shape->out;
+    return a.kernel == modelgen::Hw{1, 1} && a.padding == modelgen::Hw{0, 0} && a.dilation == modelgen::Hw{1, 1} &&
+           !(a.stride == modelgen::Hw{1, 1}) && out.height * a.stride.h == in.height &&
+           out.width * a.stride.w == in.width;
+  }
   bool depthwise(const OpCall& c) const {
     const auto& a = c.layer->conv();
     return a.groups > 1 && a.groups == a.in_channels;
@@ -173,15 +189,21 @@ class LibTorchCpuBackend : public MemoryBackend {
       k.release(gi);
     }
     if (gemm_weight_gradient(c)) {
-      // oneDNN's GEMM path: the weight and bias gradients in plain layout and a scratchpad of
-      // four times the weights, one sample's im2col columns and 256 bytes, as measured on AVX2
-      // for channels in whole blocks (VGG-11-BN, one and two threads). Other widths take a
-      // scratchpad this does not know yet, which grows with the threads.
+      // oneDNN's GEMM path: the weight and bias gradients in plain layout and a scratchpad of,
+      // per thread that works on samples side by side, four times the weights (oneDNN books
+      // the weights' bytes as floats) and one sample's im2col columns, each entry followed by
+      // 128 bytes; as measured on AVX2 for channels in whole blocks (VGG-11-BN, one and two
+      // threads). Other widths take a scratchpad this does not know yet.
       const int64_t plain = weight_tmp(c, false);
       const int gw = k.temp(plain);
       const int gb = a.bias ? k.temp(a.out_channels * c.elem_bytes) : -1;
-      const int64_t columns = (a.in_channels / a.groups) * a.kernel.h * a.kernel.w * spatial(out) * c.elem_bytes;
-      k.release(k.temp(4 * plain + columns + 256));
+      const int64_t taps = a.kernel.h * a.kernel.w;
+      const int64_t columns = (a.in_channels / a.groups) * taps * spatial(out) * c.elem_bytes;
+      const int64_t threads = onednn::gemm_backward_weights_threads(
+          threads_, c.batch, a.groups, a.in_channels / a.groups, taps, spatial(out),
+          c.batch * a.in_channels * spatial(in) * c.elem_bytes, plain,
+          c.batch * a.out_channels * spatial(out) * c.elem_bytes);
+      k.release(k.temp(threads * (4 * plain + columns) + 256));
       if (a.bias) k.result(r + 1);
       k.result(r);
       k.release(gw);
@@ -201,15 +223,17 @@ class LibTorchCpuBackend : public MemoryBackend {
       pad_in = false;
     }
     const int gw = k.temp(pad_in ? weight_tmp_half(c) : weight_tmp(c, false));
-    // The bias gradient's buffer. With AVX2's 8-wide blocks, for channels that fill no whole
-    // block oneDNN first reduces into a padded one of 32 elements beyond the blocks, then
-    // keeps the plain one; with AVX-512's 16-wide blocks its measured steps show one buffer
-    // of whole blocks.
+    // With AVX2's 8-wide blocks: the kernel's scratchpad (onednn_scratch.hpp), then the plain
+    // bias gradient. The scratchpad holds the bias gradient padded to whole blocks where the
+    // channels fill none, a strided 1x1's copies of its strided pixels, and on several threads
+    // the threads' reduction buffers. With AVX-512's 16-wide blocks the measured steps show one
+    // bias buffer of whole blocks.
     int gb = -1;
-    if (a.bias && block_ == 8) {
-      const int padded = a.out_channels % block_ != 0 ? k.temp((pad(a.out_channels) + 32) * c.elem_bytes) : -1;
-      gb = k.temp(a.out_channels * c.elem_bytes);
-      if (padded >= 0) k.release(padded);
+    if (block_ == 8) {
+      const int64_t scratch = avx2_backward_weights_scratch(c);
+      const int s = scratch > 0 ? k.temp(scratch) : -1;
+      if (a.bias) gb = k.temp(a.out_channels * c.elem_bytes);
+      if (s >= 0) k.release(s);
     } else if (a.bias) {
       gb = k.temp(pad(a.out_channels) * c.elem_bytes);
     }
@@ -227,6 +251,24 @@ class LibTorchCpuBackend : public MemoryBackend {
   bool gemm_weight_gradient(const OpCall& c) const {
     const auto& a = c.layer->conv();
     return block_ == 8 && a.groups == 1 && c.shape->out.width < a.kernel.w && c.elem_bytes == kFloatBytes;
+  }
+
+  // The scratchpad of AVX2's jit weight gradients (onednn_scratch.hpp): the 1x1 kernel's (a
+  // strided one on its reduced copy) and the direct kernel's, which grow with the threads; for
+  // depthwise ones only the padded bias: oneDNN runs them on its GEMM path, whose columns and
+  // weight buffers (per thread) this does not model yet, no measured peak having fallen there.
+  int64_t avx2_backward_weights_scratch(const OpCall& c) const {
+    const auto& a = c.layer->conv();
+    if (depthwise(c)) return onednn::avx2_padded_bias_scratch_bytes(1, a.out_channels, a.bias);
+    if (pointwise_stride1(c) && a.groups == 1)
+      return onednn::avx2_pointwise_backward_weights_scratch_bytes(1, a.in_channels, a.out_channels, c.batch,
+                                                                   spatial(c.shape->out), a.bias, threads_);
+    if (pointwise_reduced_stride(c) && a.groups == 1)
+      return onednn::avx2_pointwise_backward_weights_scratch_bytes(1, a.in_channels, a.out_channels, c.batch,
+                                                                   spatial(c.shape->out), a.bias, threads_, true);
+    return onednn::avx2_direct_backward_weights_scratch_bytes(a.groups, a.in_channels / a.groups,
+                                                              a.out_channels / a.groups, c.batch,
+                                                              a.kernel.h * a.kernel.w, a.bias, threads_);
   }
 
   // Weight gradient in oneDNN's layout: input channels padded like the source above.

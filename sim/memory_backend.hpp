@@ -82,7 +82,9 @@ std::unique_ptr<MemoryBackend> make_cuda_backend();
 // LibTorch on the CPU (oneDNN convolutions): input, weight and output reorders around each
 // convolution, dropout noise of the activations' type, scalar temporaries. `channel_block` is
 // oneDNN's blocked layout width (16 with AVX-512, 8 with AVX2); `threads` LibTorch's intra-op
-// thread count (with one thread, 1x1 stride-1 convolutions of small batches skip oneDNN).
+// thread count (with one thread, 1x1 stride-1 convolutions of small batches skip oneDNN; on
+// several, AVX2's weight-gradient kernels book reduction buffers per thread,
+// onednn_scratch.hpp).
 // bfloat16 convolutions take oneDNN only where the CPU has AVX-512 (LibTorch 1.13's
 // mkldnn_bf16_device_check); otherwise the native path, im2col columns in bfloat16 (checked
 // to the byte on AVX2). The AVX-512 bfloat16 path is modelled as the float32 one with 2-byte

@@ -6,15 +6,22 @@
 // steps quick, and a few batch sizes each, covering the backend's kernel paths (single
 // samples, small and large batches). The framework's semantics are those measured for the
 // LibTorch it runs on (sim/framework_semantics.hpp).
+//
+// LibTorch's intra-op threads are set per case, so that the check does not depend on the
+// machine's cores or on the LibTorch's default (Debian's 1.13 starts with one thread, the
+// wheel's 2.x with one per core): every case on one thread, and the network cases again on two,
+// where oneDNN's weight-gradient kernels book reduction buffers per thread
+// (sim/onednn_scratch.hpp).
 #include <gtest/gtest.h>
 
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
-#include <cstdio>
 #include <fstream>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "bench/mem_alloc.hpp"
 #include "modelgen/builtin.hpp"
@@ -79,100 +86,101 @@ results::Recipe recipe_of(const std::string& name, const modelgen::NetSpec& spec
   return r;
 }
 
-// On more than one thread, LibTorch 2.x's oneDNN 3 takes scratch memory per thread in some
-// kernels that the CPU backend (sim/memory_backend.cpp, modelled on 1.13's oneDNN 2.6) does not
-// know yet: the GEMM weight gradient of VGG's last stages, the small-batch paths of pruned
-// SqueezeNet, RegNetY's grouped convolutions, ConvNeXt's 7x7 depthwise ones, DenseNet's first
-// block at batch 2. There the measured peak is above the simulated one by at most this share.
-// On one thread every case is exact on 2.x as on 1.13, and on two threads every other case.
-constexpr double kOneDnn3ThreadScratchShare = 0.25;
-bool onednn3_thread_scratch_unknown(const Case& c) {
-  if (TORCH_VERSION_MAJOR < 2 || at::get_num_threads() < 2) return false;
-  const std::string net = c.net;
-  return net == "vgg11bn_cifar10" || net == "squeezenet_75" || net.rfind("regnety", 0) == 0 ||
-         net.rfind("convnexttiny", 0) == 0 || (net.rfind("densenet121", 0) == 0 && c.batch < 16);
-}
+struct PeakPair {
+  int64_t measured = 0;
+  int64_t simulated = 0;
+  std::string what;  // the case, the LibTorch, the threads and both peaks, for messages
+};
 
-class MemorySimAgainstLibTorch : public testing::TestWithParam<Case> {};
-
-TEST_P(MemorySimAgainstLibTorch, PeakEqualsTheTrackingAllocatorsToTheByte) {
+// One case's steady-state step, measured with the tracking allocator and simulated, on
+// `threads` intra-op threads.
+PeakPair measure_and_simulate(const Case& c, int threads) {
+  at::set_num_threads(threads);
   bench::CpuAllocationTracker& tracker = bench::CpuAllocationTracker::install();
   // A TX2 NetSpec, or a built-in network by name.
-  const std::string path = test::kTx2Dir + "/" + GetParam().net + ".json";
-  const std::optional<modelgen::NetSpec> builtin = modelgen::builtin_network(GetParam().net);
+  const std::string path = test::kTx2Dir + "/" + c.net + ".json";
+  const std::optional<modelgen::NetSpec> builtin = modelgen::builtin_network(c.net);
   const modelgen::NetSpec spec = builtin ? *builtin : modelgen::read_netspec(path);
   const modelgen::ShapedNet shapes = modelgen::infer_shapes(spec);
-  const int64_t batch = GetParam().batch;
-  const results::Recipe recipe = recipe_of(GetParam().recipe, spec);
+  const results::Recipe recipe = recipe_of(c.recipe, spec);
 
-  int64_t measured = 0;
+  PeakPair p;
   {
     const int64_t before = tracker.live_bytes();
-    modelgen_torch::TrainingStep step(spec, batch, torch::kCPU, path, recipe);
+    modelgen_torch::TrainingStep step(spec, c.batch, torch::kCPU, path, recipe);
     step.run();  // warm-up: gradients and the optimizer's state are born here
     step.run();
     tracker.reset_peak();
     step.run();
-    measured = tracker.peak_bytes() - before;
+    p.measured = tracker.peak_bytes() - before;
   }
   const auto backend = sim::make_libtorch_cpu_backend(channel_block(), at::get_num_threads());
   sim::RuntimeOptions options;
   const std::optional<sim::AutogradSemantics> semantics =
       sim::measured_semantics({TORCH_VERSION_MAJOR, TORCH_VERSION_MINOR});
-  ASSERT_TRUE(semantics.has_value()) << "LibTorch " << TORCH_VERSION
-                                     << ": no measured semantics in sim/framework_semantics.cpp";
+  if (!semantics) throw std::runtime_error(std::string("LibTorch ") + TORCH_VERSION +
+                                           ": no measured semantics in sim/framework_semantics.cpp");
   semantics->apply_to(options);
-  const int64_t simulated = sim::simulate_training_step(spec, shapes, batch, *backend, options, recipe).peak_bytes;
-  const std::string what = std::string(GetParam().net) + " at batch " + std::to_string(batch) + ", " +
-                           recipe.describe() + " on LibTorch " + TORCH_VERSION + ", " +
-                           std::to_string(at::get_num_threads()) + " threads: measured " +
-                           std::to_string(measured) + " bytes, simulated " + std::to_string(simulated);
-  if (onednn3_thread_scratch_unknown(GetParam())) {
-    EXPECT_GE(measured, simulated) << what;
-    EXPECT_LE(static_cast<double>(measured), static_cast<double>(simulated) * (1 + kOneDnn3ThreadScratchShare))
-        << what;
-    std::printf("oneDNN 3's scratch on %d threads not modelled: %s (%+.2f%%)\n", at::get_num_threads(), what.c_str(),
-                100.0 * static_cast<double>(measured - simulated) / static_cast<double>(simulated));
-    return;
-  }
-  EXPECT_EQ(simulated, measured) << what;
+  p.simulated = sim::simulate_training_step(spec, shapes, c.batch, *backend, options, recipe).peak_bytes;
+  p.what = std::string(c.net) + " at batch " + std::to_string(c.batch) + ", " + recipe.describe() +
+           " on LibTorch " + TORCH_VERSION + ", " + std::to_string(at::get_num_threads()) +
+           " threads: measured " + std::to_string(p.measured) + " bytes, simulated " + std::to_string(p.simulated);
+  return p;
 }
 
-INSTANTIATE_TEST_SUITE_P(Tx2Networks, MemorySimAgainstLibTorch,
-                         testing::Values(Case{"resnet18_85", 1, "default"}, Case{"resnet18_85", 5, "default"},
-                                         Case{"resnet18_90", 16, "default"}, Case{"mobilenetv2_85", 1, "default"},
-                                         Case{"mobilenetv2_85", 6, "default"}, Case{"mobilenetv2_90", 17, "default"},
-                                         Case{"squeezenet_75", 1, "default"}, Case{"squeezenet_75", 4, "default"},
-                                         Case{"squeezenet_90", 16, "default"}),
-                         [](const testing::TestParamInfo<Case>& p) {
-                           return std::string(p.param.net) + "_bs" + std::to_string(p.param.batch);
-                         });
+class MemorySimAgainstLibTorch : public testing::TestWithParam<Case> {};
+
+TEST_P(MemorySimAgainstLibTorch, PeakEqualsTheTrackingAllocatorsToTheByte) {
+  const PeakPair p = measure_and_simulate(GetParam(), 1);
+  EXPECT_EQ(p.simulated, p.measured) << p.what;
+}
+
+class MemorySimOnTwoThreads : public testing::TestWithParam<Case> {};
+
+TEST_P(MemorySimOnTwoThreads, PeakEqualsTheTrackingAllocatorsToTheByte) {
+  const PeakPair p = measure_and_simulate(GetParam(), 2);
+  EXPECT_EQ(p.simulated, p.measured) << p.what;
+}
+
+// The real TX2 NetSpecs, at batch sizes on either side of the backend's kernel switches.
+const std::vector<Case> kTx2Cases = {
+    Case{"resnet18_85", 1, "default"},   Case{"resnet18_85", 5, "default"},    Case{"resnet18_90", 16, "default"},
+    Case{"mobilenetv2_85", 1, "default"}, Case{"mobilenetv2_85", 6, "default"}, Case{"mobilenetv2_90", 17, "default"},
+    Case{"squeezenet_75", 1, "default"}, Case{"squeezenet_75", 4, "default"},  Case{"squeezenet_90", 16, "default"}};
 
 // The NetSpec 1.1 families (squeeze-excitation, hardswish, SiLU, stochastic depth, channel
 // shuffles and slices, layer norm over channels, layer scale, dense concatenation), pruned and
 // not, at batch sizes on either side of the backend's kernel switches.
-INSTANTIATE_TEST_SUITE_P(
-    NetSpec11Families, MemorySimAgainstLibTorch,
-    testing::Values(Case{"mobilenetv3small_cifar10", 2, "default"}, Case{"mobilenetv3small_cifar10_p50_s1", 9, "default"},
-                    Case{"mobilenetv3large_cifar10_p70_s1", 1, "default"},
-                    Case{"mobilenetv3large_cifar10_p70_s1", 16, "default"},
-                    Case{"efficientnetb0_cifar10_p50_s1", 2, "default"}, Case{"efficientnetb0_cifar10_p70_s1", 9, "default"},
-                    Case{"shufflenetv2x0.5_cifar10", 1, "default"}, Case{"shufflenetv2x0.5_cifar10", 9, "default"},
-                    Case{"shufflenetv2x1.0_cifar10_p50_s1", 16, "default"}, Case{"regnety400mf_cifar10_p50_s1", 2, "default"},
-                    Case{"regnety400mf_cifar10_p70_s1", 9, "default"}, Case{"convnexttiny_cifar10_p80_s1", 1, "default"},
-                    Case{"convnexttiny_cifar10_p80_s1", 4, "default"}, Case{"convnexttiny_cifar10_p90_s1", 16, "default"},
-                    Case{"densenet121_cifar10_p70_s1", 2, "default"}, Case{"densenet121_cifar10_p80_s1", 16, "default"},
-                    Case{"efficientnetb0_cifar10_p70_s1", 4, "adam"}, Case{"mobilenetv3large_cifar10_p70_s1", 4, "adam_frozen"},
-                    Case{"convnexttiny_cifar10_p90_s1", 2, "adamw"}, Case{"shufflenetv2x0.5_cifar10", 4, "sgd_grads_to_none"},
-                    // VGG's last stages at 2x2 and 1x1: oneDNN's GEMM weight gradient on AVX2
-                    // (unpruned: channels in whole blocks; see memory_backend.cpp for others).
-                    Case{"vgg11bn_cifar10", 2, "default"}),
-    [](const testing::TestParamInfo<Case>& p) {
-      std::string name = std::string(p.param.recipe) + "_" + p.param.net + "_bs" + std::to_string(p.param.batch);
-      for (char& c : name)
-        if (c == '.') c = '_';
-      return name;
-    });
+const std::vector<Case> kFamilyCases = {
+    Case{"mobilenetv3small_cifar10", 2, "default"}, Case{"mobilenetv3small_cifar10_p50_s1", 9, "default"},
+    Case{"mobilenetv3large_cifar10_p70_s1", 1, "default"}, Case{"mobilenetv3large_cifar10_p70_s1", 16, "default"},
+    Case{"efficientnetb0_cifar10_p50_s1", 2, "default"}, Case{"efficientnetb0_cifar10_p70_s1", 9, "default"},
+    Case{"shufflenetv2x0.5_cifar10", 1, "default"}, Case{"shufflenetv2x0.5_cifar10", 9, "default"},
+    Case{"shufflenetv2x1.0_cifar10_p50_s1", 16, "default"}, Case{"regnety400mf_cifar10_p50_s1", 2, "default"},
+    Case{"regnety400mf_cifar10_p70_s1", 9, "default"}, Case{"convnexttiny_cifar10_p80_s1", 1, "default"},
+    Case{"convnexttiny_cifar10_p80_s1", 4, "default"}, Case{"convnexttiny_cifar10_p90_s1", 16, "default"},
+    Case{"densenet121_cifar10_p70_s1", 2, "default"}, Case{"densenet121_cifar10_p80_s1", 16, "default"},
+    Case{"efficientnetb0_cifar10_p70_s1", 4, "adam"}, Case{"mobilenetv3large_cifar10_p70_s1", 4, "adam_frozen"},
+    Case{"convnexttiny_cifar10_p90_s1", 2, "adamw"}, Case{"shufflenetv2x0.5_cifar10", 4, "sgd_grads_to_none"},
+    // VGG's last stages at 2x2 and 1x1: oneDNN's GEMM weight gradient on AVX2
+    // (unpruned: channels in whole blocks; see memory_backend.cpp for others).
+    Case{"vgg11bn_cifar10", 2, "default"}};
+
+std::string tx2_case_name(const testing::TestParamInfo<Case>& p) {
+  return std::string(p.param.net) + "_bs" + std::to_string(p.param.batch);
+}
+std::string family_case_name(const testing::TestParamInfo<Case>& p) {
+  std::string name = std::string(p.param.recipe) + "_" + p.param.net + "_bs" + std::to_string(p.param.batch);
+  for (char& c : name)
+    if (c == '.') c = '_';
+  return name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Tx2Networks, MemorySimAgainstLibTorch, testing::ValuesIn(kTx2Cases), tx2_case_name);
+INSTANTIATE_TEST_SUITE_P(NetSpec11Families, MemorySimAgainstLibTorch, testing::ValuesIn(kFamilyCases),
+                         family_case_name);
+INSTANTIATE_TEST_SUITE_P(Tx2Networks, MemorySimOnTwoThreads, testing::ValuesIn(kTx2Cases), tx2_case_name);
+INSTANTIATE_TEST_SUITE_P(NetSpec11Families, MemorySimOnTwoThreads, testing::ValuesIn(kFamilyCases), family_case_name);
 
 // Every recipe on three families at two batch sizes. bf16 autocast: MobileNetV2's ReLU6 has
 // no bfloat16 backward on the CPU in LibTorch 1.13, so AlexNet stands in for it there.
