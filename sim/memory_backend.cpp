@@ -260,12 +260,10 @@ class LibTorchCpuBackend : public MemoryBackend {
   int64_t avx2_backward_weights_scratch(const OpCall& c) const {
     const auto& a = c.layer->conv();
     if (depthwise(c)) return onednn::avx2_padded_bias_scratch_bytes(1, a.out_channels, a.bias);
-    if (pointwise_stride1(c) && a.groups == 1)
+    const bool strided = pointwise_reduced_stride(c);
+    if (a.groups == 1 && (strided || pointwise_stride1(c)))
       return onednn::avx2_pointwise_backward_weights_scratch_bytes(1, a.in_channels, a.out_channels, c.batch,
-                                                                   spatial(c.shape->out), a.bias, threads_);
-    if (pointwise_reduced_stride(c) && a.groups == 1)
-      return onednn::avx2_pointwise_backward_weights_scratch_bytes(1, a.in_channels, a.out_channels, c.batch,
-                                                                   spatial(c.shape->out), a.bias, threads_, true);
+                                                                   spatial(c.shape->out), a.bias, threads_, strided);
     return onednn::avx2_direct_backward_weights_scratch_bytes(a.groups, a.in_channels / a.groups,
                                                               a.out_channels / a.groups, c.batch,
                                                               a.kernel.h * a.kernel.w, a.bias, threads_);
